@@ -1,0 +1,158 @@
+"""Plugin registry: decorator registration (like timm), entry-point discovery (like napari).
+
+Built-ins in ``plugins/`` register through the same entry-point group as third-party
+packages (``pretext.plugins``); ``<home>/plugins/*.py`` files are loaded too. A plugin that
+fails to import is recorded in ``failures()`` with its reason and skipped.
+
+This module never imports torch; plugin modules do, when discovered.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+import threading
+import traceback
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from engine.params import Param, ParamError, resolve
+
+KINDS = ("dataset", "backbone", "method")
+GROUP = "pretext.plugins"
+REQUIRED = ("id", "title", "summary", "citation", "params")
+
+
+@dataclass
+class Entry:
+    kind: str
+    id: str
+    cls: type
+    source: str  # where it came from: "builtin", an entry point, or a file path
+
+    @property
+    def title(self) -> str:
+        return self.cls.title
+
+    @property
+    def schema(self) -> list[Param]:
+        return list(self.cls.params)
+
+    def describe(self) -> dict:
+        out = {
+            "kind": self.kind, "id": self.id, "title": self.cls.title,
+            "summary": self.cls.summary, "citation": self.cls.citation,
+            "source": self.source, "params": [p.to_json() for p in self.schema],
+        }
+        for extra in ("needs_labels", "input_kind"):
+            if hasattr(self.cls, extra):
+                out[extra] = getattr(self.cls, extra)
+        return out
+
+
+@dataclass
+class Failure:
+    source: str
+    reason: str
+    detail: str = field(default="", repr=False)
+
+
+_entries: dict[str, dict[str, Entry]] = {k: {} for k in KINDS}
+_failures: list[Failure] = []
+_loading_source = threading.local()
+_discovered_homes: set = set()
+_lock = threading.RLock()
+
+
+def _register(kind: str):
+    def decorator(cls):
+        missing = [a for a in REQUIRED if not hasattr(cls, a)]
+        if missing:
+            raise TypeError(f"{kind} plugin {cls.__name__} lacks {', '.join(missing)}")
+        source = getattr(_loading_source, "value", None) or cls.__module__
+        _entries[kind][cls.id] = Entry(kind, cls.id, cls, source)
+        return cls
+    return decorator
+
+
+register_dataset = _register("dataset")
+register_backbone = _register("backbone")
+register_method = _register("method")
+
+
+def _load(source: str, loader) -> None:
+    _loading_source.value = source
+    try:
+        loader()
+    except Exception as exc:  # a broken plugin is reported and skipped
+        reason = f"{type(exc).__name__}: {exc}"
+        _failures.append(Failure(source, reason, traceback.format_exc()))
+    finally:
+        _loading_source.value = None
+
+
+def _load_file(path: Path) -> None:
+    name = f"pretext_user_plugin_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+
+
+def discover(home: Path | None = None) -> None:
+    """Load built-ins, entry points and ``<home>/plugins/*.py`` once per home."""
+    with _lock:
+        key = str(home) if home else ""
+        if key in _discovered_homes:
+            return
+        if not _discovered_homes:
+            names = set()
+            for ep in entry_points(group=GROUP):
+                names.add(ep.value.split(":")[0])
+                _load(f"entry point {ep.name} ({ep.value})", ep.load)
+            if "plugins" not in names:  # running from a checkout that was not pip-installed
+                _load("builtin", lambda: importlib.import_module("plugins"))
+        if home is not None:
+            folder = Path(home) / "plugins"
+            for path in sorted(folder.glob("*.py")) if folder.is_dir() else []:
+                _load(str(path), lambda p=path: _load_file(p))
+        _discovered_homes.add(key)
+
+
+def entries(kind: str) -> list[Entry]:
+    return sorted(_entries[kind].values(), key=lambda e: e.id)
+
+
+def get(kind: str, plugin_id: str) -> Entry:
+    try:
+        return _entries[kind][plugin_id]
+    except KeyError:
+        known = ", ".join(sorted(_entries[kind])) or "none"
+        raise ParamError(f"unknown {kind} {plugin_id!r} (known: {known})") from None
+
+
+def failures() -> list[Failure]:
+    return list(_failures)
+
+
+def resolve_params(kind: str, plugin_id: str, values: dict | None) -> dict:
+    """The plugin's defaults overlaid with ``values``, validated against its schema."""
+    return resolve(get(kind, plugin_id).schema, values, owner=f"{kind} {plugin_id}")
+
+
+def create_dataset(plugin_id: str, params: dict | None = None, cache_dir: Path | None = None):
+    entry = get("dataset", plugin_id)
+    return entry.cls(cache_dir=cache_dir, **resolve_params("dataset", plugin_id, params))
+
+
+def create_backbone(plugin_id: str, params: dict | None = None, image_size: int = 32):
+    entry = get("backbone", plugin_id)
+    return entry.cls(image_size=image_size, **resolve_params("backbone", plugin_id, params))
+
+
+def create_method(plugin_id: str, backbone, params: dict | None = None, image_size: int = 32,
+                  num_classes: int | None = None):
+    entry = get("method", plugin_id)
+    return entry.cls(backbone=backbone, image_size=image_size, num_classes=num_classes,
+                     **resolve_params("method", plugin_id, params))
