@@ -1,0 +1,29 @@
+"""A seeded, stratified train/test hold-out shared by the labeled dataset plugins.
+
+Each class is shuffled on its own and ``test_fraction`` of it goes to test, so both parts
+keep the class balance of the whole (like scikit-learn's ``train_test_split(stratify=...)``,
+but a class with a single image is kept in train instead of raising).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def stratified_split(labels: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """labels: (N,) int -> (train_idx, test_idx), sorted int64 index arrays that partition range(N).
+
+    A class with n >= 2 images puts round(n * test_fraction) of them in test, at least one
+    and at most n - 1, so every class appears on both sides."""
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    train, test = [], []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        rng.shuffle(idx)
+        n_test = int(round(len(idx) * test_fraction))
+        n_test = min(max(n_test, 1), len(idx) - 1) if len(idx) >= 2 else 0
+        test.append(idx[:n_test])
+        train.append(idx[n_test:])
+    if not train:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.sort(np.concatenate(train)).astype(np.int64), np.sort(np.concatenate(test)).astype(np.int64)

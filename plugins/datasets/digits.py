@@ -1,0 +1,60 @@
+"""``digits``: scikit-learn's bundled handwritten digits, no download needed.
+
+1,797 grayscale 8x8 images of the digits 0-9 (UCI "Optical Recognition of Handwritten
+Digits", Alpaydin & Kaynak, 1998), scaled to 0-255, upscaled to ``image_size`` and
+replicated to RGB. Train/test is a seeded stratified hold-out; ``unlabeled`` is the train
+images without their labels.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from engine.dataset_api import DataError, DatasetPlugin, Split, resize_images
+from engine.params import Param
+from engine.registry import register_dataset
+from plugins.datasets._stratified_split import stratified_split
+
+CLASSES = [str(d) for d in range(10)]
+
+
+def load_digit_images() -> tuple[np.ndarray, np.ndarray]:
+    """-> images (1797, 8, 8, 3) uint8 (white digit on black), labels (1797,) int64."""
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise DataError("the digits dataset needs scikit-learn, which is not installed") from None
+    bunch = load_digits()
+    gray = np.clip(np.rint(bunch.images * (255.0 / 16.0)), 0, 255).astype(np.uint8)  # values are 0..16
+    return np.repeat(gray[..., None], 3, axis=-1), bunch.target.astype(np.int64)
+
+
+@register_dataset
+class Digits(DatasetPlugin):
+    id = "digits"
+    title = "Digits (scikit-learn)"
+    summary = ("The 1,797 handwritten digits bundled with scikit-learn (10 classes, 0-9), 8x8 grayscale "
+               "upscaled and shown as RGB. Nothing to download; small enough to try a method in seconds. "
+               "Train and test are a seeded stratified split; unlabeled is the train images.")
+    citation = ("Alpaydin & Kaynak, Optical Recognition of Handwritten Digits, UCI Machine Learning "
+                "Repository, 1998")
+    params = [
+        Param("image_size", "int", 32, "side of the square images in pixels (the originals are 8x8)", 8, 128),
+        Param("test_fraction", "float", 0.2, "fraction of each class held out as the labeled test split",
+              0.05, 0.9),
+        Param("seed", "int", 0, "seed of the train/test split", 0, 2**31 - 1),
+    ]
+
+    def check(self):
+        try:
+            import sklearn.datasets  # noqa: F401
+        except ImportError:
+            raise DataError("the digits dataset needs scikit-learn, which is not installed") from None
+
+    def build_split(self, name):
+        images, labels = load_digit_images()
+        train_idx, test_idx = stratified_split(labels, self.params["test_fraction"], self.params["seed"])
+        idx = test_idx if name == "test" else train_idx
+        images = resize_images(images[idx], self.params["image_size"])
+        if name == "unlabeled":
+            return Split(images, None, list(CLASSES))
+        return Split(images, labels[idx], list(CLASSES))
