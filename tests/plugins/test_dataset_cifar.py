@@ -1,6 +1,8 @@
 """cifar10 / cifar100 read python batches that the test writes in the official layout."""
+import io
 import os
 import pickle
+import struct
 
 import numpy as np
 import pytest
@@ -173,3 +175,38 @@ def test_plugins_declare_summary_citation_and_param_help():
         entry = registry.get("dataset", plugin_id)
         assert "Krizhevsky" in entry.cls.citation and "2009" in entry.cls.citation
         assert entry.cls.summary and all(p.help for p in entry.schema)
+
+
+class _Python2Pickler(pickle._Pickler):
+    """Writes bytes as Python 2 ``str`` opcodes (SHORT_BINSTRING/BINSTRING), as cPickle did
+    for the official CIFAR files, which Python 3 then reads back as latin1 text."""
+
+    dispatch = dict(pickle._Pickler.dispatch)
+
+    def save_py2_str(self, obj):
+        n = len(obj)
+        if n < 256:
+            self.write(pickle.SHORT_BINSTRING + bytes([n]) + obj)
+        else:
+            self.write(pickle.BINSTRING + struct.pack("<i", n) + obj)
+        self.memoize(obj)
+
+    dispatch[bytes] = save_py2_str
+
+
+def test_reads_python2_pickles_like_the_official_files(tmp_path):
+    folder = tmp_path / "cifar-10-batches-py"
+    train_x, train_y, _, _ = write_cifar10(folder)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch", "batches.meta"]:
+        with open(folder / name, "rb") as f:
+            d = pickle.load(f)
+        buf = io.BytesIO()
+        _Python2Pickler(buf, protocol=2).dump(d)
+        raw = buf.getvalue().replace(b"numpy._core.multiarray\n", b"numpy.core.multiarray\n")
+        assert b"_codecs" not in raw
+        assert name == "batches.meta" or b"numpy.core.multiarray\n_reconstruct" in raw
+        (folder / name).write_bytes(raw)
+    train = Cifar10(root=str(folder), image_size=32).split("train")
+    np.testing.assert_array_equal(train.images, train_x)
+    np.testing.assert_array_equal(train.labels, train_y)
+    assert train.classes == CIFAR10_NAMES

@@ -1,0 +1,128 @@
+"""``stl10``: the official STL-10 binaries, read locally with memory maps.
+
+STL-10 (Coates, Ng & Lee, 2011) has 96x96 colour images: 5,000 labeled train, 8,000
+labeled test and 100,000 unlabeled, 10 classes. Each ``*_X.bin`` is raw uint8, one image
+after another, each stored channel by channel and, within a channel, column by column
+(MATLAB order). Read as (N, 3, 96, 96) that is (N, channel, column, row), so the
+transpose to (N, row, column, channel) is ``(0, 3, 2, 1)``. ``*_y.bin`` holds one uint8
+label per image, 1..10.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from engine.dataset_api import DataError, DatasetPlugin, Split, resize_images
+from engine.params import Param
+from engine.registry import register_dataset
+from plugins.datasets._source_fingerprint import fingerprint
+
+SIDE = 96
+IMAGE_BYTES = 3 * SIDE * SIDE  # 27648
+# the official class_names.txt, used when that small file was not copied along
+OFFICIAL_CLASSES = ["airplane", "bird", "car", "cat", "deer", "dog", "horse", "monkey", "ship", "truck"]
+FILES = {"unlabeled": ("unlabeled_X.bin", None), "train": ("train_X.bin", "train_y.bin"),
+         "test": ("test_X.bin", "test_y.bin")}
+_CHUNK = 2000  # images decoded at a time, so the unlabeled file is never read whole
+
+
+def stl_to_hwc(raw: np.ndarray) -> np.ndarray:
+    """raw: (N, 27648) or flat uint8 in the official order -> (N, 96, 96, 3) uint8, upright."""
+    return np.ascontiguousarray(raw.reshape(-1, 3, SIDE, SIDE).transpose(0, 3, 2, 1))
+
+
+def image_count(path: Path) -> int:
+    """Images in an ``*_X.bin``; DataError naming the file if missing or truncated."""
+    if not path.is_file():
+        raise DataError(f"{path} is missing")
+    size = path.stat().st_size
+    if size == 0 or size % IMAGE_BYTES:
+        raise DataError(f"{path} is truncated or not an STL-10 image file: its {size} bytes are not "
+                        f"a whole number of {IMAGE_BYTES}-byte images")
+    return size // IMAGE_BYTES
+
+
+def read_labels(path: Path, count: int) -> np.ndarray:
+    """``*_y.bin`` -> (count,) int64 in 0..9; DataError naming the file if it does not fit."""
+    if not path.is_file():
+        raise DataError(f"{path} is missing")
+    raw = np.fromfile(path, dtype=np.uint8)
+    if len(raw) != count:
+        raise DataError(f"{path} has {len(raw)} labels but its image file has {count} images")
+    if len(raw) and (raw.min() < 1 or raw.max() > 10):
+        raise DataError(f"{path} has labels outside 1..10, so it is not an STL-10 label file")
+    return raw.astype(np.int64) - 1
+
+
+@register_dataset
+class STL10(DatasetPlugin):
+    id = "stl10"
+    title = "STL-10"
+    summary = ("96x96 colour photos in 10 classes, made for unsupervised learning: 100,000 unlabeled, "
+               "5,000 labeled train and 8,000 labeled test images. Point root at the unpacked official "
+               "binaries (stl10_binary); nothing is downloaded. Images are resized to image_size.")
+    citation = ("Coates, Ng & Lee, An Analysis of Single-Layer Networks in Unsupervised Feature "
+                "Learning, AISTATS 2011")
+    params = [
+        Param("root", "dir", None, "the stl10_binary folder with the official .bin files, or the folder holding it"),
+        Param("image_size", "int", 64, "side of the square images in pixels (96 is the original size)", 8, 256),
+        Param("max_unlabeled", "int", 20000,
+              "use the first this many of the 100,000 unlabeled images (0 = all; 100k at 96 px is 2.8 GB)",
+              0, 100000),
+    ]
+
+    @property
+    def data_dir(self) -> Path:
+        root = Path(str(self.params["root"])).expanduser()
+        inner = root / "stl10_binary"
+        if not (root / "train_X.bin").exists() and inner.is_dir():
+            return inner
+        return root
+
+    def _paths(self) -> list[Path]:
+        names = [n for pair in FILES.values() for n in pair if n] + ["class_names.txt"]
+        return [self.data_dir / n for n in names]
+
+    @property
+    def version(self) -> str:
+        return fingerprint(str(p) for p in self._paths())
+
+    def check(self):
+        for x_name, y_name in FILES.values():
+            count = image_count(self.data_dir / x_name)
+            if y_name:
+                read_labels(self.data_dir / y_name, count)
+        self.classes()
+
+    def classes(self) -> list[str]:
+        path = self.data_dir / "class_names.txt"
+        if not path.is_file():
+            return list(OFFICIAL_CLASSES)
+        names = [line.strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines()]
+        names = [n for n in names if n]
+        if len(names) != 10:
+            raise DataError(f"{path} lists {len(names)} class names instead of 10")
+        return names
+
+    def _images(self, path: Path, count: int) -> np.ndarray:
+        """The first ``count`` images of ``path``, resized, read chunk by chunk through a memmap."""
+        size = self.params["image_size"]
+        raw = np.memmap(path, dtype=np.uint8, mode="r", shape=(image_count(path), IMAGE_BYTES))
+        out = np.empty((count, size, size, 3), dtype=np.uint8)
+        for start in range(0, count, _CHUNK):
+            stop = min(start + _CHUNK, count)
+            out[start:stop] = resize_images(stl_to_hwc(np.asarray(raw[start:stop])), size)
+        del raw
+        return out
+
+    def build_split(self, name):
+        x_name, y_name = FILES[name]
+        x_path = self.data_dir / x_name
+        count = image_count(x_path)
+        labels = None
+        if y_name:
+            labels = read_labels(self.data_dir / y_name, count)
+        elif self.params["max_unlabeled"]:
+            count = min(count, self.params["max_unlabeled"])
+        return Split(self._images(x_path, count), labels, self.classes())
