@@ -1,0 +1,184 @@
+"""``folder``: any folder of images on this machine, labeled by sub-folder or not.
+
+``root/<class>/**/image.jpg`` is labeled by the sub-folder name (like torchvision's
+ImageFolder); images sitting directly in ``root`` (and no sub-folder with images) are
+unlabeled. An optional ``eval_root``, laid out by class, gives the labeled train/test
+splits used by the kNN monitor and evaluations; without it a labeled root is held out
+likewise. Every file is decoded once to a ``image_size`` square (centre crop) and cached;
+unreadable files are skipped and counted in ``Split.skipped``.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from engine.dataset_api import DataError, DatasetPlugin, Split
+from engine.params import Param
+from engine.registry import register_dataset
+from plugins.datasets._image_file import EXTENSIONS, decode_square
+from plugins.datasets._source_fingerprint import fingerprint
+from plugins.datasets._stratified_split import stratified_split
+
+_DECODE_THREADS = min(4, os.cpu_count() or 1)  # Pillow releases the GIL while decoding
+
+
+@dataclass
+class Listing:
+    """The image files of one folder: files[i] has labels[i] (None when unlabeled)."""
+
+    folder: Path
+    files: list
+    labels: np.ndarray | None
+    classes: list
+
+
+def _is_image(name: str) -> bool:
+    # skip hidden files such as macOS "._photo.jpg" resource forks
+    return not name.startswith(".") and name.lower().endswith(EXTENSIONS)
+
+
+def image_files(folder: Path, recursive: bool) -> list[str]:
+    """Sorted paths of the image files in ``folder`` (and below it when ``recursive``)."""
+    if not recursive:
+        return sorted(str(p) for p in folder.iterdir() if p.is_file() and _is_image(p.name))
+    found = []
+    for here, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found.extend(os.path.join(here, n) for n in names if _is_image(n))
+    return sorted(found)
+
+
+def list_folder(folder: Path, what: str) -> Listing:
+    """Labeled by sub-folder if any sub-folder holds images, else the images in ``folder``."""
+    if not folder.is_dir():
+        raise DataError(f"{what} {folder} is not a folder or does not exist")
+    subdirs = sorted(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
+    per_class = [(d.name, image_files(d, recursive=True)) for d in subdirs]
+    per_class = [(name, files) for name, files in per_class if files]
+    if per_class:
+        files = [f for _, fs in per_class for f in fs]
+        labels = np.concatenate([np.full(len(fs), i, np.int64) for i, (_, fs) in enumerate(per_class)])
+        return Listing(folder, files, labels, [name for name, _ in per_class])
+    files = image_files(folder, recursive=False)
+    if not files:
+        raise DataError(f"{what} {folder} has no images ({', '.join(EXTENSIONS)}) in it or in its sub-folders")
+    return Listing(folder, files, None, [])
+
+
+def decode_all(files: list, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """-> images (M, size, size, 3) uint8 of the readable files, and the (M,) indices they came from."""
+    out = np.empty((len(files), size, size, 3), dtype=np.uint8)
+    ok = np.zeros(len(files), dtype=bool)
+    with warnings.catch_warnings():
+        # files between 1x and 2x Pillow's pixel limit warn on open; decode_square refuses them
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with ThreadPoolExecutor(_DECODE_THREADS) as pool:
+            for i, img in enumerate(pool.map(lambda f: decode_square(f, size), files)):
+                if img is not None:
+                    out[i], ok[i] = img, True
+    keep = np.flatnonzero(ok)
+    return out[keep] if len(keep) < len(files) else out, keep
+
+
+@register_dataset
+class ImageFolder(DatasetPlugin):
+    id = "folder"
+    title = "Image folder"
+    summary = ("Any folder of images on this computer (jpg, png, webp, bmp, gif). One sub-folder per "
+               "class gives labels; images directly in the folder are unlabeled. An optional second, "
+               "labeled folder (eval_root) is split into train/test for kNN monitoring and evaluations. "
+               "Images are centre-cropped to a square; unreadable files are skipped and counted.")
+    citation = "Image-folder layout as in torchvision's ImageFolder (Marcel & Rodriguez, 2010)"
+    params = [
+        Param("root", "dir", None, "folder of images: one sub-folder per class, or images directly in it"),
+        Param("eval_root", "dir", None, "optional labeled folder (one sub-folder per class) split into the "
+              "train/test sets used for evaluation; by default a labeled root is split", optional=True),
+        Param("image_size", "int", 64, "side of the square images in pixels (centre crop, then resize)", 8, 512),
+        Param("test_fraction", "float", 0.2, "fraction of each class held out as the labeled test split",
+              0.05, 0.9),
+        Param("seed", "int", 0, "seed of the train/test split", 0, 2**31 - 1),
+    ]
+
+    def __init__(self, cache_dir=None, **params):
+        super().__init__(cache_dir, **params)
+        self._listings: dict[str, Listing] = {}
+        self._decoded: dict[str, tuple[np.ndarray, np.ndarray, int]] = {}
+        self._version: str | None = None
+
+    # --- what is in the folders ---------------------------------------------------------
+    def listing(self, which: str) -> Listing:
+        """which: "root" or "eval_root" -> its Listing (scanned once)."""
+        if which not in self._listings:
+            folder = Path(str(self.params[which])).expanduser()
+            self._listings[which] = list_folder(folder, which)
+        return self._listings[which]
+
+    def _eval_source(self) -> str | None:
+        if self.params.get("eval_root"):
+            return "eval_root"
+        return "root" if self.listing("root").labels is not None else None
+
+    @property
+    def splits(self):
+        return ("unlabeled", "train", "test") if self._eval_source() else ("unlabeled",)
+
+    @property
+    def has_labels(self):
+        return self._eval_source() is not None
+
+    @property
+    def version(self) -> str:
+        if self._version is None:
+            sources = ["root"] + (["eval_root"] if self.params.get("eval_root") else [])
+            self._version = fingerprint(f for s in sources for f in self.listing(s).files)
+        return self._version
+
+    def check(self):
+        root = self.listing("root")
+        if self.params.get("eval_root"):
+            ev = self.listing("eval_root")
+            if ev.labels is None:
+                raise DataError(f"eval_root {ev.folder} needs one sub-folder of images per class")
+            if root.labels is not None and root.classes != ev.classes:
+                only_root = sorted(set(root.classes) - set(ev.classes)) or ["none"]
+                only_eval = sorted(set(ev.classes) - set(root.classes)) or ["none"]
+                raise DataError(f"eval_root's classes differ from root's (only in root: {', '.join(only_root)}; "
+                                f"only in eval_root: {', '.join(only_eval)})")
+        for which in {"root", self._eval_source()} - {None}:
+            listing = self.listing(which)
+            if not any(decode_square(f, 8) is not None for f in listing.files):
+                raise DataError(f"none of the {len(listing.files)} image files in {which} {listing.folder} "
+                                "could be read")
+        if self._eval_source() and np.bincount(self.listing(self._eval_source()).labels).max() < 2:
+            raise DataError(f"{self._eval_source()} needs a class with at least two images to hold out a test split")
+
+    # --- decoding -------------------------------------------------------------------------
+    def _decode(self, which: str) -> tuple[np.ndarray, np.ndarray | None, int]:
+        """-> images (M, S, S, 3) uint8, labels (M,) or None, number of files skipped."""
+        if which not in self._decoded:
+            listing = self.listing(which)
+            images, kept = decode_all(listing.files, self.params["image_size"])
+            if not len(images):
+                raise DataError(f"none of the {len(listing.files)} image files in {which} {listing.folder} "
+                                "could be read")
+            labels = listing.labels[kept] if listing.labels is not None else None
+            self._decoded[which] = (images, labels, len(listing.files) - len(kept))
+        return self._decoded[which]
+
+    def build_split(self, name):
+        if name == "unlabeled":
+            images, _, skipped = self._decode("root")
+            return Split(images, None, list(self.listing("root").classes), skipped)
+        source = self._eval_source()
+        images, labels, skipped = self._decode(source)
+        train_idx, test_idx = stratified_split(labels, self.params["test_fraction"], self.params["seed"])
+        idx = test_idx if name == "test" else train_idx
+        if not len(idx):
+            raise DataError(f"{source} has too few readable images per class to hold out a {name} split")
+        return Split(images[idx], labels[idx], list(self.listing(source).classes), skipped)
