@@ -2,7 +2,8 @@
 at each k, linear top-1/top-5, SVM accuracy, k-shot mean +- std, ...), written as CSV,
 Markdown or LaTeX. Figures are percentages; for each run, protocol, evaluation dataset and
 figure the most recent evaluation wins. A figure measured on another dataset than the run
-was pre-trained on gets the dataset in its column name, e.g. ``knn@20 [digits]``.
+was pre-trained on gets the dataset in its column name, e.g. ``knn@20 [digits]`` (and the
+parameters that differ when it is the same dataset, e.g. ``knn@20 [shapes image_size=64]``).
 """
 from __future__ import annotations
 
@@ -16,6 +17,17 @@ from engine.store import Store
 
 RUN_COLUMNS = ["run", "id", "method", "backbone", "dataset"]
 FORMATS = ("csv", "md", "tex")
+
+
+def _data_suffix(ev: dict, run: dict) -> str:
+    """"" when evaluated on the run's own data; else `` [dataset]`` and, for the same dataset
+    with other parameters, the parameters that differ: `` [shapes image_size=64]``."""
+    own = run["config"]["data"]
+    data = ev["params"].get("data") or {"id": ev["dataset"], "params": own["params"]}
+    if data["id"] != own["id"]:
+        return f" [{data['id']}]"
+    diff = [f"{k}={v}" for k, v in sorted(data["params"].items()) if own["params"].get(k) != v]
+    return f" [{data['id']} {' '.join(diff)}]" if diff else ""
 
 
 def comparison_table(home, run_ids: list[str] | None = None) -> tuple[list[str], list[dict]]:
@@ -35,7 +47,7 @@ def comparison_table(home, run_ids: list[str] | None = None) -> tuple[list[str],
         run = by_run.get(ev["run_id"])
         if run is None or ev["protocol"] not in protocols.PROTOCOLS:
             continue
-        suffix = "" if ev["dataset"] == run["dataset"] else f" [{ev['dataset']}]"
+        suffix = _data_suffix(ev, run)
         for name, value in protocols.get(ev["protocol"]).headline(ev["results"]).items():
             column = name + suffix
             figures[run["id"]][column] = value

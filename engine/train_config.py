@@ -26,6 +26,8 @@ TRAIN_PARAMS = [
     Param("knn_every", "int", 1, "online kNN monitor every K epochs (0: off)", 0, 10000),
     Param("knn_k", "int", 20, "neighbours of the online kNN monitor", 1, 1000),
     Param("log_every", "int", 1, "log metrics every N steps", 1, 10000),
+    Param("online_probe", "bool", False, "train a linear probe on detached features during training "
+          "and log online_linear_acc (solo-learn style; needs labels in the dataset)"),
 ]
 
 SECTIONS = ("method", "data", "backbone", "train")

@@ -16,6 +16,7 @@ import torch
 from engine import checkpoint, registry
 from engine.dataset_api import DataError
 from engine.knn import extract_features, knn_accuracy
+from engine.online_probe import OnlineProbe
 from engine.optim import create_optimizer, create_scheduler
 
 
@@ -104,6 +105,7 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.step = 0
         self._knn_data = None
+        self.online_probe = OnlineProbe.for_trainer(self) if t.get("online_probe") else None
 
     # --- checkpoints -----------------------------------------------------------------------
     def state(self) -> dict:
@@ -206,6 +208,8 @@ class Trainer:
                 return Outcome("stopped", self.step, metrics)
             x, y = self._batch(self.step)
             metrics = self.train_step(x, y)
+            if self.online_probe is not None:
+                metrics.update(self.online_probe.update(self.step, x, y))
             now = time.perf_counter()
             metrics["img_per_s"] = self.batch_size / max(now - last, 1e-9)
             last = now
