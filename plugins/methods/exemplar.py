@@ -1,0 +1,54 @@
+"""Exemplar-CNN: discriminative unsupervised feature learning with convolutional neural
+networks (Dosovitskiy, Springenberg, Riedmiller & Brox, 2014)."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.augment import recipe_from, to_float, view_params
+from engine.heads import mlp_head
+from engine.method_api import MethodPlugin
+from engine.params import Param
+from engine.registry import register_method
+from plugins.methods._image_ids import image_ids
+
+
+def exemplar_loss(logits: torch.Tensor, ids: torch.Tensor):
+    """logits: (N, K) over K surrogate classes, ids: (N,) -> (cross-entropy, {"exemplar_acc"});
+    chance 1/K."""
+    loss = F.cross_entropy(logits.float(), ids)
+    return loss, {"exemplar_acc": (logits.argmax(1) == ids).float().mean().item()}
+
+
+@register_method
+class Exemplar(MethodPlugin):
+    id = "exemplar"
+    title = "Exemplar-CNN"
+    summary = ("Every image is its own class: the network must recognise an image after strong random "
+               "cropping, scaling, flipping and colour changes among up to N others. The class of an "
+               "image is a hash of its pixels modulo N, so no dataset index is needed (images that "
+               "collide simply share a class).")
+    citation = "Dosovitskiy, Springenberg, Riedmiller & Brox, 2014 (NeurIPS)"
+    accuracy_key = "exemplar_acc"
+    params = [
+        Param("exemplars", "int", 8000, "number N of surrogate classes (8000 in the paper); images beyond it share classes", 2, 1000000),
+        Param("head_hidden", "int", 0, "hidden width of the classifier (0: linear softmax, as in the paper)", 0, 8192),
+        *view_params(),
+    ]
+
+    def __init__(self, backbone, image_size=32, num_classes=None, **p):
+        super().__init__(backbone, image_size, num_classes, **p)
+        self.recipe = recipe_from(p, image_size)
+        f, k = backbone.num_features, p["exemplars"]
+        self.classifier = mlp_head(f, p["head_hidden"], k) if p["head_hidden"] else nn.Linear(f, k)
+
+    def training_step(self, x, y=None):
+        ids = image_ids(x, self.hparams["exemplars"])
+        logits = self.classifier(self.backbone.forward_features(self.recipe(x, self.gen)))
+        loss, metrics = exemplar_loss(logits, ids)
+        return {"loss": loss, **metrics}
+
+    @torch.no_grad()
+    def input_preview(self, x):
+        return {"original": to_float(x), "transformed": self.recipe(x, self.gen, norm=False)}

@@ -1,0 +1,111 @@
+"""Jigsaw puzzles: unsupervised learning of visual representations by solving jigsaw
+puzzles (Noroozi & Favaro, 2016)."""
+from __future__ import annotations
+
+import functools
+import itertools
+
+import torch
+import torch.nn.functional as F
+
+from engine.augment import to_float
+from engine.heads import mlp_head
+from engine.method_api import MethodPlugin
+from engine.params import Param
+from engine.registry import register_method
+from plugins.methods._patches import crop_patches, grid_origins, mosaic, standardize, to_unit_range, upsample_to
+
+GRID = 3
+
+
+@functools.lru_cache(maxsize=8)
+def hamming_permutations(count: int, seed: int = 0, tiles: int = GRID * GRID) -> torch.Tensor:
+    """The permutation set of Noroozi & Favaro (2016, Algorithm 1), chosen greedily for
+    maximal Hamming distance: start from a random permutation, then repeatedly add the
+    permutation whose smallest Hamming distance to those already chosen is largest (ties
+    broken at random). Deterministic given ``seed``. Returns (count, tiles) int64; row p
+    lists which original tile sits at each position of puzzle p."""
+    every = torch.tensor(list(itertools.permutations(range(tiles))), dtype=torch.uint8)
+    if not 1 <= count <= len(every):
+        raise ValueError(f"between 1 and {len(every)} permutations of {tiles} tiles exist, not {count}")
+    gen = torch.Generator().manual_seed(seed)
+    chosen = [int(torch.randint(len(every), (1,), generator=gen))]
+    nearest = (every != every[chosen[0]]).sum(1)  # distance of each candidate to the chosen set
+    for _ in range(count - 1):
+        best = (nearest == nearest.max()).nonzero().squeeze(1)
+        pick = int(best[torch.randint(len(best), (1,), generator=gen)])
+        chosen.append(pick)
+        nearest = torch.minimum(nearest, (every != every[pick]).sum(1))
+    return every[chosen].long()
+
+
+def min_hamming_distance(perms: torch.Tensor) -> int:
+    """perms: (P, T) -> the smallest Hamming distance between two different rows."""
+    d = (perms[:, None, :] != perms[None, :, :]).sum(2)
+    d.fill_diagonal_(perms.shape[1] + 1)
+    return int(d.min())
+
+
+def shuffle_tiles(tiles: torch.Tensor, perms: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """tiles: (N, T, C, t, t) in grid order, perms: (P, T), labels: (N,) in [0, P) ->
+    (N, T, C, t, t) where position i of image n holds tile perms[labels[n], i]."""
+    order = perms.to(tiles.device)[labels]
+    return tiles[torch.arange(tiles.shape[0], device=tiles.device)[:, None], order]
+
+
+def jigsaw_loss(logits: torch.Tensor, labels: torch.Tensor):
+    """logits: (N, P), labels: (N,) permutation indices -> (cross-entropy, {"jigsaw_acc"}); chance 1/P."""
+    loss = F.cross_entropy(logits.float(), labels)
+    return loss, {"jigsaw_acc": (logits.argmax(1) == labels).float().mean().item()}
+
+
+@register_method
+class Jigsaw(MethodPlugin):
+    id = "jigsaw"
+    title = "Jigsaw puzzles"
+    summary = ("Nine tiles cut from a 3x3 grid (with gaps and random jitter, each standardised on its "
+               "own so that edges and colour statistics cannot give the answer away) are shuffled by "
+               "one of P permutations chosen for maximal Hamming distance. The shared backbone encodes "
+               "each tile and an MLP on the concatenated features names the permutation.")
+    citation = "Noroozi & Favaro, 2016 (ECCV)"
+    accuracy_key = "jigsaw_acc"
+    params = [
+        Param("permutations", "int", 100, "size P of the permutation set (1000 in the paper; 100 learns faster on small data)", 10, 1000),
+        Param("perm_seed", "int", 0, "seed of the greedy maximal-Hamming permutation set", 0, 2**31 - 1),
+        Param("tile_frac", "float", 0.75, "tile side as a fraction of its grid cell (64/85 in the paper); the rest is gap and jitter", 0.3, 1.0),
+        Param("tile_px", "int", 16, "tiles are resized to this side for the backbone (backbones need >= 16 px)", 16, 224),
+        Param("hidden", "int", 512, "hidden width of the MLP over the concatenated tile features", 16, 8192),
+    ]
+
+    def __init__(self, backbone, image_size=32, num_classes=None, **p):
+        super().__init__(backbone, image_size, num_classes, **p)
+        self.cell = image_size // GRID
+        self.tile = max(2, int(p["tile_frac"] * self.cell))
+        self.register_buffer("perms", hamming_permutations(p["permutations"], p["perm_seed"]), persistent=False)
+        self.head = mlp_head(GRID * GRID * backbone.num_features, p["hidden"], p["permutations"])
+
+    def puzzles(self, x):
+        """x: uint8 (N, 3, H, W) -> (shuffled standardised tiles (N, 9, 3, t, t), labels (N,))."""
+        n = x.shape[0]
+        tops, lefts = grid_origins(n, GRID, self.image_size, self.tile, self.gen)
+        tiles = standardize(crop_patches(to_float(x), tops, lefts, self.tile))
+        labels = torch.randint(len(self.perms), (n,), generator=self.gen).to(x.device)
+        return shuffle_tiles(tiles, self.perms, labels), labels
+
+    def training_step(self, x, y=None):
+        tiles, labels = self.puzzles(x)
+        n, k = tiles.shape[:2]
+        flat = upsample_to(tiles.flatten(0, 1), self.hparams["tile_px"])
+        feats = self.backbone.forward_features(flat).reshape(n, k * self.backbone.num_features)
+        loss, metrics = jigsaw_loss(self.head(feats), labels)
+        return {"loss": loss, **metrics}
+
+    @torch.no_grad()
+    def input_preview(self, x):
+        tiles, _ = self.puzzles(x)
+        return {"original": to_float(x), "shuffled tiles": mosaic(to_unit_range(tiles), GRID)}
+
+    @torch.no_grad()
+    def embed(self, x):
+        """Whole images, standardised per image like the tiles were: (N, 3, H, W) -> (N, F)."""
+        return self.backbone.forward_features(standardize(to_float(x)))

@@ -1,0 +1,90 @@
+"""Context prediction: unsupervised visual representation learning by context prediction
+(Doersch, Gupta & Efros, 2015)."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from engine.augment import to_float
+from engine.heads import mlp_head
+from engine.method_api import MethodPlugin
+from engine.params import Param
+from engine.registry import register_method
+from plugins.methods._patches import crop_patches, grid_origins, mosaic, standardize, to_unit_range, upsample_to
+
+GRID = 3
+CENTRE = 4
+NEIGHBOURS = (0, 1, 2, 3, 5, 6, 7, 8)  # grid positions of the 8 classes, row-major
+
+
+def drop_colors(patches: torch.Tensor, noise_ratio: float, gen: torch.Generator | None) -> torch.Tensor:
+    """Keep one random channel of each patch and replace the other two by Gaussian noise with
+    ``noise_ratio`` times that channel's standard deviation (Doersch et al., 2015, section 3.1:
+    defeats chromatic-aberration shortcuts). patches: (M, 3, h, w)."""
+    m = patches.shape[0]
+    keep = torch.randint(3, (m,), generator=gen).to(patches.device)
+    kept = patches[torch.arange(m, device=patches.device), keep][:, None]     # (M, 1, h, w)
+    std = kept.std(dim=(2, 3), keepdim=True)
+    noise = torch.randn(patches.shape, generator=gen).to(patches.device, patches.dtype) * std * noise_ratio
+    mask = F.one_hot(keep, 3).to(patches.dtype)[:, :, None, None]
+    return mask * kept + (1 - mask) * (kept.mean(dim=(2, 3), keepdim=True) + noise)
+
+
+def relpos_loss(logits: torch.Tensor, labels: torch.Tensor):
+    """logits: (N, 8), labels: (N,) neighbour index -> (cross-entropy, {"relpos_acc"}); chance 1/8."""
+    loss = F.cross_entropy(logits.float(), labels)
+    return loss, {"relpos_acc": (logits.argmax(1) == labels).float().mean().item()}
+
+
+@register_method
+class RelativePosition(MethodPlugin):
+    id = "relative_position"
+    title = "Relative position (context prediction)"
+    summary = ("A patch from the centre of a 3x3 grid and one of its eight neighbours, separated by a "
+               "gap and jittered, go through the shared backbone; an MLP on the two features says where "
+               "the second patch lies. Colour dropping stops the network from solving it with "
+               "chromatic aberration instead of object parts.")
+    citation = "Doersch, Gupta & Efros, 2015 (ICCV)"
+    accuracy_key = "relpos_acc"
+    params = [
+        Param("tile_frac", "float", 0.7, "patch side as a fraction of its grid cell (96/(96+48) px in the paper); the rest is gap and jitter", 0.3, 1.0),
+        Param("tile_px", "int", 16, "patches are resized to this side for the backbone (backbones need >= 16 px)", 16, 224),
+        Param("color_drop", "bool", True, "keep one random channel per patch and replace the others by noise"),
+        Param("noise_ratio", "float", 0.01, "std of the replacement noise relative to the kept channel (1/100 in the paper)", 0.0, 1.0),
+        Param("hidden", "int", 512, "hidden width of the MLP over the concatenated pair", 16, 8192),
+    ]
+
+    def __init__(self, backbone, image_size=32, num_classes=None, **p):
+        super().__init__(backbone, image_size, num_classes, **p)
+        self.tile = max(2, int(p["tile_frac"] * (image_size // GRID)))
+        self.head = mlp_head(2 * backbone.num_features, p["hidden"], len(NEIGHBOURS))
+
+    def pairs(self, x):
+        """x: uint8 (N, 3, H, W) -> (centre and neighbour patches (N, 2, 3, t, t), labels (N,))."""
+        n = x.shape[0]
+        tops, lefts = grid_origins(n, GRID, self.image_size, self.tile, self.gen)
+        labels = torch.randint(len(NEIGHBOURS), (n,), generator=self.gen)
+        which = torch.stack([torch.full((n,), CENTRE), torch.tensor(NEIGHBOURS)[labels]], 1)
+        patches = crop_patches(to_float(x), tops.gather(1, which), lefts.gather(1, which), self.tile)
+        if self.hparams["color_drop"]:
+            patches = drop_colors(patches.flatten(0, 1), self.hparams["noise_ratio"], self.gen).view_as(patches)
+        # over all channels: per-channel scaling would blow the dropped channels' faint noise up
+        return standardize(patches, per_channel=False), labels.to(x.device)
+
+    def training_step(self, x, y=None):
+        patches, labels = self.pairs(x)
+        n = patches.shape[0]
+        feats = self.backbone.forward_features(upsample_to(patches.flatten(0, 1), self.hparams["tile_px"]))
+        loss, metrics = relpos_loss(self.head(feats.reshape(n, -1)), labels)
+        return {"loss": loss, **metrics}
+
+    @torch.no_grad()
+    def input_preview(self, x):
+        """The pair laid out where it came from in the 3x3 grid (other cells blank)."""
+        patches, labels = self.pairs(x)
+        n, _, c, t, _ = patches.shape
+        grid = torch.zeros(n, GRID * GRID, c, t, t, device=patches.device)
+        shown = to_unit_range(patches)
+        grid[:, CENTRE] = shown[:, 0]
+        grid[torch.arange(n), torch.tensor(NEIGHBOURS, device=labels.device)[labels]] = shown[:, 1]
+        return {"original": to_float(x), "patch pair": mosaic(grid, GRID)}

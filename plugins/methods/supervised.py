@@ -1,0 +1,57 @@
+"""Supervised reference: the same backbone trained with labels, the row every
+self-supervised method is compared to (e.g. Table 1 of Kolesnikov, Zhai & Beyer, 2019)."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.augment import normalize, resized_crop, to_float
+from engine.method_api import MethodPlugin
+from engine.params import Param, ParamError
+from engine.registry import register_method
+
+
+def supervised_loss(logits: torch.Tensor, labels: torch.Tensor, label_smoothing: float = 0.0):
+    """logits: (N, C), labels: (N,) -> (cross-entropy, {"train_acc"})."""
+    loss = F.cross_entropy(logits.float(), labels, label_smoothing=label_smoothing)
+    return loss, {"train_acc": (logits.argmax(1) == labels).float().mean().item()}
+
+
+@register_method
+class Supervised(MethodPlugin):
+    id = "supervised"
+    title = "Supervised (reference)"
+    summary = ("Plain cross-entropy on the labels of the train split with light augmentation "
+               "(random crop and flip). Not self-supervised: the upper reference that pretext "
+               "methods are measured against, with the same backbone and budget.")
+    citation = "He et al., 2016 (the standard CIFAR recipe: crop + flip, cross-entropy)"
+    needs_labels = True
+    accuracy_key = "train_acc"
+    params = [
+        Param("crop_min", "float", 0.5, "smallest random crop (area fraction); 1 turns cropping off", 0.05, 1.0),
+        Param("flip_p", "float", 0.5, "probability of a horizontal flip", 0.0, 1.0),
+        Param("label_smoothing", "float", 0.0, "label smoothing of the cross-entropy (Szegedy et al., 2016)", 0.0, 0.5),
+    ]
+
+    def __init__(self, backbone, image_size=32, num_classes=None, **p):
+        super().__init__(backbone, image_size, num_classes, **p)
+        if not num_classes:
+            raise ParamError("the supervised method needs a labeled dataset (number of classes unknown)")
+        self.classifier = nn.Linear(backbone.num_features, num_classes)
+
+    def augment(self, x):
+        """x: uint8 (N, 3, H, W) -> float (N, 3, S, S) in [0, 1], randomly cropped and flipped."""
+        p = self.hparams
+        return resized_crop(to_float(x), self.image_size, (p["crop_min"], 1.0), flip_p=p["flip_p"], gen=self.gen)
+
+    def training_step(self, x, y=None):
+        if y is None:
+            raise ParamError("the supervised method was given a batch without labels")
+        logits = self.classifier(self.backbone.forward_features(normalize(self.augment(x))))
+        loss, metrics = supervised_loss(logits, y, self.hparams["label_smoothing"])
+        return {"loss": loss, **metrics}
+
+    @torch.no_grad()
+    def input_preview(self, x):
+        return {"original": to_float(x), "augmented": self.augment(x)}
