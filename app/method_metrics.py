@@ -1,0 +1,19 @@
+"""Which logged metric is a method's own accuracy (``MethodPlugin.accuracy_key``).
+
+Read from the registry when the plugins are loaded; before that (or for a plugin that is
+gone) the first ``*_acc`` key other than the kNN monitor, else ``contrastive_acc``."""
+from __future__ import annotations
+
+DEFAULT = "contrastive_acc"
+
+
+def accuracy_key(method_id: str, keys=()) -> str:
+    from engine import registry
+
+    try:
+        if registry.entries("method"):
+            return getattr(registry.get("method", method_id).cls, "accuracy_key", DEFAULT)
+    except Exception:  # an unknown method: fall back to what the run logged
+        pass
+    candidates = sorted(k for k in keys if k.endswith("_acc") and k != "knn_acc")
+    return DEFAULT if DEFAULT in keys or not candidates else candidates[0]
