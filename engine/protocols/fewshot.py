@@ -1,7 +1,7 @@
 """Few-shot (low-shot) evaluation: k labeled train images per class, repeated random draws,
 accuracy on the whole test split as mean +- std over the draws. The classifier is the
 nearest class mean of centred, L2-normalised features (SimpleShot: Wang, Chao, Weinberger &
-van der Maaten, 2019) or a logistic regression on standardised features, as in the
+van der Maaten, 2019) or a logistic regression on the same features, as in the
 low-shot probes of Goyal et al. (2019) and Caron et al. (2021)."""
 from __future__ import annotations
 
@@ -37,16 +37,24 @@ def duplicates_of_test(train_images, test_images):
                     dtype=np.int64)
 
 
-def nearest_class_mean(train_f, train_y, test_f, num_classes):
-    """CL2N nearest class mean: centre on the support mean, L2-normalise, assign each test
-    feature (M, D) to the class whose mean support feature is closest. -> (M,) predictions."""
-    import torch
+def centre_normalize(support, query):
+    """CL2N (Wang et al., 2019): subtract the support mean, then L2-normalise each row.
+    support: (S, D), query: (M, D). Per-feature standardisation would blow up noise
+    dimensions when S is a handful of images; this keeps the feature geometry."""
     import torch.nn.functional as F
 
-    mean = train_f.mean(0, keepdim=True)
-    a, b = F.normalize(train_f - mean, dim=1), F.normalize(test_f - mean, dim=1)
+    mean = support.mean(0, keepdim=True)
+    return F.normalize(support - mean, dim=1), F.normalize(query - mean, dim=1)
+
+
+def nearest_class_mean(train_f, train_y, test_f, num_classes):
+    """Assign each CL2N test feature (M, D) to the class whose summed CL2N support feature
+    (S, D) is most similar (nearest mean direction). -> (M,) predictions."""
+    import torch
+
+    a, b = centre_normalize(train_f, test_f)
     centroids = torch.zeros(num_classes, a.shape[1], device=a.device).index_add_(0, train_y, a)
-    return torch.cdist(b, centroids).argmin(1)
+    return torch.cdist(b, torch.nn.functional.normalize(centroids, dim=1)).argmin(1)
 
 
 class FewShot:
@@ -70,7 +78,7 @@ class FewShot:
         import numpy as np
         import torch
 
-        from engine.protocols.probe import fit_logreg, standardize
+        from engine.protocols.probe import fit_logreg
 
         shots = sorted(set(number_list(p["shots"], int, "shots")))
         ctx.phase(0.0, 0.4)
@@ -97,10 +105,10 @@ class FewShot:
                 if p["classifier"] == "ncm":
                     pred = nearest_class_mean(xs, ys, xt, n_cls)
                 else:
-                    xs_std, xt_std = standardize(xs, xt)
-                    model = fit_logreg(xs_std, ys, n_cls, p["weight_decay"])
+                    xs_n, xt_n = centre_normalize(xs, xt)
+                    model = fit_logreg(xs_n, ys, n_cls, p["weight_decay"])
                     with torch.no_grad():
-                        pred = model(xt_std).argmax(1)
+                        pred = model(xt_n).argmax(1)
                 accs.append((pred == yt).float().mean().item())
             per_k[str(k)] = {"mean": float(np.mean(accs)), "std": float(np.std(accs)), "accuracies": accs}
             ctx.report((i + 1) / max(1, len(shots)), f"{k}-shot")
