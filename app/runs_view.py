@@ -14,9 +14,9 @@ from app import launcher
 from app.compare_dialog import CompareDialog
 from app.curve_plot import CurvePlot
 from app.method_metrics import accuracy_key
-from app.metrics_export import export_csv
 from app.run_notes_dialog import RunNotesDialog
 from app.runs_model import COLUMNS, RUN_ID_ROLE, RunsFilter, RunsModel
+from engine.metrics_export import export_metrics
 from engine.store import ACTIVE, Store, StoreError
 
 STATUSES = ("queued", "running", "paused", "completed", "stopped", "failed", "crashed")
@@ -235,7 +235,7 @@ class RunsView(QWidget):
             folder = QFileDialog.getExistingDirectory(self, "Export metrics of the selected runs to")
             targets = [(r, Path(folder) / f"{r['name']}-{r['id']}.csv") for r in runs] if folder else []
         paths = {r["id"]: p for r, p in targets}
-        self._each([r for r, _ in targets], lambda r: export_csv(self.store, r["id"], paths[r["id"]]), "export")
+        self._each([r for r, _ in targets], lambda r: export_metrics(self.store, r, paths[r["id"]]), "export")
 
     def delete(self):
         runs = self.selected_runs()

@@ -1,0 +1,85 @@
+"""GUI tests: offscreen Qt, a temporary home and a temporary QSettings file per test, and
+no worker process left behind."""
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import time  # noqa: E402
+
+import pytest  # noqa: E402
+from PySide6.QtCore import QSettings, QThreadPool  # noqa: E402
+
+TINY = {
+    "data": {"image_size": 16, "train_size": 64, "test_size": 32},
+    "backbone": {"width": 8},
+    "train": {"epochs": 1, "batch_size": 16, "knn_every": 1, "device": "cpu"},
+}
+
+
+@pytest.fixture(autouse=True)
+def temp_settings(tmp_path):
+    """Redirect the workbench's QSettings so no test touches the user's preferences."""
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
+    yield tmp_path / "settings"
+
+
+@pytest.fixture(autouse=True)
+def no_workers_left():
+    yield
+    from app import launcher
+
+    launcher.kill_children()
+    QThreadPool.globalInstance().waitForDone(60000)  # previews still computing end before the next test
+
+
+@pytest.fixture(scope="session")
+def plugins():
+    from engine import registry
+
+    registry.discover()
+    return registry
+
+
+def tiny_config(method="simclr", epochs=1, **train):
+    from engine.train_config import build_config
+
+    return build_config("shapes", method, "convnet", train={**TINY["train"], "epochs": epochs, **train},
+                        params={"data": TINY["data"], "backbone": TINY["backbone"]})
+
+
+@pytest.fixture
+def window(qtbot, home, plugins, monkeypatch):
+    """The main window, shown, with its plugins loaded; closed without asking at the end."""
+    from app import close_prompt, main_window
+    from app.main import create_window
+
+    _, win = create_window(home)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.new_run.ready, timeout=30000)
+    yield win
+    monkeypatch.setattr(main_window, "ask_about_active_runs", lambda *a: close_prompt.STOP)
+    win.close()
+
+
+def fill_tiny(view):
+    """Set the New run forms to the tiny test configuration (convnet backbone)."""
+    view.pickers["backbone"].set_current("convnet")
+    for section, values in TINY.items():
+        view.forms[section].set_values(values)
+
+
+def wait_status(home, run_id, statuses, timeout=60.0):
+    from engine.store import Store
+
+    store = Store(home)
+    try:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            status = store.get_run(run_id)["status"]
+            if status in statuses:
+                return status
+            time.sleep(0.2)
+        return store.get_run(run_id)["status"]
+    finally:
+        store.close()
