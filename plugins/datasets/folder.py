@@ -1,8 +1,8 @@
 """``folder``: any folder of images on this machine, labeled by sub-folder or not.
 
 ``root/<class>/**/image.jpg`` is labeled by the sub-folder name (like torchvision's
-ImageFolder); images sitting directly in ``root`` (and no sub-folder with images) are
-unlabeled. An optional ``eval_root``, laid out by class, gives the labeled train/test
+ImageFolder; loose files beside the class folders are then ignored); images sitting
+directly in ``root`` (and no sub-folder with images) are unlabeled. An optional ``eval_root``, laid out by class, gives the labeled train/test
 splits used by the kNN monitor and evaluations; without it a labeled root is held out
 likewise. Every file is decoded once to a ``image_size`` square (centre crop) and cached;
 unreadable files are skipped and counted in ``Split.skipped``.
@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,13 +72,26 @@ def list_folder(folder: Path, what: str) -> Listing:
     return Listing(folder, files, None, [])
 
 
+@contextmanager
+def _bomb_warnings_silenced():
+    """Files between 1x and 2x Pillow's pixel limit warn on open; decode_square refuses them,
+    so the warning is noise. Entered once around a whole pool: filters are process-wide."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        yield
+
+
+def any_readable(files: list) -> bool:
+    """True as soon as one file decodes (cheap when the first one does)."""
+    with _bomb_warnings_silenced():
+        return any(decode_square(f, 8) is not None for f in files)
+
+
 def decode_all(files: list, size: int) -> tuple[np.ndarray, np.ndarray]:
     """-> images (M, size, size, 3) uint8 of the readable files, and the (M,) indices they came from."""
     out = np.empty((len(files), size, size, 3), dtype=np.uint8)
     ok = np.zeros(len(files), dtype=bool)
-    with warnings.catch_warnings():
-        # files between 1x and 2x Pillow's pixel limit warn on open; decode_square refuses them
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+    with _bomb_warnings_silenced():
         with ThreadPoolExecutor(_DECODE_THREADS) as pool:
             for i, img in enumerate(pool.map(lambda f: decode_square(f, size), files)):
                 if img is not None:
@@ -152,7 +166,7 @@ class ImageFolder(DatasetPlugin):
                                 f"only in eval_root: {', '.join(only_eval)})")
         for which in {"root", self._eval_source()} - {None}:
             listing = self.listing(which)
-            if not any(decode_square(f, 8) is not None for f in listing.files):
+            if not any_readable(listing.files):
                 raise DataError(f"none of the {len(listing.files)} image files in {which} {listing.folder} "
                                 "could be read")
         if self._eval_source() and np.bincount(self.listing(self._eval_source()).labels).max() < 2:

@@ -99,14 +99,17 @@ def test_unreadable_files_are_skipped_and_counted(tmp_path):
     assert ds.split("train").skipped == 3 and len(ds.split("train")) + len(ds.split("test")) == 7
 
 
+@pytest.mark.filterwarnings("error::PIL.Image.DecompressionBombWarning")
 def test_decompression_bombs_are_skipped(tmp_path, monkeypatch):
     root = tmp_path / "bombs"
     root.mkdir()
     Image.new("RGB", (30, 30)).save(root / "ok.png")
-    Image.new("1", (60, 60)).save(root / "warns.png")   # 3600 px: above the limit, Pillow only warns
+    Image.new("1", (40, 40)).save(root / "warns.png")   # 1600 px: above the limit, Pillow only warns
     Image.new("1", (100, 100)).save(root / "raises.png")  # 10000 px: over twice it, Pillow raises
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
-    split = ImageFolder(root=str(root), image_size=16).split("unlabeled")
+    ds = ImageFolder(root=str(root), image_size=16)
+    ds.check()
+    split = ds.split("unlabeled")
     assert len(split) == 1 and split.skipped == 2
 
 
