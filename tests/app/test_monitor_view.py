@@ -1,0 +1,97 @@
+"""Monitor: plots what a worker writes as it writes it; Stop, Pause, Resume act through the
+store; a crashed run shows its error and can be resumed."""
+import os
+import time
+
+from PySide6.QtCore import Qt
+
+from app import launcher
+from app.monitor_view import MonitorView
+from engine.store import Store
+from tests.app.conftest import tiny_config, wait_status
+
+
+def _fake_running_run(home, plugins):
+    store = Store(home)
+    run_id = store.create_run(tiny_config(epochs=2), "simulated")
+    now = time.time()
+    store.update_run(run_id, status="running", started=now, heartbeat=now, pid=os.getpid(),
+                     host=__import__("socket").gethostname(), total_steps=8, step=0)
+    return store, run_id
+
+
+def _rows(steps, t0):
+    rows = []
+    for s in steps:
+        rows += [(s, s / 4, t0 + s, "loss", 5.0 - 0.1 * s), (s, s / 4, t0 + s, "contrastive_acc", 0.1 * s),
+                 (s, s / 4, t0 + s, "lr", 0.3), (s, s / 4, t0 + s, "img_per_s", 100.0)]
+    return rows
+
+
+def test_the_monitor_plots_rows_as_a_worker_writes_them(qtbot, home, plugins):
+    store, run_id = _fake_running_run(home, plugins)
+    view = MonitorView(home)
+    qtbot.addWidget(view)
+    view.show_run(run_id)
+    assert view.selector.currentData() == run_id
+    store.log_metrics(run_id, _rows([1, 2, 3], time.time()))
+    qtbot.waitUntil(lambda: view.plots["loss"].point_count("loss") == 3, timeout=3000)
+    assert view.plots["accuracy"].point_count("contrastive_acc") == 3
+    store.log_metrics(run_id, _rows([4, 5], time.time()) + [(5, 1.25, time.time(), "knn_acc", 0.4)])
+    store.update_run(run_id, step=5)
+    qtbot.waitUntil(lambda: view.plots["loss"].point_count("loss") == 5, timeout=3000)
+    loss = view.plots["loss"].series["loss"]
+    assert list(loss.xs("step")) == [1, 2, 3, 4, 5] and loss.ys()[-1] == 4.5
+    assert view.plots["knn_acc"].point_count("knn_acc") == 1
+    qtbot.waitUntil(lambda: view.progress.value() == 5, timeout=3000)
+    assert "img/s" in view.rate.text() and "ETA" in view.rate.text()
+    assert max(view.latencies) < 5  # rows written just now were plotted within the poll period
+
+    view.x_axis.setCurrentText("epoch")
+    assert list(loss.xs("epoch")) == [0.25, 0.5, 0.75, 1.0, 1.25]
+    view.smoothing.setValue(90)
+    smooth = loss.ys(smoothed=True)
+    assert smooth[0] == loss.ys()[0] and smooth[-1] > loss.ys()[-1]  # a falling curve lags when smoothed
+    view.log_y.setChecked(True)
+    assert view.plots["loss"].getPlotItem().ctrl.logYCheck.isChecked()
+    view.shutdown()
+
+
+def test_a_crashed_run_shows_its_error_and_resumes(qtbot, home, plugins):
+    store = Store(home)
+    run_id = store.create_run(tiny_config(), "crasher")
+    store.update_run(run_id, status="running", started=time.time() - 100, heartbeat=time.time() - 100,
+                     pid=2**22 + 12345, host=__import__("socket").gethostname())  # a pid that is not alive
+    view = MonitorView(home)
+    qtbot.addWidget(view)
+    view.show_run(run_id)
+    qtbot.waitUntil(lambda: view.run is not None and view.run["status"] == "crashed", timeout=3000)
+    assert view.error_panel.isVisibleTo(view)
+    assert "crashed" in view.error.text() and "exited" in view.error.text()
+    qtbot.mouseClick(view.resume_checkpoint, Qt.LeftButton)
+    assert wait_status(home, run_id, ("completed", "failed"), 60) == "completed"
+    qtbot.waitUntil(lambda: view.run["status"] == "completed" and not view.error_panel.isVisibleTo(view),
+                    timeout=5000)
+    view.shutdown()
+
+
+def test_stop_and_pause_steer_a_real_worker(qtbot, home, plugins):
+    store = Store(home)
+    run_id = store.create_run(tiny_config(epochs=50, knn_every=0), "long")
+    launcher.start(home, run_id)
+    view = MonitorView(home)
+    qtbot.addWidget(view)
+    view.show_run(run_id)
+    qtbot.waitUntil(lambda: view.plots["loss"].point_count("loss") >= 2, timeout=60000)
+    assert view.run["status"] == "running" and view.stop_button.isEnabled()
+    qtbot.mouseClick(view.pause_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: "paused at step" in view.log.toPlainText(), timeout=20000)
+    assert view.resume_button.isEnabled() and not view.pause_button.isEnabled()
+    qtbot.mouseClick(view.resume_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: view.run["status"] == "running", timeout=5000)
+    qtbot.mouseClick(view.stop_button, Qt.LeftButton)
+    assert wait_status(home, run_id, ("stopped", "completed", "failed"), 30) == "stopped"
+    qtbot.waitUntil(lambda: view.run["status"] == "stopped", timeout=5000)
+    assert (home / "runs" / run_id / "checkpoints" / "last.pt").exists()
+    assert store.get_run(run_id)["step"] < 200  # 50 epochs of 4 steps: it did stop early
+    view.shutdown()
