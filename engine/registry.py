@@ -120,11 +120,18 @@ def discover(home: Path | None = None) -> None:
         _discovered_homes.add(key)
 
 
+def _ensure_discovered() -> None:
+    if not _discovered_homes:
+        discover()
+
+
 def entries(kind: str) -> list[Entry]:
+    _ensure_discovered()
     return sorted(_entries[kind].values(), key=lambda e: e.id)
 
 
 def get(kind: str, plugin_id: str) -> Entry:
+    _ensure_discovered()
     try:
         return _entries[kind][plugin_id]
     except KeyError:

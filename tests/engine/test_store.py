@@ -1,0 +1,108 @@
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from engine.store import Store, StoreError
+
+CFG = {"method": {"id": "simclr"}, "backbone": {"id": "convnet"}, "data": {"id": "shapes"},
+       "train": {"epochs": 1}}
+
+
+def test_reader_and_writer_at_once(home):
+    """A writer logging batches while a reader polls incrementally: no lost row, no lock error."""
+    store = Store(home)
+    run = store.create_run(CFG)
+    errors, seen = [], []
+    done = threading.Event()
+
+    def write():
+        try:
+            w = Store(home)
+            for step in range(300):
+                w.log_metrics(run, [(step, 0.0, time.time(), "loss", float(step)), (step, 0.0, time.time(), "lr", 0.1)])
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+        finally:
+            done.set()
+
+    def read():
+        r, last = Store(home), 0
+        try:
+            while not done.is_set() or True:
+                rows = r.metrics_since(run, last)
+                if rows:
+                    last = rows[-1]["id"]
+                    seen.extend(rows)
+                elif done.is_set():
+                    break
+                time.sleep(0.005)
+        except Exception as e:  # pragma: no cover
+            errors.append(e)
+
+    threads = [threading.Thread(target=write), threading.Thread(target=read)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    assert len(seen) == 600
+    assert len({row["id"] for row in seen}) == 600
+    assert store.latest(run)["loss"] == 299.0
+
+
+def test_dead_worker_shows_as_crashed(home):
+    store = Store(home)
+    run = store.create_run(CFG)
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    store.update_run(run, status="running", pid=proc.pid, host=os.uname().nodename, started=time.time(),
+                     heartbeat=time.time())
+    assert Store(home).get_run(run)["status"] == "crashed"
+
+
+def test_stale_heartbeat_shows_as_crashed(home):
+    store = Store(home)
+    run = store.create_run(CFG)
+    store.update_run(run, status="running", pid=None, host="elsewhere", started=time.time() - 600,
+                     heartbeat=time.time() - 600)
+    listed = {r["id"]: r for r in Store(home).list_runs()}
+    assert listed[run]["status"] == "crashed"
+    assert "heartbeat" in listed[run]["error"]
+
+
+def test_not_a_database_is_refused_and_untouched(tmp_path):
+    (tmp_path / "experiments.db").write_bytes(b"hello, this is not sqlite" * 10)
+    with pytest.raises(StoreError, match="not a Pretext experiment store"):
+        Store(tmp_path)
+    assert (tmp_path / "experiments.db").read_bytes().startswith(b"hello")
+
+
+def test_newer_schema_is_refused(tmp_path):
+    Store(tmp_path).close()
+    conn = sqlite3.connect(tmp_path / "experiments.db")
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    with pytest.raises(StoreError, match="newer"):
+        Store(tmp_path)
+
+
+def test_search_uses_bound_parameters(home):
+    store = Store(home)
+    store.create_run(CFG, name="it's a run")
+    assert len(store.list_runs(search="it's")) == 1
+    assert store.list_runs(search="'; DROP TABLE runs; --") == []
+    assert len(store.list_runs()) == 1
+
+
+def test_truncate_rebuilds_latest(home):
+    store = Store(home)
+    run = store.create_run(CFG)
+    store.log_metrics(run, [(s, 0, 0.0, "loss", float(s)) for s in range(1, 11)])
+    store.truncate_metrics(run, 4)
+    assert store.metric_series(run, "loss")[0] == [1, 2, 3, 4]
+    assert store.latest(run) == {"loss": 4.0}
