@@ -10,11 +10,11 @@ from engine.params import Param, ParamError, resolve
 
 TRAIN_PARAMS = [
     Param("epochs", "int", 3, "passes over the pre-training split", 1, 100000),
-    Param("batch_size", "int", 256, "images per step (per process under torchrun)", 2, 65536),
-    Param("optimizer", "choice", "sgd", "SGD with momentum, AdamW, or LARS (You et al., 2017)",
-          choices=("sgd", "adamw", "lars")),
-    Param("lr", "float", 0.3, "peak learning rate (after warm-up)", 1e-7, 100.0, log=True),
-    Param("weight_decay", "float", 5e-4, "L2 weight decay", 0.0, 1.0),
+    Param("batch_size", "int", 128, "images per step (per process under torchrun)", 2, 65536),
+    Param("optimizer", "choice", "adamw", "AdamW (the fast default for short CPU runs), SGD with momentum, or LARS (You et al., 2017)",
+          choices=("adamw", "sgd", "lars")),
+    Param("lr", "float", 2e-3, "peak learning rate after warm-up (AdamW ~1e-3; SGD/LARS ~0.3 x batch/256)", 1e-7, 100.0, log=True),
+    Param("weight_decay", "float", 1e-4, "L2 weight decay", 0.0, 1.0),
     Param("momentum", "float", 0.9, "momentum of SGD and LARS", 0.0, 0.999),
     Param("schedule", "choice", "cosine", "learning-rate schedule after warm-up",
           choices=("cosine", "constant")),

@@ -88,6 +88,7 @@ class Trainer:
         split = self.dataset.split(pretrain_split_name(self.dataset, method_cls))
         if len(split) < 2:
             raise DataError(f"dataset {self.dataset.id} has {len(split)} images; at least 2 are needed")
+        self.skipped = split.skipped  # unreadable files the dataset left out
         self.images = to_tensor(split.images).to(self.device)
         self.labels = torch.from_numpy(split.labels).to(self.device) if split.labels is not None else None
         self.image_size = int(split.images.shape[1])

@@ -87,6 +87,8 @@ def execute(home: Path, run_id: str, progress=None) -> str:
         device = str(trainer.device) if trainer.device.type == "cpu" else __import__("torch").cuda.get_device_name()
         store.update_run(run_id, device=device, total_steps=trainer.total_steps, step=trainer.step)
         log.text(f"training {run['name']} on {device}: {trainer.total_steps} steps of {trainer.batch_size} images")
+        if trainer.skipped:
+            hooks.text(f"skipped {trainer.skipped} unreadable image files")
         outcome = trainer.run()
         if outcome.status == "completed":
             path = trainer.save_backbone()
