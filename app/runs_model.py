@@ -100,13 +100,19 @@ class RunsFilter(QSortFilterProxyModel):
         self.setSortRole(SORT_ROLE)
 
     def set_filters(self, search: str | None = None, status: str | None = None, method: str | None = None):
+        changing = hasattr(self, "beginFilterChange")  # Qt >= 6.9; invalidateRowsFilter before
+        if changing:
+            self.beginFilterChange()
         if search is not None:
             self.search = search.strip().lower()
         if status is not None:
             self.status = status
         if method is not None:
             self.method = method
-        self.invalidateRowsFilter()
+        if changing:
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self.invalidateRowsFilter()
 
     def filterAcceptsRow(self, row, parent):
         run = self.sourceModel().run_at(row)

@@ -4,6 +4,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import json  # noqa: E402
 import time  # noqa: E402
 
 import pytest  # noqa: E402
@@ -52,7 +53,13 @@ def window(qtbot, home, plugins, monkeypatch):
     """The main window, shown, with its plugins loaded; closed without asking at the end."""
     from app import close_prompt, main_window
     from app.main import create_window
+    from app.settings import app_settings
 
+    # the last choices are restored from the settings: start from the tiny configuration, so
+    # the previews do not generate the default 4,000-image dataset
+    app_settings().setValue("new_run/last", json.dumps(
+        {"data": {"id": "shapes", "params": TINY["data"]}, "method": {"id": "simclr", "params": {}},
+         "backbone": {"id": "convnet", "params": TINY["backbone"]}, "train": {"params": TINY["train"]}}))
     _, win = create_window(home)
     qtbot.addWidget(win)
     win.show()

@@ -128,3 +128,10 @@ def test_start_creates_a_run_whose_worker_completes(window, qtbot, home):
     qtbot.waitUntil(lambda: window.monitor.plots["knn_acc"].point_count() == 1, timeout=5000)
     assert window.monitor.run["status"] == "completed"
     assert not window.monitor.stop_button.isEnabled()
+
+
+def test_last_choices_are_restored(window):
+    view = window.new_run  # the window fixture stored the tiny configuration as the last one
+    assert view.pickers["backbone"].current_id() == "convnet"
+    assert view.forms["data"].values()["train_size"] == 64
+    assert view.forms["train"].values()["batch_size"] == 16

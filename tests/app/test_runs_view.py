@@ -1,0 +1,124 @@
+"""Runs browser: filters, overlays, compare, clone, delete, export."""
+import csv
+import time
+
+from PySide6.QtWidgets import QMessageBox
+
+from app.compare_dialog import CompareDialog, config_rows
+from app.runs_model import RunsFilter, RunsModel
+from app.runs_view import RunsView
+from engine.store import Store
+from tests.app.conftest import tiny_config
+
+
+def _make_runs(home):
+    store = Store(home)
+    ids = {}
+    for name, method, status, temp in (("alpha", "simclr", "completed", 0.5), ("beta", "simclr", "failed", 0.2),
+                                       ("gamma", "byol", "completed", None)):
+        cfg = tiny_config(method) if temp is None else tiny_config(method)
+        if temp is not None:
+            cfg["method"]["params"]["temperature"] = temp
+        run_id = store.create_run(cfg, name)
+        store.update_run(run_id, status=status, started=time.time() - 60, ended=time.time(), step=4, total_steps=4)
+        store.log_metrics(run_id, [(s, s / 4, time.time(), "loss", 4.0 - s) for s in range(1, 5)]
+                          + [(4, 1.0, time.time(), "contrastive_acc", 0.5)])
+        ids[name] = run_id
+        time.sleep(0.01)
+    store.update_run(ids["gamma"], tags="baseline", notes="the reference run")
+    return store, ids
+
+
+def test_search_and_filters(qtbot, home, plugins):
+    _make_runs(home)
+    view = RunsView(home)
+    qtbot.addWidget(view)
+    assert view.proxy.rowCount() == 3
+    view.search.setText("alp")
+    assert view.proxy.rowCount() == 1
+    view.search.setText("baseline")  # tags are searched too
+    assert view.proxy.rowCount() == 1
+    view.search.clear()
+    view.status_filter.setCurrentIndex(view.status_filter.findData("completed"))
+    assert view.proxy.rowCount() == 2
+    view.method_filter.setCurrentIndex(view.method_filter.findData("simclr"))
+    assert view.proxy.rowCount() == 1
+    assert view.proxy.index(0, 0).data() == "alpha"
+    assert view.proxy.index(0, 8).data() == "0"  # latest loss
+    view.shutdown()
+
+
+def test_selecting_runs_overlays_their_curves_and_compares_configs(qtbot, home, plugins):
+    store, ids = _make_runs(home)
+    view = RunsView(home)
+    qtbot.addWidget(view)
+    view.select_ids([ids["alpha"], ids["beta"]])
+    assert len(view.overlay.series) == 2
+    assert all(buf.n == 4 for buf in view.overlay.series.values())
+    assert view.overlay.legend is not None and len(view.overlay.legend.items) == 2
+    colors = {view.overlay.items[n][1].opts["pen"].color().name() for n in view.overlay.series}
+    assert len(colors) == 2  # one colour per run
+    assert view.buttons["compare"].isEnabled() and not view.buttons["clone"].isEnabled()
+    dialog = CompareDialog(view.selected_runs())
+    qtbot.addWidget(dialog)
+    assert dialog.row_keys() == ["method.temperature"]
+    dialog.show_all.setChecked(True)
+    assert len(dialog.row_keys()) > 10 and "train.epochs" in dialog.row_keys()
+    view.overlay_metric.setCurrentText("accuracy")
+    assert all(buf.n == 1 for buf in view.overlay.series.values())
+    view.shutdown()
+
+
+def test_identical_configs_have_no_differing_rows():
+    cfg = {"method": {"id": "simclr", "params": {"t": 1}}, "train": {"epochs": 1}}
+    runs = [{"config": cfg}, {"config": cfg}]
+    assert config_rows(runs, False) == []
+    assert config_rows(runs, True) == [("method", ["simclr", "simclr"]), ("method.t", [1, 1]),
+                                       ("train.epochs", [1, 1])]
+
+
+def test_delete_and_export(qtbot, home, plugins, tmp_path, monkeypatch):
+    store, ids = _make_runs(home)
+    view = RunsView(home)
+    qtbot.addWidget(view)
+    out = tmp_path / "alpha.csv"
+    monkeypatch.setattr("app.runs_view.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
+    view.select_ids([ids["alpha"]])
+    view.export()
+    rows = list(csv.DictReader(open(out)))
+    assert [float(r["loss"]) for r in rows] == [3.0, 2.0, 1.0, 0.0]
+    monkeypatch.setattr("app.runs_view.QMessageBox.question", lambda *a, **k: QMessageBox.Yes)
+    view.delete()
+    assert view.proxy.rowCount() == 2
+    assert not (home / "runs" / ids["alpha"]).exists()
+    view.shutdown()
+
+
+def test_the_model_is_fast_with_a_thousand_runs(qtbot):
+    cfg = tiny_config()
+    runs = [{"id": f"r{i}", "name": f"run-{i}", "status": "completed", "method": "simclr", "backbone": "convnet",
+             "dataset": "shapes", "config": cfg, "created": 1e9 + i, "started": 1e9 + i, "ended": 1e9 + i + 50,
+             "step": 4, "total_steps": 4, "latest": {"loss": float(i)}, "evals": 0} for i in range(1000)]
+    model, proxy = RunsModel(), RunsFilter()
+    proxy.setSourceModel(model)
+    model.set_runs(runs)
+    proxy.sort(8)
+    assert proxy.index(0, 0).data() == "run-0" and proxy.rowCount() == 1000
+    proxy.set_filters(search="run-99")
+    assert proxy.rowCount() == 11  # run-99 and run-990..999
+
+
+def test_clone_opens_new_run_prefilled(window, qtbot, home):
+    store, ids = _make_runs(home)
+    window.runs.refresh()
+    window.runs.select_ids([ids["beta"]])
+    window.runs.clone()
+    view = window.new_run
+    assert window.tabs.currentWidget() is view
+    assert view.name.text() == "beta-clone"
+    assert view.pickers["backbone"].current_id() == "convnet"
+    assert float(view.forms["method"].values()["temperature"]) == 0.2
+    assert view.forms["data"].values()["train_size"] == 64
+    assert view.start_button.isEnabled()
+    view.forms["train"].editors["epochs"].setValue(3)  # still editable
+    assert view.validate()["train"]["epochs"] == 3
