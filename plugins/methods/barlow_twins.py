@@ -1,0 +1,65 @@
+"""Barlow Twins: self-supervised learning via redundancy reduction (Zbontar, Jing, Misra,
+LeCun & Deny, 2021)."""
+from __future__ import annotations
+
+import torch
+
+from engine.augment import recipe_from, view_params
+from engine.heads import mlp_head
+from engine.method_api import MethodPlugin
+from engine.params import Param
+from engine.registry import register_method
+from engine.ssl_metrics import contrastive_accuracy
+
+
+def standardize(z: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """z: (N, D) -> each dimension centred and scaled to unit variance over the batch."""
+    return (z - z.mean(0)) / (z.std(0, unbiased=False) + eps)
+
+
+def barlow_twins_loss(z1: torch.Tensor, z2: torch.Tensor, lambda_: float = 5e-3):
+    """Push the cross-correlation matrix of the two views' embeddings to the identity.
+
+    z1, z2: (N, D) projections of two views. C = standardize(z1)^T standardize(z2) / N is
+    (D, D); loss = sum_i (1 - C_ii)^2 + lambda_ * sum_{i != j} C_ij^2. Returns ``(loss,
+    metrics)`` with the two unweighted terms ``invariance`` and ``redundancy``."""
+    n, d = z1.shape
+    c = standardize(z1.float()).T @ standardize(z2.float()) / n
+    diag = torch.diagonal(c)
+    invariance = (1 - diag).pow(2).sum()
+    redundancy = c.pow(2).sum() - diag.pow(2).sum()
+    loss = invariance + lambda_ * redundancy
+    return loss, {"invariance": invariance.item(), "redundancy": redundancy.item()}
+
+
+@register_method
+class BarlowTwins(MethodPlugin):
+    id = "barlow_twins"
+    title = "Barlow Twins"
+    summary = ("Makes the cross-correlation matrix between the embeddings of two views close to the "
+               "identity: diagonal terms make them invariant to augmentation, off-diagonal terms "
+               "decorrelate the dimensions so no information is duplicated. No negatives, no momentum; "
+               "benefits from a wide projector.")
+    citation = "Zbontar, Jing, Misra, LeCun & Deny, 2021 (ICML)"
+    params = [
+        Param("lambda_", "float", 5e-3, "weight of the off-diagonal (redundancy) term", 0.0, 1.0, log=True),
+        Param("proj_hidden", "int", 1024, "hidden width of the 3-layer projector (8192 in the paper)", 16, 16384),
+        Param("proj_dim", "int", 1024, "output dimension of the projector (8192 in the paper)", 8, 16384),
+        *view_params(),
+    ]
+
+    def __init__(self, backbone, image_size=32, num_classes=None, **p):
+        super().__init__(backbone, image_size, num_classes, **p)
+        self.recipe = recipe_from(p, image_size)
+        self.projector = mlp_head(backbone.num_features, p["proj_hidden"], p["proj_dim"], layers=3)
+
+    def training_step(self, x, y=None):
+        v = torch.cat([self.recipe(x, self.gen), self.recipe(x, self.gen)])
+        z1, z2 = self.projector(self.backbone.forward_features(v)).chunk(2)
+        loss, metrics = barlow_twins_loss(z1, z2, self.hparams["lambda_"])
+        return {"loss": loss, **metrics, "contrastive_acc": contrastive_accuracy(z1, z2)}
+
+    @torch.no_grad()
+    def input_preview(self, x):
+        return {"original": x.float() / 255,
+                "view 1": self.recipe(x, self.gen, norm=False), "view 2": self.recipe(x, self.gen, norm=False)}

@@ -1,0 +1,80 @@
+"""MoCo v2: momentum contrast with a queue of negatives (He et al., 2020; Chen, Fan,
+Girshick & He, 2020 for v2's MLP head and stronger augmentation)."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from engine.augment import recipe_from, view_params
+from engine.feature_queue import FeatureQueue
+from engine.heads import mlp_head
+from engine.method_api import MethodPlugin
+from engine.momentum import MomentumPair, momentum_params
+from engine.params import Param
+from engine.registry import register_method
+from engine.ssl_metrics import contrastive_accuracy
+
+
+def moco_loss(q: torch.Tensor, k: torch.Tensor, queue: torch.Tensor, temperature: float = 0.2):
+    """InfoNCE of queries against their keys, with the queue as negatives.
+
+    q: (N, D) online projections (queries); k: (N, D) momentum-encoder projections of the
+    other view (keys, no gradient); queue: (K, D) earlier keys, unit length. Each query's
+    logits are ``[q.k, q.queue] / temperature`` (1 + K candidates), the positive first.
+    Returns ``(loss, metrics)`` with ``metrics["queue_acc"]``: the fraction of queries whose
+    key beats every queued negative (chance 1/(K+1))."""
+    q = F.normalize(q.float(), dim=1)
+    k = F.normalize(k.float(), dim=1).detach()
+    pos = (q * k).sum(1, keepdim=True)
+    neg = q @ queue.float().T
+    logits = torch.cat([pos, neg], dim=1) / temperature
+    target = torch.zeros(q.shape[0], dtype=torch.long, device=q.device)
+    loss = F.cross_entropy(logits, target)
+    return loss, {"queue_acc": (logits.argmax(1) == 0).float().mean().item()}
+
+
+@register_method
+class MoCo(MethodPlugin):
+    id = "moco"
+    title = "MoCo v2"
+    summary = ("Momentum contrast: queries from the online encoder are matched to keys from a slowly "
+               "moving (EMA) copy of it, against a large queue of earlier keys as negatives, so the "
+               "number of negatives does not depend on the batch size. v2 adds an MLP projector and "
+               "SimCLR's augmentations. The loss is symmetrised over the two views.")
+    citation = "He et al., 2020 (CVPR); Chen, Fan, Girshick & He, 2020 (MoCo v2)"
+    params = [
+        Param("temperature", "float", 0.2, "softmax temperature tau of InfoNCE", 0.01, 10.0, log=True),
+        Param("queue_size", "int", 4096, "number K of queued negative keys (65536 on ImageNet)", 16, 1_000_000, log=True),
+        Param("proj_hidden", "int", 512, "hidden width of the projection head", 16, 8192),
+        Param("proj_dim", "int", 128, "output dimension of the projection head", 8, 4096),
+        *momentum_params(0.99, "cosine"),
+        *view_params(),
+    ]
+
+    def __init__(self, backbone, image_size=32, num_classes=None, **p):
+        super().__init__(backbone, image_size, num_classes, **p)
+        self.recipe = recipe_from(p, image_size)
+        self.projector = mlp_head(backbone.num_features, p["proj_hidden"], p["proj_dim"])
+        self.momentum = MomentumPair({"backbone": backbone, "projector": self.projector},
+                                     p["base_momentum"], p["momentum_schedule"])
+        self.queue = FeatureQueue(p["queue_size"], p["proj_dim"])
+
+    def training_step(self, x, y=None):
+        v = torch.cat([self.recipe(x, self.gen), self.recipe(x, self.gen)])
+        q1, q2 = self.projector(self.backbone.forward_features(v)).chunk(2)
+        with torch.no_grad():
+            k1, k2 = self.momentum["projector"](self.momentum["backbone"].forward_features(v)).chunk(2)
+        queue, t = self.queue.items.clone(), self.hparams["temperature"]
+        loss_a, m_a = moco_loss(q1, k2, queue, t)
+        loss_b, m_b = moco_loss(q2, k1, queue, t)
+        self.queue.push(F.normalize(torch.cat([k1, k2]).float(), dim=1))
+        return {"loss": (loss_a + loss_b) / 2, "queue_acc": (m_a["queue_acc"] + m_b["queue_acc"]) / 2,
+                "contrastive_acc": contrastive_accuracy(q1, q2), "momentum": self.momentum.momentum}
+
+    def on_step_end(self, progress):
+        self.momentum.update(progress)
+
+    @torch.no_grad()
+    def input_preview(self, x):
+        return {"original": x.float() / 255,
+                "query view": self.recipe(x, self.gen, norm=False), "key view": self.recipe(x, self.gen, norm=False)}
