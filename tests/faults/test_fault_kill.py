@@ -1,0 +1,111 @@
+"""Guarantee 1: a worker killed with SIGKILL (mid-epoch, or between writing a checkpoint's
+temp file and renaming it) shows as ``crashed`` to every reader, keeps its previous
+checkpoint, and resumes into the same curves and the same model as an uninterrupted run."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from engine import checkpoint
+from engine.launch import prepare_resume
+from engine.store import Store
+from engine.worker import execute
+from fault_helpers import (ROOT, assert_same_model, install_fault_plugin, start_worker, steps_of, tiny_config,
+                           wait_for, worker_env)
+
+pytestmark = pytest.mark.faults
+
+
+def _last(store, run_id) -> dict:
+    return checkpoint.load(store.run_dir(run_id) / "checkpoints" / "last.pt")
+
+
+def _straight(home, config) -> str:
+    """The same config trained without interruption, in this process."""
+    store = Store(home)
+    run = store.create_run(config, name="straight")
+    assert execute(home, run) == "completed"
+    return run
+
+
+def _resume_and_compare(home, run, config, total):
+    store = Store(home)
+    assert prepare_resume(store, run) == run
+    assert execute(home, run) == "completed"
+    assert steps_of(store, run) == list(range(1, total + 1)), "no duplicate or missing steps"
+    assert steps_of(store, run, "lr") == list(range(1, total + 1))
+    straight = _straight(home, config)
+    assert_same_model(_last(store, straight)["model"], _last(store, run)["model"])
+    a, b = store.metric_series(straight, "loss")[3], store.metric_series(run, "loss")[3]
+    assert a == pytest.approx(b, abs=1e-4)
+    assert not list((store.run_dir(run) / "checkpoints").glob(".*tmp*")), "no temp file is left behind"
+
+
+def test_sigkill_mid_epoch_keeps_the_checkpoint_and_resumes_exactly(home):
+    install_fault_plugin(home)
+    # 6 steps per epoch, 2 epochs; slow steps leave time to kill it inside epoch 2
+    config = tiny_config("fault_slow", epochs=2, sets={"train_size": "96", "step_sleep": "0.2"}, home=home)
+    store = Store(home)
+    run = store.create_run(config)
+    proc = start_worker(home, run)
+    try:
+        wait_for(lambda: store.get_run(run, check_liveness=False)["step"] >= 8, 180, "step 8")
+        assert store.get_run(run)["status"] == "running"
+    finally:
+        proc.kill()
+        out = proc.communicate(timeout=30)[0]
+    assert proc.returncode == -signal.SIGKILL, out
+    crashed = Store(home).get_run(run)  # a fresh reader, at once: the pid is dead
+    assert crashed["status"] == "crashed" and "exited without reporting" in crashed["error"]
+    assert max(steps_of(store, run)) > 6, "rows past the checkpoint exist and must be replaced"
+    assert _last(store, run)["step"] == 6, "the epoch-1 checkpoint is intact"
+    _resume_and_compare(home, run, config, total=12)
+    assert "resumed from step 6" in (store.run_dir(run) / "log.txt").read_text()
+
+
+def test_sigkill_between_checkpoint_temp_file_and_rename(home):
+    install_fault_plugin(home)
+    config = tiny_config("fault_slow", epochs=3, home=home)  # 4 steps per epoch
+    store = Store(home)
+    run = store.create_run(config)
+    proc = start_worker(home, run, PRETEXT_FAULT_KILL_IN_CHECKPOINT="2")  # dies saving the step-8 checkpoint
+    out = proc.communicate(timeout=300)[0]
+    assert proc.returncode == -signal.SIGKILL, out
+    ckpt_dir = store.run_dir(run) / "checkpoints"
+    assert list(ckpt_dir.glob(".last.pt.tmp*")), "the fault struck after the temp file was written"
+    assert Store(home).get_run(run)["status"] == "crashed"
+    assert _last(store, run)["step"] == 4, "the previous checkpoint is intact and loads"
+    _resume_and_compare(home, run, config, total=12)
+
+
+def test_frozen_worker_is_crashed_for_a_reader_within_the_heartbeat_timeout(home):
+    """A worker that stops heart-beating (SIGSTOP: its pid still exists) is ``crashed`` for a
+    separate reader once PRETEXT_HEARTBEAT_TIMEOUT has passed, and not before."""
+    store = Store(home)
+    run = store.create_run(tiny_config())
+    beating = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from engine.run_log import RunLog; from engine.store import Store;"
+         "log = RunLog(sys.argv[1], sys.argv[2]); import os;"
+         "Store(sys.argv[1]).update_run(sys.argv[2], status='running', pid=os.getpid(), host=os.uname().nodename,"
+         " started=time.time(), heartbeat=time.time()); print('up', flush=True); time.sleep(120)", str(home), run],
+        cwd=ROOT, env=worker_env(), stdout=subprocess.PIPE, text=True)
+    read = [sys.executable, "-c", "import sys; from engine.store import Store;"
+            "print(Store(sys.argv[1]).get_run(sys.argv[2])['status'])", str(home), run]
+    reader_env = worker_env(PRETEXT_HEARTBEAT_TIMEOUT="4")
+    try:
+        assert beating.stdout.readline().strip() == "up"
+        time.sleep(5)  # longer than the timeout: the heartbeat (every 2 s) keeps it alive
+        assert subprocess.run(read, cwd=ROOT, env=reader_env, capture_output=True, text=True).stdout.strip() == "running"
+        os.kill(beating.pid, signal.SIGSTOP)
+        frozen_at = time.monotonic()
+        status = lambda: subprocess.run(read, cwd=ROOT, env=reader_env, capture_output=True,  # noqa: E731
+                                        text=True).stdout.strip() == "crashed"
+        wait_for(status, 30, "the reader to see crashed", every=0.5)
+        assert time.monotonic() - frozen_at < 4 + 2 + 10  # timeout + one heartbeat period + slack
+        assert "no heartbeat" in Store(home).get_run(run)["error"]
+    finally:
+        beating.kill()
+        beating.wait(timeout=30)
