@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from engine import distributed
+
 MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
 STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
 
@@ -32,12 +34,22 @@ def denormalize(x: torch.Tensor) -> torch.Tensor:
     return (x * STD.to(x.device, x.dtype) + MEAN.to(x.device, x.dtype)).clamp(0, 1)
 
 
+def _rand(n, gen):
+    """n draws from U(0, 1). Under torchrun each rank augments only its slice of the global
+    batch, so it draws for the whole global batch and keeps its slice: every image gets the
+    same parameters whatever the number of ranks (engine/distributed.py)."""
+    shard = distributed.current()
+    if not shard.enabled:
+        return torch.rand(n, generator=gen)
+    return torch.rand(n * shard.world, generator=gen)[shard.rank * n:(shard.rank + 1) * n]
+
+
 def _uniform(n, low, high, gen):
-    return torch.rand(n, generator=gen) * (high - low) + low
+    return _rand(n, gen) * (high - low) + low
 
 
 def _coin(n, p, gen):
-    return torch.rand(n, generator=gen) < p
+    return _rand(n, gen) < p
 
 
 def resized_crop(x: torch.Tensor, size: int, scale=(0.2, 1.0), ratio=(3 / 4, 4 / 3),
@@ -52,8 +64,8 @@ def resized_crop(x: torch.Tensor, size: int, scale=(0.2, 1.0), ratio=(3 / 4, 4 /
     aspect = torch.exp(log_r)
     w = torch.sqrt(area * aspect).clamp(max=1.0)  # as fractions of the image side
     h = torch.sqrt(area / aspect).clamp(max=1.0)
-    cx = (torch.rand(n, generator=gen) * 2 - 1) * (1 - w)
-    cy = (torch.rand(n, generator=gen) * 2 - 1) * (1 - h)
+    cx = (_rand(n, gen) * 2 - 1) * (1 - w)
+    cy = (_rand(n, gen) * 2 - 1) * (1 - h)
     flip = torch.where(_coin(n, flip_p, gen), -1.0, 1.0)
     theta = torch.zeros(n, 2, 3)
     theta[:, 0, 0] = w * flip

@@ -28,6 +28,13 @@ TRAIN_PARAMS = [
     Param("log_every", "int", 1, "log metrics every N steps", 1, 10000),
     Param("online_probe", "bool", False, "train a linear probe on detached features during training "
           "and log online_linear_acc (solo-learn style; needs labels in the dataset)"),
+    Param("gpu_data_fraction", "float", 0.5, "hold the dataset in GPU memory when it fits in this share of "
+          "the free memory, else in pinned host memory with prefetched batches (no effect on CPU)", 0.0, 1.0),
+    Param("channels_last", "bool", False, "channels-last memory format for the network (faster convolutions "
+          "with CUDA tensor cores)"),
+    Param("compile", "bool", False, "torch.compile the backbone (slow first steps, faster after)"),
+    Param("sync_bn", "bool", False, "under torchrun: BatchNorm statistics over the global batch of all "
+          "processes (SyncBatchNorm) instead of each process's slice"),
 ]
 
 SECTIONS = ("method", "data", "backbone", "train")

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import torch
 
-from engine import checkpoint, registry
+from engine import checkpoint, distributed, registry
+from engine.batch_source import BatchSource
 from engine.dataset_api import DataError
 from engine.knn import extract_features, knn_accuracy
+from engine.model_setup import prepare_method
 from engine.online_probe import OnlineProbe
 from engine.optim import create_optimizer, create_scheduler
 
@@ -76,10 +78,13 @@ def to_tensor(images) -> torch.Tensor:
 class Trainer:
     def __init__(self, config: dict, run_dir: Path, cache_dir: Path | None = None, hooks=None):
         self.config, self.run_dir = config, Path(run_dir)
-        self.hooks = hooks or NullHooks()
         t = config["train"]
         self.t = t
         self.device = pick_device(t["device"])
+        self.dist = distributed.init_from_env(self.device.type == "cuda")  # a no-op outside torchrun
+        if self.dist.enabled and self.device.type == "cuda":
+            self.device = torch.device("cuda", self.dist.local_rank)
+        self.hooks = distributed.wrap_hooks(hooks or NullHooks(), self.device)
         self.amp_dtype = autocast_dtype(t["precision"], self.device)
         torch.manual_seed(t["seed"])
         self.dataset = registry.create_dataset(config["data"]["id"], config["data"]["params"], cache_dir)
@@ -89,16 +94,20 @@ class Trainer:
         if len(split) < 2:
             raise DataError(f"dataset {self.dataset.id} has {len(split)} images; at least 2 are needed")
         self.skipped = split.skipped  # unreadable files the dataset left out
-        self.images = to_tensor(split.images).to(self.device)
-        self.labels = torch.from_numpy(split.labels).to(self.device) if split.labels is not None else None
         self.image_size = int(split.images.shape[1])
         num_classes = len(split.classes) if split.classes else None
         backbone = registry.create_backbone(config["backbone"]["id"], config["backbone"]["params"], self.image_size)
         self.method = registry.create_method(config["method"]["id"], backbone, config["method"]["params"],
                                              self.image_size, num_classes).to(self.device)
         self.method.set_seed(t["seed"])
-        self.batch_size = min(t["batch_size"], len(split))
-        self.steps_per_epoch = len(split) // self.batch_size
+        self._step = prepare_method(self.method, self.device, self.dist, t.get("channels_last", False),
+                                    t.get("sync_bn", False), t.get("compile", False))
+        self.batch_size = min(t["batch_size"], len(split) // self.dist.world)  # per process
+        labels = torch.from_numpy(split.labels) if split.labels is not None else None
+        self.data = BatchSource(to_tensor(split.images), labels, self.device, self.batch_size, t["seed"],
+                                self.dist.rank, self.dist.world, t.get("gpu_data_fraction", 0.5))
+        self.images, self.labels = self.data.images, self.data.labels
+        self.steps_per_epoch = self.data.steps_per_epoch
         self.total_steps = self.steps_per_epoch * t["epochs"]
         self.optimizer = create_optimizer(self.method, t["optimizer"], t["lr"], t["weight_decay"], t["momentum"])
         warmup = int(round(t["warmup_epochs"] * self.steps_per_epoch))
@@ -119,7 +128,8 @@ class Trainer:
 
     def save_checkpoint(self) -> Path:
         path = self.run_dir / "checkpoints" / "last.pt"
-        checkpoint.save_atomic(self.state(), path)
+        if self.dist.is_main:  # under torchrun every rank holds the same weights
+            checkpoint.save_atomic(self.state(), path)
         return path
 
     def load_checkpoint(self, path: Path) -> None:
@@ -161,17 +171,11 @@ class Trainer:
 
     # --- the loop ------------------------------------------------------------------------------
     def _batch(self, step: int):
-        epoch, i = divmod(step, self.steps_per_epoch)
-        if getattr(self, "_perm_epoch", None) != epoch:  # order depends on (seed, epoch) only
-            g = torch.Generator().manual_seed(self.t["seed"] * 100003 + epoch)
-            self._perm = torch.randperm(len(self.images), generator=g).to(self.device)
-            self._perm_epoch = epoch
-        idx = self._perm[i * self.batch_size:(i + 1) * self.batch_size]
-        return self.images[idx], (self.labels[idx] if self.labels is not None else None)
+        return self.data.batch(step)  # order depends on (seed, epoch) only
 
     def train_step(self, x, y) -> dict:
         with self._autocast():
-            out = self.method.training_step(x, y)
+            out = self._step(x, y)  # method.training_step, through DDP under torchrun
         loss = out["loss"]
         if not torch.isfinite(loss.detach()):
             raise TrainingError(f"the loss became {loss.item()} at step {self.step + 1}; lower the learning rate "
@@ -212,7 +216,7 @@ class Trainer:
             if self.online_probe is not None:
                 metrics.update(self.online_probe.update(self.step, x, y))
             now = time.perf_counter()
-            metrics["img_per_s"] = self.batch_size / max(now - last, 1e-9)
+            metrics["img_per_s"] = self.batch_size * self.dist.world / max(now - last, 1e-9)
             last = now
             epoch = self.step / self.steps_per_epoch
             metrics["epoch"] = epoch
@@ -235,5 +239,6 @@ class Trainer:
 
     def save_backbone(self) -> Path:
         path = self.run_dir / "artifacts" / "backbone.pt"
-        checkpoint.save_atomic({"backbone": self.method.backbone.state_dict(), "config": self.config}, path)
+        if self.dist.is_main:
+            checkpoint.save_atomic({"backbone": self.method.backbone.state_dict(), "config": self.config}, path)
         return path

@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.augment import recipe_from, view_params
+from engine.distributed import gather_with_grad
 from engine.heads import mlp_head
 from engine.method_api import MethodPlugin
 from engine.params import Param
@@ -57,6 +58,8 @@ class SimCLR(MethodPlugin):
         v1, v2 = self.views(x)
         z = self.projector(self.backbone.forward_features(torch.cat([v1, v2])))
         z1, z2 = z.chunk(2)
+        # Under torchrun every rank's images are negatives too (a no-op in one process).
+        z1, z2 = gather_with_grad(z1), gather_with_grad(z2)
         loss, metrics = nt_xent_loss(z1, z2, self.hparams["temperature"])
         return {"loss": loss, **metrics}
 
