@@ -51,19 +51,21 @@ class Store:
         migrate(self.conn)
 
     def _connect(self) -> sqlite3.Connection:
-        if self.path.exists() and self.path.stat().st_size > 0:
-            with open(self.path, "rb") as f:
-                if f.read(16) != b"SQLite format 3\x00":
-                    raise StoreError(f"{self.path} is not a Pretext experiment store (not an SQLite file); it was left untouched")
+        # Never open() the database file ourselves: closing any descriptor of it drops every
+        # POSIX lock this process holds on it (SQLite FAQ), which corrupts concurrent writes.
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA busy_timeout=30000")
         try:
+            conn.execute("PRAGMA schema_version").fetchone()  # reads the header: fails on a non-database
+            conn.execute("PRAGMA busy_timeout=30000")
             conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.DatabaseError as e:
             conn.close()
+            if "not a database" in str(e) or "malformed" in str(e):
+                raise StoreError(f"{self.path} is not a Pretext experiment store (not an SQLite database); "
+                                 "it was left untouched") from None
             raise StoreError(f"{self.path} cannot be opened as an experiment store: {e}") from None
-        conn.execute("PRAGMA synchronous=NORMAL")
         return conn
 
     def close(self):
