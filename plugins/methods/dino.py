@@ -48,7 +48,9 @@ def dino_loss(student: torch.Tensor, teacher: torch.Tensor, center: torch.Tensor
     logits of the 2 global views (no gradient); center: (K,) running mean of teacher
     logits. P_t = softmax((teacher - center) / teacher_temp), P_s = softmax(student /
     student_temp); the loss averages -sum P_t[i] log P_s[v] over i in {0, 1}, v != i.
-    Returns ``(loss, metrics)`` with ``teacher_entropy`` (nats; log K is uniform)."""
+    Returns ``(loss, metrics)`` with ``teacher_entropy`` (nats; log K is uniform) and
+    ``kl_divergence``, the part of the loss the student can still remove (loss minus the
+    teacher's entropy)."""
     t = F.softmax((teacher.float().detach() - center) / teacher_temp, dim=2)
     log_s = F.log_softmax(student.float() / student_temp, dim=2)
     total, pairs = 0.0, 0
@@ -58,7 +60,8 @@ def dino_loss(student: torch.Tensor, teacher: torch.Tensor, center: torch.Tensor
                 total = total - (t[i] * log_s[v]).sum(1).mean()
                 pairs += 1
     entropy = -(t * torch.log(t.clamp_min(1e-12))).sum(2).mean().item()
-    return total / pairs, {"teacher_entropy": entropy}
+    loss = total / pairs
+    return loss, {"teacher_entropy": entropy, "kl_divergence": loss.item() - entropy}
 
 
 @register_method

@@ -87,6 +87,7 @@ class MAE(MethodPlugin):
                "vit_small).")
     citation = "He, Chen, Xie, Li, Dollar & Girshick, 2022 (CVPR)"
     accuracy_key = "recon_loss"
+    requires_backbone = "vit_tiny"  # the smoke test and forms pick a ViT for it
     params = [
         Param("mask_ratio", "float", 0.75, "fraction of patches hidden from the encoder", 0.05, 0.95),
         Param("norm_pix_loss", "bool", True, "targets are each patch's pixels standardised by its own mean and std"),
