@@ -127,6 +127,9 @@ class Trainer:
         }
 
     def save_checkpoint(self) -> Path:
+        flush = getattr(self.hooks, "flush", None)
+        if flush is not None:  # rows before a checkpoint are stored first: a resume never leaves a gap
+            flush()
         path = self.run_dir / "checkpoints" / "last.pt"
         if self.dist.is_main:  # under torchrun every rank holds the same weights
             checkpoint.save_atomic(self.state(), path)
@@ -232,8 +235,8 @@ class Trainer:
             acc = self.knn_monitor()
             if acc is not None:
                 metrics["knn_acc"] = acc
-        self.save_checkpoint()
         self.hooks.on_epoch(epoch, {k: v for k, v in metrics.items() if k == "knn_acc"})
+        self.save_checkpoint()
         self.hooks.text(f"epoch {epoch} done: " + ", ".join(
             f"{k} {v:.4g}" for k, v in metrics.items() if not math.isnan(v)))
 

@@ -11,6 +11,7 @@ import errno
 import os
 import signal
 import socket
+import sqlite3
 import sys
 import time
 import traceback
@@ -39,6 +40,10 @@ class WorkerHooks:
     def control(self) -> str:
         return "stop" if self.terminate else self.log.control()
 
+    def flush(self):
+        """Called before each checkpoint, so the store holds every row the checkpoint covers."""
+        self.log.flush()
+
     def text(self, message):
         self.log.text(message)
         if self.progress:
@@ -59,6 +64,8 @@ def explain(exc: BaseException) -> str:
         return "out of GPU memory; lower the batch size (or use a smaller backbone or image size)"
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         return f"the disk is full ({exc.filename or 'writing'}); free space and resume the run"
+    if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):  # SQLITE_FULL
+        return "the disk is full (writing the experiment store); free space and resume the run"
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -98,11 +105,19 @@ def execute(home: Path, run_id: str, progress=None) -> str:
     except BaseException as exc:  # noqa: BLE001 -- every failure must land in the store
         message = "interrupted" if isinstance(exc, KeyboardInterrupt) else explain(exc)
         status = "stopped" if isinstance(exc, KeyboardInterrupt) else "failed"
-        log.text(f"{status}: {message}\n{traceback.format_exc()}")
         try:
-            log.flush(status=status, ended=time.time(), error=message if status == "failed" else "")
-        except Exception:  # the store itself may be what failed; the log file has the reason
+            log.text(f"{status}: {message}\n{traceback.format_exc()}")
+        except OSError:  # a full disk must not keep the status from the store
             pass
+        end = dict(status=status, ended=time.time(), error=message if status == "failed" else "")
+        try:
+            log.flush(**end)
+        except Exception:  # the store may be what failed: record the end without the unsaved rows
+            log.rows = []
+            try:
+                store.update_run(run_id, **end)
+            except Exception:  # readers will see it crashed; the log file has the reason
+                pass
         if isinstance(exc, KeyboardInterrupt):
             raise
     finally:

@@ -3,7 +3,7 @@ faults reach real worker processes through the ordinary plugin path (DESIGN.md, 
 
 Methods (SimCLR underneath, so the numbers are real):
   fault_slow  sleeps ``step_sleep`` seconds per step (time to kill a worker mid-epoch);
-  fault_nan   returns a NaN loss from its ``nan_step``-th step on (divergence);
+  fault_nan   returns a NaN (or Inf) loss from its ``nan_step``-th step on (divergence);
   fault_oom   raises torch.OutOfMemoryError at its ``oom_step``-th step (CUDA OOM, simulated).
 With PRETEXT_FAULT_KILL_IN_CHECKPOINT=N in the environment, the process SIGKILLs itself at
 its N-th checkpoint write, after the temp file is written and before the rename.
@@ -43,12 +43,13 @@ class SlowSimCLR(_Fault):
 @register_method
 class NanSimCLR(_Fault):
     id = "fault_nan"
-    params = [*SimCLR.params, Param("nan_step", "int", 6, "first step with a NaN loss", 1, 10**6)]
+    params = [*SimCLR.params, Param("nan_step", "int", 6, "first step with a non-finite loss", 1, 10**6),
+              Param("bad_value", "choice", "nan", "what the loss becomes", choices=("nan", "inf"))]
 
     def training_step(self, x, y=None):
         out = super().training_step(x, y)
         if self.step_count() >= self.hparams["nan_step"]:
-            out["loss"] = out["loss"] * float("nan")
+            out["loss"] = out["loss"] + float(self.hparams["bad_value"])
         return out
 
 
