@@ -18,6 +18,12 @@ from plugins.methods._patches import crop_patches, grid_origins, mosaic, standar
 GRID = 3
 
 
+@functools.lru_cache(maxsize=2)
+def _all_permutations(tiles: int) -> torch.Tensor:
+    """(tiles!, tiles) uint8: every ordering, in lexicographic order."""
+    return torch.tensor(list(itertools.permutations(range(tiles))), dtype=torch.uint8)
+
+
 @functools.lru_cache(maxsize=8)
 def hamming_permutations(count: int, seed: int = 0, tiles: int = GRID * GRID) -> torch.Tensor:
     """The permutation set of Noroozi & Favaro (2016, Algorithm 1), chosen greedily for
@@ -25,7 +31,7 @@ def hamming_permutations(count: int, seed: int = 0, tiles: int = GRID * GRID) ->
     permutation whose smallest Hamming distance to those already chosen is largest (ties
     broken at random). Deterministic given ``seed``. Returns (count, tiles) int64; row p
     lists which original tile sits at each position of puzzle p."""
-    every = torch.tensor(list(itertools.permutations(range(tiles))), dtype=torch.uint8)
+    every = _all_permutations(tiles)
     if not 1 <= count <= len(every):
         raise ValueError(f"between 1 and {len(every)} permutations of {tiles} tiles exist, not {count}")
     gen = torch.Generator().manual_seed(seed)
