@@ -86,9 +86,20 @@ def cmd_train(args) -> int:
     train = {"epochs": args.epochs, "batch_size": args.batch_size, "device": args.device}
     train = {k: v for k, v in train.items() if v is not None}
     config = build_config(args.data, args.method, args.backbone, train=train, sets=parse_assignments(args.set))
-    _check_data(config, home)
-    store = Store(home)
-    run_id = store.create_run(config, name=args.name or "")
+
+    def create_run() -> str:
+        _check_data(config, home)
+        return Store(home).create_run(config, name=args.name or "")
+
+    from engine.distributed import launched_by_torchrun
+
+    if launched_by_torchrun():  # rank 0 creates the run, every rank trains (engine/distributed_cli.py)
+        from engine.distributed_cli import train_all_ranks
+
+        if args.detach:
+            raise CliError("--detach cannot be used under torchrun")
+        return train_all_ranks(home, create_run, _run_foreground)
+    run_id = create_run()
     if args.detach:
         from engine.launch import spawn_worker
 
@@ -103,6 +114,12 @@ def cmd_resume(args) -> int:
 
     home = _home(args)
     _discover(home)
+    from engine.distributed import launched_by_torchrun
+
+    if launched_by_torchrun():  # every rank loads the run's checkpoint (engine/distributed_cli.py)
+        from engine.distributed_cli import train_all_ranks
+
+        return train_all_ranks(home, lambda: prepare_resume(Store(home), args.run), _run_foreground)
     run_id = prepare_resume(Store(home), args.run)
     if args.detach:
         spawn_worker(home, run_id)

@@ -47,15 +47,20 @@ def launched_by_torchrun() -> bool:
     return env_info().enabled
 
 
-def init_from_env(use_cuda: bool) -> DistInfo:
-    """Join the process group torchrun describes (once per process): NCCL with one GPU per
-    local rank on CUDA, Gloo on CPU. A no-op outside torchrun."""
+def init_from_env() -> DistInfo:
+    """Join the process group torchrun describes (once per process; a no-op outside torchrun).
+
+    With CUDA: one GPU per local rank, NCCL for CUDA tensors and Gloo for CPU tensors (so a
+    run that chose ``device=cpu`` and the small object broadcasts work too); Gloo otherwise."""
     info = env_info()
     if not info.enabled or dist.is_initialized():
         return info
-    if use_cuda:
+    if torch.cuda.is_available():
         torch.cuda.set_device(info.local_rank)
-    dist.init_process_group("nccl" if use_cuda else "gloo", timeout=timedelta(minutes=30))
+        backend = "cpu:gloo,cuda:nccl"
+    else:
+        backend = "gloo"
+    dist.init_process_group(backend, timeout=timedelta(minutes=30))
     return info
 
 

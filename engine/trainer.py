@@ -81,7 +81,7 @@ class Trainer:
         t = config["train"]
         self.t = t
         self.device = pick_device(t["device"])
-        self.dist = distributed.init_from_env(self.device.type == "cuda")  # a no-op outside torchrun
+        self.dist = distributed.init_from_env()  # a no-op outside torchrun
         if self.dist.enabled and self.device.type == "cuda":
             self.device = torch.device("cuda", self.dist.local_rank)
         self.hooks = distributed.wrap_hooks(hooks or NullHooks(), self.device)
