@@ -1,0 +1,188 @@
+"""Compare self-supervised methods under one budget on ``shapes``.
+
+Each method pre-trains the same backbone for the same epochs through the real worker
+(``engine.worker.execute``), then its frozen features are read out with the weighted kNN
+classifier (Wu et al., 2018) and, where the linear-probe protocol is available, a linear
+probe, next to an untrained ``random init`` row and the ``supervised`` reference. Prints a
+Markdown table and writes it to ``--out``.
+
+    python benchmarks/methods.py --methods rotation,jigsaw --epochs 1 --out table.md
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from engine import checkpoint, registry  # noqa: E402
+from engine.knn import extract_features, knn_accuracy  # noqa: E402
+from engine.method_api import MethodPlugin  # noqa: E402
+from engine.store import Store  # noqa: E402
+from engine.train_config import build_config  # noqa: E402
+from engine.trainer import to_tensor  # noqa: E402
+from engine.worker import execute  # noqa: E402
+
+try:  # written by another part of the project; the table simply lacks the column without it
+    from engine.protocols.probe import probe as linear_probe
+except ImportError:
+    linear_probe = None
+
+RANDOM = "random init"
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--methods", default="", help="comma-separated method ids (default: every registered method)")
+    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--image-size", type=int, default=32)
+    ap.add_argument("--train-size", type=int, default=4000, help="images pre-trained on (and the kNN bank)")
+    ap.add_argument("--test-size", type=int, default=1000)
+    ap.add_argument("--num-classes", type=int, default=10)
+    ap.add_argument("--backbone", default="convnet")
+    ap.add_argument("--width", type=int, default=32, help="convnet width (ignored by other backbones)")
+    ap.add_argument("--batch-size", type=int, default=128)
+    ap.add_argument("--optimizer", default="adamw", choices=("sgd", "adamw", "lars"))
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--weight-decay", type=float, default=1e-4)
+    ap.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--knn-k", type=int, default=20)
+    ap.add_argument("--no-linear", action="store_true", help="skip the linear probe")
+    ap.add_argument("--home", default="", help="Pretext home for the runs (default: a temporary folder)")
+    ap.add_argument("--out", default="", help="write the Markdown table to this file")
+    return ap.parse_args(argv)
+
+
+def chosen_methods(text: str) -> list[str]:
+    known = [e.id for e in registry.entries("method")]
+    if not text:  # every method, the supervised reference last
+        return [m for m in known if m != "supervised"] + (["supervised"] if "supervised" in known else [])
+    wanted = [m.strip() for m in text.split(",") if m.strip()]
+    unknown = [m for m in wanted if m not in known]
+    if unknown:
+        raise SystemExit(f"error: unknown method {', '.join(unknown)} (known: {', '.join(known)})")
+    return wanted
+
+
+def settings(args) -> tuple[dict, dict, dict]:
+    data = {"image_size": args.image_size, "train_size": args.train_size, "test_size": args.test_size,
+            "num_classes": args.num_classes, "seed": args.seed}
+    backbone = {"width": args.width} if args.backbone == "convnet" else {}
+    train = {"epochs": args.epochs, "batch_size": args.batch_size, "optimizer": args.optimizer, "lr": args.lr,
+             "weight_decay": args.weight_decay, "device": args.device, "seed": args.seed, "knn_every": 0,
+             "warmup_epochs": min(0.5, args.epochs / 2)}
+    return data, backbone, train
+
+
+def labeled(home: Path, data: dict):
+    """(train images, train labels, test images, test labels) from the shared dataset cache."""
+    ds = registry.create_dataset("shapes", data, home / "cache")
+    tr, te = ds.split("train"), ds.split("test")
+    return to_tensor(tr.images), torch.from_numpy(tr.labels), to_tensor(te.images), torch.from_numpy(te.labels)
+
+
+def evaluate(embed, splits, args, device) -> dict:
+    """kNN (and linear-probe) test accuracy of frozen features from ``embed``."""
+    bx, by, qx, qy = splits
+    fb = extract_features(embed, bx, device=device)
+    fq = extract_features(embed, qx, device=device)
+    out = {"knn": knn_accuracy(fb, by.to(fb.device), fq, qy, k=args.knn_k, num_classes=args.num_classes)}
+    if linear_probe is not None and not args.no_linear:
+        res = linear_probe(fb, by, fq, qy, args.num_classes, [0.0, 1e-4, 1e-3, 1e-2], seed=args.seed, device=device)
+        out["linear"] = res["top1"]
+    return out
+
+
+def build(method_id: str, cfg: dict, image_size: int, num_classes: int, state: dict, device):
+    """The method around its trained backbone: ``embed`` may transform inputs (e.g. colorization
+    sees only lightness), so features are read through the method, not the bare backbone."""
+    backbone = registry.create_backbone(cfg["backbone"]["id"], cfg["backbone"]["params"], image_size)
+    backbone.load_state_dict(state)
+    method = registry.create_method(method_id, backbone, cfg["method"]["params"], image_size, num_classes)
+    return method.to(device).eval()
+
+
+def random_init(args, device) -> MethodPlugin:
+    """The untrained backbone behind the base class's embedding (ImageNet-normalised pixels)."""
+    torch.manual_seed(args.seed)
+    _, backbone_params, _ = settings(args)
+    backbone = registry.create_backbone(args.backbone, backbone_params, args.image_size)
+    return MethodPlugin(backbone, args.image_size).to(device).eval()
+
+
+def pretrain(store: Store, home: Path, method_id: str, args) -> tuple[dict, float, str]:
+    """Train one run through the worker; return (config, seconds per epoch, run id)."""
+    data, backbone, train = settings(args)
+    cfg = build_config("shapes", method_id, args.backbone, train=train, params={"data": data, "backbone": backbone})
+    run_id = store.create_run(cfg, name=f"bench {method_id}")
+    start = time.perf_counter()
+    status = execute(home, run_id)
+    seconds = time.perf_counter() - start
+    if status != "completed":
+        raise RuntimeError(f"{method_id} ended {status}: {store.get_run(run_id).get('error', '')}")
+    return cfg, seconds / train["epochs"], run_id
+
+
+def pretext_metric(store: Store, run_id: str, key: str, window: int) -> float | None:
+    """Mean of the method's own metric over its last ``window`` logged steps."""
+    values = store.metric_series(run_id, key)[3][-window:]
+    return sum(values) / len(values) if values else None
+
+
+def row(name, metric_key, metric, scores, per_epoch) -> dict:
+    return {"method": name, "pretext": f"{metric_key} {metric:.3f}" if metric is not None else "",
+            "knn": scores["knn"], "linear": scores.get("linear"), "epoch_s": per_epoch}
+
+
+def markdown(rows: list[dict], args) -> str:
+    has_linear = any(r["linear"] is not None for r in rows)
+    head = ["method", "pretext metric (last epoch)", f"kNN acc (k={args.knn_k})"]
+    head += ["linear acc"] if has_linear else []
+    head += ["time / epoch (s)"]
+    lines = [f"Shapes {args.image_size} px, {args.train_size} train / {args.test_size} test images, "
+             f"{args.num_classes} classes; {args.backbone}"
+             f"{f' width {args.width}' if args.backbone == 'convnet' else ''}, {args.epochs} epochs, batch "
+             f"{args.batch_size}, {args.optimizer} lr {args.lr:g}, seed {args.seed}.", "",
+             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        cells = [r["method"], r["pretext"] or "-", f"{r['knn']:.3f}"]
+        if has_linear:
+            cells.append(f"{r['linear']:.3f}" if r["linear"] is not None else "-")
+        cells.append(f"{r['epoch_s']:.1f}" if r["epoch_s"] is not None else "-")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    home = Path(args.home) if args.home else Path(tempfile.mkdtemp(prefix="pretext-bench-"))
+    registry.discover(home)
+    methods = chosen_methods(args.methods)
+    device = torch.device("cuda" if args.device != "cpu" and torch.cuda.is_available() else "cpu")
+    splits = labeled(home, settings(args)[0])   # fills the cache: no run's time includes making data
+    store = Store(home)
+    rows = [row(RANDOM, "", None, evaluate(random_init(args, device).embed, splits, args, device), None)]
+    print(f"{RANDOM}: knn {rows[0]['knn']:.3f}", flush=True)
+    steps_per_epoch = max(1, args.train_size // min(args.batch_size, args.train_size))
+    for method_id in methods:
+        cfg, per_epoch, run_id = pretrain(store, home, method_id, args)
+        state = checkpoint.load(store.run_dir(run_id) / "artifacts" / "backbone.pt", map_location="cpu")["backbone"]
+        method = build(method_id, cfg, args.image_size, args.num_classes, state, device)
+        metric = pretext_metric(store, run_id, method.accuracy_key, steps_per_epoch)
+        rows.append(row(method_id, method.accuracy_key, metric, evaluate(method.embed, splits, args, device), per_epoch))
+        print(f"{method_id}: knn {rows[-1]['knn']:.3f}, {per_epoch:.1f} s/epoch", flush=True)
+    table = markdown(rows, args)
+    print(table)
+    if args.out:
+        Path(args.out).write_text(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
