@@ -36,7 +36,7 @@ class FineTune:
         Param("min_steps", "int", 100, "at least this many steps, so tiny subsets still train", 1, 1000000),
         Param("batch_size", "int", 64, "images per step", 2, 4096),
         Param("lr_backbone", "float", 0.01, "learning rate of the backbone (SGD, cosine decay)", 0.0, 10.0, log=True),
-        Param("lr_head", "float", 0.1, "learning rate of the linear head", 1e-6, 10.0, log=True),
+        Param("lr_head", "float", 0.01, "learning rate of the linear head (SGD, cosine decay)", 1e-6, 10.0, log=True),
         Param("weight_decay", "float", 5e-4, "L2 weight decay", 0.0, 1.0),
         Param("crop_min", "float", 0.5, "smallest random crop, as a fraction of the image area", 0.05, 1.0),
         seed_param(),
