@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from engine.params import ParamError, resolve
 from engine.protocols import embedding, fewshot, finetune, knn, layerwise, linear, retrieval, svm
+from engine.protocols.schema import check_number_lists
 
 PROTOCOLS = {cls.id: cls for cls in (knn.KNN, linear.Linear, svm.SVM, fewshot.FewShot, layerwise.LayerWise,
                                      finetune.FineTune, embedding.Embedding, retrieval.Retrieval)}
@@ -29,7 +30,13 @@ def get(protocol_id: str):
 
 def resolve_params(protocol_id: str, values: dict | None) -> dict:
     """The protocol's defaults overlaid with ``values`` (strings from the CLI or typed values)."""
-    return resolve(get(protocol_id).params, values, owner=f"protocol {protocol_id}")
+    schema = get(protocol_id).params
+    resolved = resolve(schema, values, owner=f"protocol {protocol_id}")
+    try:
+        check_number_lists(schema, resolved)
+    except ParamError as e:
+        raise ParamError(f"protocol {protocol_id}: {e}") from None
+    return resolved
 
 
 def describe(protocol_id: str) -> dict:

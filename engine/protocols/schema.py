@@ -10,7 +10,8 @@ def number_list(text, kind=float, name: str = "value") -> list:
     try:
         values = [kind(str(t).strip()) for t in items]
     except ValueError:
-        raise ParamError(f"{name} must be a comma-separated list of numbers, got {text!r}") from None
+        what = "whole numbers" if kind is int else "numbers"
+        raise ParamError(f"{name} must be a comma-separated list of {what}, got {','.join(map(str, items))!r}") from None
     if not values:
         raise ParamError(f"{name} needs at least one value")
     return values
@@ -18,3 +19,18 @@ def number_list(text, kind=float, name: str = "value") -> list:
 
 def seed_param() -> Param:
     return Param("seed", "int", 0, "seed of every random choice the protocol makes", 0, 2**31 - 1)
+
+
+def _item_kind(default) -> type:
+    """int when every default item is a whole number ("20,200"), else float ("0,1e-3")."""
+    items = number_list(default, float)
+    return int if all(float(v).is_integer() and "e" not in str(t).lower() and "." not in str(t)
+                      for v, t in zip(items, str(default).split(","))) else float
+
+
+def check_number_lists(schema, values: dict) -> None:
+    """Every ``list`` parameter of a protocol is a list of numbers: check them up front, so a
+    typo fails before any features are computed."""
+    for p in schema:
+        if p.kind == "list":
+            number_list(values[p.name], _item_kind(p.default), p.name)

@@ -76,8 +76,11 @@ def test_unknown_protocol_and_parameter_are_one_sentence_errors():
         protocols.get("nope")
     with pytest.raises(ParamError, match="unknown parameter 'kk'"):
         protocols.resolve_params("knn", {"kk": "3"})
-    with pytest.raises(ParamError, match="comma-separated list of numbers"):
-        protocols.get("knn").run(separable_context(), protocols.resolve_params("knn", {"k": "a,b"}))
+    with pytest.raises(ParamError, match="k must be a comma-separated list of whole numbers, got '20,2.5'"):
+        protocols.resolve_params("knn", {"k": "20,2.5"})
+    with pytest.raises(ParamError, match="costs must be a comma-separated list of numbers"):
+        protocols.resolve_params("svm", {"costs": "1,x"})
+    assert protocols.resolve_params("linear", {"wd_grid": "0,1e-3"})["wd_grid"] == ["0", "1e-3"]
 
 
 def test_knn_on_separable_features_is_perfect():
