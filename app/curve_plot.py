@@ -16,9 +16,10 @@ X_LABELS = {"step": "step", "epoch": "epoch", "time": "wall time (s)"}
 
 
 class CurvePlot(pg.PlotWidget):
-    def __init__(self, title: str, parent=None, legend: bool = False):
+    def __init__(self, title: str, parent=None, legend: bool = False, symbols: bool = False):
         super().__init__(parent)
         self.title = title
+        self.symbols = symbols  # mark each point: for sparse series such as a per-epoch monitor
         self.x_mode = "step"
         self.weight = 0.0
         self.log_y = False
@@ -52,6 +53,8 @@ class CurvePlot(pg.PlotWidget):
         item.setLabel("bottom", X_LABELS[self.x_mode], color=c.plot_fg)
         if self.legend is not None:
             self.legend.setLabelTextColor(c.plot_fg)
+            for _sample, label in self.legend.items:  # existing labels keep their colour until re-set
+                label.setText(label.text, color=c.plot_fg)
             self.legend.setBrush(pg.mkBrush(QColor(c.plot_bg)))
         for name in self.items:
             self._style(name)
@@ -63,6 +66,11 @@ class CurvePlot(pg.PlotWidget):
         faded.setAlpha(70)
         smooth.setPen(pg.mkPen(color, width=2))
         raw.setPen(pg.mkPen(faded, width=1))
+        if self.symbols:
+            smooth.setSymbol("o")
+            smooth.setSymbolSize(6)
+            smooth.setSymbolBrush(pg.mkBrush(color))
+            smooth.setSymbolPen(pg.mkPen(color))
 
     # --- data -------------------------------------------------------------------------------
     def ensure(self, name: str, color_index: int | None = None) -> SeriesBuffer:

@@ -100,7 +100,7 @@ class MonitorView(QWidget):
         options.addWidget(self.log_y)
         options.addStretch(1)
 
-        self.plots = {key: CurvePlot(title) for key, title in PLOTS}
+        self.plots = {key: CurvePlot(title, symbols=key == "knn_acc") for key, title in PLOTS}
         grid_widget = QWidget()
         grid = QGridLayout(grid_widget)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -193,7 +193,8 @@ class MonitorView(QWidget):
                 self._reload()  # the tail was rewritten (resume); read it all again
                 return
             plot.append(key, [r["step"] for r in group], [r["epoch"] for r in group],
-                        [r["time"] for r in group], [r["value"] for r in group])
+                        [r["time"] for r in group], [r["value"] for r in group],
+                        color_index=[name for name, _ in PLOTS].index(plot_name))
         if "img_per_s" in by_key:
             for r in by_key["img_per_s"]:
                 v = r["value"]

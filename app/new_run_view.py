@@ -61,7 +61,8 @@ class NewRunView(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(holder)
-        scroll.setMinimumWidth(380)
+        scroll.setMinimumWidth(440)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
 
         self.reason = QLabel("")
         self.reason.setObjectName("start_reason")
@@ -84,7 +85,7 @@ class NewRunView(QWidget):
         splitter.addWidget(scroll)
         splitter.addWidget(self.previews)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([420, 640])
+        splitter.setSizes([460, 640])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)
         layout.addLayout(bottom)

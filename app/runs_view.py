@@ -65,9 +65,11 @@ class RunsView(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setResizeContentsPrecision(100)  # fast with 1,000 runs
         self.table.setContextMenuPolicy(Qt.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._menu)
         self.table.doubleClicked.connect(lambda _: self.open_selected())
@@ -125,7 +127,10 @@ class RunsView(QWidget):
 
     def refresh(self) -> None:
         runs = self.store.list_runs()
+        count = self.model.rowCount()
         self.model.set_runs(runs)
+        if count != len(runs):  # size the columns when runs come or go (not on every refresh)
+            self.table.resizeColumnsToContents()
         methods = sorted({r["method"] for r in runs})
         known = [self.method_filter.itemData(i) for i in range(1, self.method_filter.count())]
         for m in methods:
