@@ -67,6 +67,58 @@ def pool_stage(fmap: torch.Tensor, grid: int, max_dims: int) -> torch.Tensor:
     return F.adaptive_avg_pool2d(fmap, g).flatten(1)
 
 
+class _Captured(Exception):
+    def __init__(self, x):
+        super().__init__("captured")
+        self.x = x
+
+
+class _InputRecorder(torch.nn.Module):
+    """Stands in for the backbone inside ``method.embed`` to catch the tensor it is fed."""
+
+    def __init__(self, num_features: int):
+        super().__init__()
+        self.num_features = num_features
+
+    def forward_features(self, x):
+        raise _Captured(x)
+
+    stages = forward = forward_features
+
+
+def method_input(config: dict, image_size: int, num_classes: int | None, device) -> callable:
+    """The run's method's view of an image batch: uint8 or [0, 1] float (N, 3, H, W) -> the
+    float tensor its ``embed`` feeds the backbone (ImageNet-normalised RGB by default; the
+    lightness channel for colorization, per-image standardised for jigsaw, ...), so frozen
+    features, stage maps and fine-tuning see inputs like those the backbone learned from."""
+    from engine.method_api import MethodPlugin
+
+    try:
+        entry = registry.get("method", config["method"]["id"])
+    except ParamError:  # the random baseline, or a method plugin no longer installed
+        entry = None
+    if entry is None or entry.cls.embed is MethodPlugin.embed:
+        return lambda x: normalize(to_float(x))
+    b = config["backbone"]
+    backbone = registry.create_backbone(b["id"], b["params"], image_size)
+    method = registry.create_method(entry.id, backbone, config["method"]["params"], image_size,
+                                    num_classes).to(device).eval()
+    recorder = _InputRecorder(backbone.num_features)
+
+    def transform(x):
+        real = method.backbone
+        method.backbone = recorder
+        try:
+            method.embed(x)
+        except _Captured as caught:
+            return caught.x
+        finally:
+            method.backbone = real
+        raise StoreError(f"method {entry.id}'s embed does not call backbone.forward_features; "
+                         f"its features cannot be evaluated")
+    return transform
+
+
 class EvalContext:
     """One evaluation of one run: lazy data, backbone and cached features."""
 
@@ -89,6 +141,7 @@ class EvalContext:
             self.data_config, self.dataset = self.config["data"], own
         self.dataset_id = self.data_config["id"]
         self._frac = (0.0, 1.0)  # the share of the whole evaluation the current phase covers
+        self._input = None
 
     # --- progress -------------------------------------------------------------------------------
     def report(self, fraction: float, note: str = "") -> None:
@@ -125,6 +178,14 @@ class EvalContext:
         return max(len(split.classes), int(split.labels.max()) + 1)
 
     # --- the backbone -----------------------------------------------------------------------------
+    def backbone_input(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, 3, H, W) uint8 or [0, 1] float on the device -> the backbone's input, made the
+        way the run's method makes it (see ``method_input``)."""
+        if self._input is None:
+            n_cls = self.num_classes if self.dataset.has_labels else None
+            self._input = method_input(self.config, self.image_size, n_cls, self.device)
+        return self._input(x)
+
     def load_backbone(self) -> torch.nn.Module:
         """A fresh copy of the run's backbone with its trained weights, in eval mode on the device."""
         b = self.config["backbone"]
@@ -158,11 +219,11 @@ class EvalContext:
 
     @torch.no_grad()
     def _extract(self, split: str, encode, batch_size: int = 256) -> list[np.ndarray]:
-        """Run ``encode`` (normalised float batch -> list of (B, D) tensors) over a split."""
+        """Run ``encode`` (backbone input batch -> list of (B, D) tensors) over a split."""
         images = self.images(split)
         outs: list[list[torch.Tensor]] = []
         for start in range(0, len(images), batch_size):
-            x = normalize(to_float(images[start:start + batch_size].to(self.device)))
+            x = self.backbone_input(images[start:start + batch_size].to(self.device))
             outs.append([f.float().cpu() for f in encode(x)])
             self.report(min(1.0, (start + batch_size) / len(images)), f"features of {split}")
         return [torch.cat(parts).numpy() for parts in zip(*outs)]

@@ -46,7 +46,7 @@ class FineTune:
     def _train(ctx, p, images, labels, n_cls, report):
         import torch
 
-        from engine.augment import normalize, resized_crop, to_float
+        from engine.augment import resized_crop, to_float
 
         torch.manual_seed(p["seed"])
         gen = torch.Generator().manual_seed(p["seed"])
@@ -64,7 +64,7 @@ class FineTune:
                 order = torch.cat([order, torch.randperm(len(labels), generator=gen)])
             idx, order = order[:bs], order[bs:]
             x = images[idx].to(ctx.device)
-            x = normalize(resized_crop(to_float(x), x.shape[-1], (p["crop_min"], 1.0), gen=gen))
+            x = ctx.backbone_input(resized_crop(to_float(x), x.shape[-1], (p["crop_min"], 1.0), gen=gen))
             loss = torch.nn.functional.cross_entropy(head(backbone.forward_features(x)), labels[idx].to(ctx.device))
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -78,12 +78,10 @@ class FineTune:
         """Test top-1 of the fine-tuned network; images: (M, 3, H, W) uint8, labels: (M,)."""
         import torch
 
-        from engine.augment import normalize, to_float
-
         hits = 0
         with torch.no_grad():
             for start in range(0, len(images), 256):
-                x = normalize(to_float(images[start:start + 256].to(ctx.device)))
+                x = ctx.backbone_input(images[start:start + 256].to(ctx.device))
                 pred = head(backbone.forward_features(x)).argmax(1).cpu()
                 hits += (pred == labels[start:start + 256]).sum().item()
         return hits / len(labels)

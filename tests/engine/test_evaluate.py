@@ -185,3 +185,23 @@ def test_linear_probe_beats_chance_on_shapes_features(tmp_path):
     row = evaluate(tmp_path, base, "linear", {"wd_grid": "0,1e-2,1"})
     print("linear probe top-1 on random convnet features, circle vs triangle:", row["results"]["top1"])
     assert row["results"]["top1"] > 0.6  # chance is 0.5 on 128 balanced test images
+
+
+@pytest.mark.parametrize("method", ["colorization", "jigsaw"])
+def test_features_are_made_from_the_input_the_method_feeds_its_backbone(tmp_path, method):
+    """Colorization sees only lightness, jigsaw standardised images: evaluation must too."""
+    registry.discover()
+    if method not in {e.id for e in registry.entries("method")}:
+        pytest.skip(f"no {method} plugin")
+    cfg = build_config("shapes", method, "convnet", sets=TINY,
+                       train={"epochs": 1, "batch_size": 32, "device": "cpu", "knn_every": 0})
+    run_id = Store(tmp_path).create_run(cfg)
+    assert execute(tmp_path, run_id) == "completed"
+    store = Store(tmp_path)
+    ctx = EvalContext(tmp_path, store, store.get_run(run_id), device="cpu")
+    feats, _ = ctx.features("test")
+    m = registry.create_method(method, ctx.load_backbone(), cfg["method"]["params"], 16, 4).eval()
+    expected = m.embed(ctx.images("test"))
+    assert torch.allclose(feats, expected, atol=1e-5)
+    plain = ctx.load_backbone().forward_features((ctx.images("test").float() / 255 - 0.45) / 0.225)
+    assert not torch.allclose(feats, plain.detach(), atol=1e-3)
