@@ -27,8 +27,13 @@ def _mix(x, matrix):
 
 
 def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
-    """rgb: (N, 3, H, W) in [0, 1] -> Lab (N, 3, H, W): L in [0, 100], a and b roughly in [-110, 110]."""
-    rgb = rgb.float()
+    """rgb: (N, 3, H, W) in [0, 1] -> Lab (N, 3, H, W): L in [0, 100], a and b roughly in [-110, 110].
+    Always float32, also inside autocast: half precision would shift colours visibly."""
+    with torch.autocast(rgb.device.type, enabled=False):
+        return _rgb_to_lab(rgb.float())
+
+
+def _rgb_to_lab(rgb):
     xyz = _mix(_linear(rgb), _RGB_TO_XYZ) / _WHITE.to(rgb.device).view(1, 3, 1, 1)
     f = torch.where(xyz > _EPS, xyz.clamp(min=_EPS) ** (1 / 3), (_KAPPA * xyz + 16) / 116)
     fx, fy, fz = f[:, 0], f[:, 1], f[:, 2]
@@ -37,13 +42,17 @@ def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
 
 def lab_to_rgb(lab: torch.Tensor, clip: bool = True) -> torch.Tensor:
     """Lab (N, 3, H, W) -> sRGB (N, 3, H, W); clipped to [0, 1] unless ``clip`` is False
-    (unclipped values tell whether a colour is in the sRGB gamut)."""
-    lab = lab.float()
+    (unclipped values tell whether a colour is in the sRGB gamut). Float32, as rgb_to_lab."""
+    with torch.autocast(lab.device.type, enabled=False):
+        rgb = _lab_to_rgb(lab.float())
+    return rgb.clamp(0, 1) if clip else rgb
+
+
+def _lab_to_rgb(lab):
     fy = (lab[:, 0] + 16) / 116
     fx = fy + lab[:, 1] / 500
     fz = fy - lab[:, 2] / 200
     f = torch.stack([fx, fy, fz], 1)
     xyz = torch.where(f ** 3 > _EPS, f ** 3, (116 * f - 16) / _KAPPA)
     xyz = xyz * _WHITE.to(lab.device).view(1, 3, 1, 1)
-    rgb = _gamma(_mix(xyz, torch.linalg.inv(_RGB_TO_XYZ)))
-    return rgb.clamp(0, 1) if clip else rgb
+    return _gamma(_mix(xyz, torch.linalg.inv(_RGB_TO_XYZ)))

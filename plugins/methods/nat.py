@@ -26,7 +26,7 @@ def reassign(features: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     features: (B, D) normalised; targets: (B, D) the targets the B images hold now ->
     (B,) permutation ``perm`` such that image i should now hold targets[perm[i]]."""
     cost = -(features.float() @ targets.float().T)   # ||f - c||^2 = 2 - 2 f.c on the sphere
-    _, cols = linear_sum_assignment(cost.cpu().numpy())
+    _, cols = linear_sum_assignment(cost.float().cpu().numpy())
     return torch.as_tensor(cols, device=features.device)
 
 
