@@ -8,8 +8,16 @@ from engine.protocols.linear import probe_params
 from engine.protocols.schema import number_list
 
 
-def stage_names(count: int) -> list[str]:
-    return ["stem"] + [f"stage{i}" for i in range(1, count)]
+def stage_names(backbone, count: int) -> list[str]:
+    """Names of the ``count`` maps of ``backbone.stages``: its own ``stage_names`` if it has
+    them, else ``stem, stage1, ...`` for CNNs with a stem (ConvNet, ResNet) and
+    ``stage1, ...`` otherwise (a ViT's maps after each quarter of its blocks)."""
+    names = getattr(backbone, "stage_names", None)
+    if names and len(names) == count:
+        return list(names)
+    if hasattr(backbone, "stem"):
+        return ["stem"] + [f"stage{i}" for i in range(1, count)]
+    return [f"stage{i}" for i in range(1, count + 1)]
 
 
 class LayerWise:
@@ -37,7 +45,8 @@ class LayerWise:
         train_y, test_y = ctx.labels("train"), ctx.labels("test")
         n_cls = max(ctx.num_classes, int(test_y.max()) + 1)
         rows = []
-        for i, (name, tr, te) in enumerate(zip(stage_names(len(train)), train, test)):
+        names = stage_names(ctx.load_backbone(), len(train))
+        for i, (name, tr, te) in enumerate(zip(names, train, test)):
             ctx.phase(0.6 + 0.4 * i / len(train), 0.6 + 0.4 * (i + 1) / len(train))
             out = probe(tr, train_y, te, test_y, n_cls, grid, p["val_fraction"], p["max_iter"], p["seed"],
                         ctx.device, ctx.report)

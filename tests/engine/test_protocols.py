@@ -173,3 +173,12 @@ def test_embedding_writes_xy_labels_and_indices(tmp_path):
         assert z["xy"].shape == (40, 2) and np.isfinite(z["xy"]).all()
         assert z["labels"].shape == (40,) and len(set(z["indices"].tolist())) == 40
     assert res["knn5_in_map"] > 0.9  # separable clusters stay apart in the map
+
+
+def test_stage_names_follow_the_backbone():
+    from engine.protocols.layerwise import stage_names
+
+    cnn = SimpleNamespace(stem=object())
+    assert stage_names(cnn, 5) == ["stem", "stage1", "stage2", "stage3", "stage4"]
+    assert stage_names(SimpleNamespace(), 4) == ["stage1", "stage2", "stage3", "stage4"]
+    assert stage_names(SimpleNamespace(stage_names=["a", "b"]), 2) == ["a", "b"]
