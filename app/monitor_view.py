@@ -32,7 +32,7 @@ class MonitorView(QWidget):
         self.run: dict | None = None
         self.acc_key = "contrastive_acc"
         self.img_per_s = None
-        self.latencies = collections.deque(maxlen=5000)  # seconds from a row's time to its plotting
+        self.latencies = collections.deque(maxlen=20000)  # seconds from a row's time to its plotting
         self.poller = StorePoller(self.home, self)
         self.poller.run_changed.connect(self._run_changed)
         self.poller.rows_arrived.connect(self._rows)
@@ -200,7 +200,7 @@ class MonitorView(QWidget):
                 v = r["value"]
                 self.img_per_s = v if self.img_per_s is None else 0.9 * self.img_per_s + 0.1 * v
         now = time.time()
-        self.latencies.append(now - max(r["time"] for r in rows))
+        self.latencies.extend(now - r["time"] for r in rows)  # every row: batching delays the oldest most
         self._show_status()
 
     def _show_status(self) -> None:

@@ -91,7 +91,7 @@ def main(argv=None) -> int:
     wait(lambda: monitor.run is not None and monitor.run["status"] in ("completed", "failed", "crashed"))
     monitor.smoothing.setValue(60)
     latencies = sorted(monitor.latencies)
-    print(f"step-to-plot latency over {len(latencies)} polls: median {statistics.median(latencies) * 1000:.0f} ms, "
+    print(f"step-to-plot latency over {len(latencies)} metric rows: median {statistics.median(latencies) * 1000:.0f} ms, "
           f"p95 {latencies[int(0.95 * (len(latencies) - 1))] * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms")
     window.runs.refresh()
     window.runs.select_ids([first])
