@@ -67,6 +67,7 @@ def random_baseline(home, like_run: str) -> str:
     import torch
 
     from engine import checkpoint
+    from engine.protocols.context import input_size
 
     home = Path(home)
     registry.discover(home)
@@ -78,7 +79,7 @@ def random_baseline(home, like_run: str) -> str:
                 return run["id"]
         config = copy.deepcopy(source["config"])
         config["method"] = {"id": RANDOM_METHOD, "params": {}}
-        size = registry.create_dataset(config["data"]["id"], config["data"]["params"]).image_size
+        size = input_size(registry.create_dataset(config["data"]["id"], config["data"]["params"], home / "cache"))
         torch.manual_seed(config["train"].get("seed", 0))
         backbone = registry.create_backbone(config["backbone"]["id"], config["backbone"]["params"], size)
         run_id = store.create_run(config, name=f"random init ({config['backbone']['id']})", status="completed")

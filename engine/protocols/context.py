@@ -67,6 +67,15 @@ def pool_stage(fmap: torch.Tensor, grid: int, max_dims: int) -> torch.Tensor:
     return F.adaptive_avg_pool2d(fmap, g).flatten(1)
 
 
+def input_size(dataset) -> int:
+    """The side of the images a run was trained on: its dataset's ``image_size`` parameter,
+    or, for a plugin without one, the side of the images of its first split (as the trainer
+    sees them)."""
+    if "image_size" in dataset.params:
+        return int(dataset.params["image_size"])
+    return int(dataset.split(dataset.splits[0]).images.shape[1])
+
+
 class _Captured(Exception):
     def __init__(self, x):
         super().__init__("captured")
@@ -132,7 +141,7 @@ class EvalContext:
         self.progress = progress
         cache = self.home / "cache"
         own = registry.create_dataset(self.config["data"]["id"], self.config["data"]["params"], cache)
-        self.image_size = own.image_size
+        self.image_size = input_size(own)
         if data:
             self.data_config = {"id": data["id"], "params": registry.resolve_params(
                 "dataset", data["id"], data.get("params") or {})}
