@@ -101,6 +101,7 @@ class Inpainting(MethodPlugin):
         Param("decoder_width", "int", 64, "channels after the first up-convolution (halved each step, at least 16)", 8, 1024),
         Param("adv_weight", "float", 0.0, "weight lambda of the adversarial term (0: off; 0.001 in the paper)", 0.0, 1.0),
         Param("disc_width", "int", 32, "channels of the discriminator's first layer (when adv_weight > 0)", 8, 512),
+        Param("crop_min", "float", 0.6, "smallest random crop (area fraction) of the training images", 0.05, 1.0),
     ]
 
     def __init__(self, backbone, image_size=32, num_classes=None, **p):
@@ -129,7 +130,7 @@ class Inpainting(MethodPlugin):
         return torch.sigmoid(out)
 
     def training_step(self, x, y=None):
-        img = resized_crop(to_float(x), self.image_size, (0.6, 1.0), (1.0, 1.0), 0.5, self.gen)
+        img = resized_crop(to_float(x), self.image_size, (self.hparams["crop_min"], 1.0), (1.0, 1.0), 0.5, self.gen)
         mask = self.masks(x.shape[0], x.device)
         pred = self.reconstruct(img, mask)
         loss, metrics = masked_l2(pred, img, mask)

@@ -29,7 +29,7 @@ class MultiTask(MethodPlugin):
         # (a global and a dense task; rotation + jigsaw barely moved in the same budget)
         Param("tasks", "list", "rotation,inpainting", "ids of the methods to combine (their default "
               "parameters; the first one's metric is the headline)"),
-        Param("weights", "list", "1,1", "loss weight of each task, in the same order (a single value applies to all)"),
+        Param("weights", "list", "1", "loss weight of each task, in the same order (a single value applies to all)"),
     ]
 
     def __init__(self, backbone, image_size=32, num_classes=None, **p):
