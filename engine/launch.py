@@ -17,13 +17,14 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def spawn_worker(home: Path, run_id: str, python: str | None = None) -> subprocess.Popen:
     """Start ``python -m engine.worker RUN_ID --home H`` detached from this process, so it
     outlives the GUI; its pid is stored so readers can tell a dead worker at once."""
-    log = open(Store(home).run_dir(run_id) / "worker.out", "ab")
+    store = Store(home)
+    log = open(store.run_dir(run_id) / "worker.out", "ab")
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH", "")]))
     proc = subprocess.Popen([python or sys.executable, "-m", "engine.worker", run_id, "--home", str(home)],
                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             cwd=str(PROJECT_ROOT), env=env, start_new_session=True)
-    store = Store(home)
+    log.close()
     store.update_run(run_id, pid=proc.pid, host=__import__("socket").gethostname())
     store.close()
     return proc
