@@ -48,9 +48,15 @@ def _duration(run) -> str:
 
 # --- train / resume / stop ----------------------------------------------------------------------
 def _check_data(config: dict, home: Path) -> None:
-    """Refuse unusable data before a run is created: no half-created runs."""
+    """Refuse unusable data (or a device this machine lacks) before a run is created: no
+    half-created runs."""
     from engine import registry
+    from engine.trainer import TrainingError, pick_device
 
+    try:
+        pick_device(config["train"]["device"])
+    except TrainingError as e:
+        raise ParamError(str(e)) from None
     dataset = registry.create_dataset(config["data"]["id"], config["data"]["params"], home / "cache")
     dataset.check()
 
