@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import warnings
 from pathlib import Path
 
 import torch
@@ -44,7 +45,9 @@ def _reason(e: Exception) -> str:
 def load(path: Path, map_location="cpu") -> dict:
     """The saved dict; CheckpointError if the file is damaged or would need code to load."""
     try:
-        saved = torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():  # a foreign pickle protocol is refused below, not warned about
+            warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
+            saved = torch.load(path, map_location=map_location, weights_only=True)
     except (pickle.UnpicklingError, EOFError, RuntimeError, ValueError, TypeError, AttributeError,
             IndexError, KeyError, ImportError) as e:
         raise CheckpointError(f"checkpoint {path} was not loaded: it is damaged or holds more than tensors "
