@@ -21,10 +21,16 @@ def spawn_worker(home: Path, run_id: str, python: str | None = None) -> subproce
     log = open(store.run_dir(run_id) / "worker.out", "ab")
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH", "")]))
-    proc = subprocess.Popen([python or sys.executable, "-m", "engine.worker", run_id, "--home", str(home)],
-                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            cwd=str(PROJECT_ROOT), env=env, start_new_session=True)
-    log.close()
+    try:
+        proc = subprocess.Popen([python or sys.executable, "-m", "engine.worker", run_id, "--home", str(home)],
+                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                cwd=str(PROJECT_ROOT), env=env, start_new_session=True)
+    except OSError as e:  # no such interpreter, not executable...: the run says so, the caller gets the error
+        store.update_run(run_id, status="failed", ended=time.time(), error=f"the worker could not start: {e}")
+        store.close()
+        raise
+    finally:
+        log.close()
     store.update_run(run_id, pid=proc.pid, host=__import__("socket").gethostname())
     store.close()
     return proc

@@ -12,6 +12,7 @@ import socket
 import sqlite3
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
@@ -37,6 +38,17 @@ def _pid_alive(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return True
+
+
+def _last_words(run_dir: Path) -> str:
+    """The last line a worker printed (its ``worker.out``), e.g. an import error, or ""."""
+    try:
+        with open(run_dir / "worker.out", "rb") as f:
+            f.seek(max(0, f.seek(0, os.SEEK_END) - 2000))
+            lines = [line.strip() for line in f.read().decode("utf-8", "replace").splitlines() if line.strip()]
+    except OSError:
+        return ""
+    return f" (last output: {lines[-1][:200]})" if lines else ""
 
 
 class Store:
@@ -70,6 +82,19 @@ class Store:
 
     def close(self):
         self.conn.close()
+
+    @contextmanager
+    def transaction(self):
+        """One write transaction. The connection is in autocommit mode, where ``with conn:``
+        opens none, so an ``executemany`` would commit every row on its own (10x slower)."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+            self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:  # a failed COMMIT (disk full) may leave it open
+                self.conn.execute("ROLLBACK")
+            raise
 
     def run_dir(self, run_id: str) -> Path:
         return self.home / "runs" / run_id
@@ -114,8 +139,8 @@ class Store:
             last = r["heartbeat"] or r["started"] or r["created"]
             stale = r["status"] != "queued" and now - last > HEARTBEAT_TIMEOUT
             if dead or stale:
-                why = ("the worker process exited without reporting" if dead
-                       else f"no heartbeat for {now - last:.0f} s")
+                why = ("the worker process exited without reporting" + _last_words(self.run_dir(r["id"]))
+                       if dead else f"no heartbeat for {now - last:.0f} s")
                 with self.conn:
                     cur = self.conn.execute(
                         "UPDATE runs SET status='crashed', ended=?, error=COALESCE(NULLIF(error,''), ?) "
@@ -187,7 +212,7 @@ class Store:
         """rows: (step, epoch, time, key, value). One transaction; also updates ``latest``."""
         if not rows:
             return
-        with self.conn:
+        with self.transaction():
             self.conn.executemany(
                 "INSERT INTO metrics (run_id, step, epoch, time, key, value) VALUES (?,?,?,?,?,?)",
                 [(run_id, *r) for r in rows])
@@ -221,7 +246,7 @@ class Store:
 
     def truncate_metrics(self, run_id: str, after_step: int) -> None:
         """Drop rows logged after ``after_step`` (a resume replays them) and rebuild ``latest``."""
-        with self.conn:
+        with self.transaction():
             self.conn.execute("DELETE FROM metrics WHERE run_id = ? AND step > ?", (run_id, after_step))
             self.conn.execute("DELETE FROM latest WHERE run_id = ?", (run_id,))
             self.conn.execute(
