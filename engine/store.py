@@ -102,14 +102,19 @@ class Store:
     # --- runs ------------------------------------------------------------------------
     def create_run(self, config: dict, name: str = "", parent_id: str | None = None,
                    status: str = "queued") -> str:
-        run_id = time.strftime("%y%m%d-%H%M%S-") + uuid.uuid4().hex[:4]
         name = name or f"{config['method']['id']}-{config['backbone']['id']}-{config['data']['id']}"
-        with self.conn:
-            self.conn.execute(
-                "INSERT INTO runs (id, name, status, method, backbone, dataset, config, created, "
-                "parent_id, control, notes, tags, step, total_steps) VALUES (?,?,?,?,?,?,?,?,?,'','','',0,0)",
-                (run_id, name, status, config["method"]["id"], config["backbone"]["id"],
-                 config["data"]["id"], json.dumps(config), time.time(), parent_id))
+        for attempt in range(100):  # ids made in the same second can collide (16 random bits)
+            run_id = time.strftime("%y%m%d-%H%M%S-") + uuid.uuid4().hex[:4]
+            try:
+                self.conn.execute(
+                    "INSERT INTO runs (id, name, status, method, backbone, dataset, config, created, "
+                    "parent_id, control, notes, tags, step, total_steps) VALUES (?,?,?,?,?,?,?,?,?,'','','',0,0)",
+                    (run_id, name, status, config["method"]["id"], config["backbone"]["id"],
+                     config["data"]["id"], json.dumps(config), time.time(), parent_id))
+                break
+            except sqlite3.IntegrityError:
+                if attempt == 99:
+                    raise
         run_dir = self.run_dir(run_id)
         (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
         (run_dir / "artifacts").mkdir(exist_ok=True)
