@@ -44,11 +44,12 @@ def local_size(image_size: int, frac: float, multiple: int = 4) -> int:
     return max(multiple, int(round(image_size * frac / multiple)) * multiple)
 
 
-def multicrop_from(params: dict, image_size: int) -> MultiCrop:
+def multicrop_from(params: dict, image_size: int, multiple: int = 4) -> MultiCrop:
+    """``multiple``: the local side is rounded to it (a ViT needs whole patches)."""
     lo, hi = params["local_crop_min"], params["local_crop_max"]
     if lo > hi:
         from engine.params import ParamError
         raise ParamError(f"local_crop_min ({lo:g}) must not exceed local_crop_max ({hi:g})")
     glob = recipe_from(params, image_size)
-    local = recipe_from(params, local_size(image_size, params["local_size_frac"]), crop_min=lo, crop_max=hi)
+    local = recipe_from(params, local_size(image_size, params["local_size_frac"], multiple), crop_min=lo, crop_max=hi)
     return MultiCrop(glob, local, params["num_local_crops"])

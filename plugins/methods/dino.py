@@ -89,7 +89,7 @@ class DINO(MethodPlugin):
 
     def __init__(self, backbone, image_size=32, num_classes=None, **p):
         super().__init__(backbone, image_size, num_classes, **p)
-        self.crops = multicrop_from(p, image_size)
+        self.crops = multicrop_from(p, image_size, getattr(backbone, "patch_size", 4))
         self.head = DINOHead(backbone.num_features, p["head_hidden"], p["bottleneck"], p["out_dim"])
         self.teacher = MomentumPair({"backbone": backbone, "head": self.head},
                                     p["base_momentum"], p["momentum_schedule"])

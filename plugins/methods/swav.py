@@ -80,7 +80,7 @@ class SwAV(MethodPlugin):
 
     def __init__(self, backbone, image_size=32, num_classes=None, **p):
         super().__init__(backbone, image_size, num_classes, **p)
-        self.crops = multicrop_from(p, image_size)
+        self.crops = multicrop_from(p, image_size, getattr(backbone, "patch_size", 4))
         self.projector = mlp_head(backbone.num_features, p["proj_hidden"], p["proj_dim"])
         self.prototypes = nn.Linear(p["proj_dim"], p["num_prototypes"], bias=False)
         self.normalize_prototypes()
