@@ -52,10 +52,13 @@ def run_bench(data: str, method: str, backbone: str, batch_size: int, device: st
 
         data_rate = _rate(data_only, steps, n, dev)
         step_rate = _rate(full_step, steps, n, dev)
+        placement = trainer.data.placement
     return {
         "data": data, "method": method, "backbone": backbone, "batch_size": n, "device": str(dev),
         "device_name": torch.cuda.get_device_name() if dev.type == "cuda" else "cpu",
         "threads": torch.get_num_threads(), "steps": steps,
+        "data_placement": placement,  # cpu | gpu (resident) | pinned (prefetched copies)
+        **{k: config["train"][k] for k in ("precision", "channels_last", "compile")},
         "train_img_per_s": round(step_rate, 1), "data_img_per_s": round(data_rate, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "peak_cuda_mb": round(torch.cuda.max_memory_allocated() / 2**20, 1) if dev.type == "cuda" else 0.0,
