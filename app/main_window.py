@@ -1,4 +1,4 @@
-"""The workbench window: New run, Runs and Monitor views, menus with their shortcuts, and a
+"""The workbench window: New run, Runs, Monitor and Evaluate views, menus with their shortcuts, and a
 status bar with the training device and the number of runs in progress.
 
 The window is shown before torch is imported: plugins load on a thread afterwards
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from app import launcher, theme
 from app.close_prompt import CANCEL, STOP, ask_about_active_runs
+from app.evaluate_view import EvaluateView
 from app.monitor_view import MonitorView
 from app.new_run_view import NewRunView
 from app.plugin_loader import PluginLoader
@@ -21,7 +22,8 @@ from app.runs_view import RunsView
 from app.settings import app_settings
 from engine.store import ACTIVE, Store, StoreError
 
-VIEWS = (("new", "New run", "Ctrl+N"), ("runs", "Runs", "Ctrl+R"), ("monitor", "Monitor", "Ctrl+M"))
+VIEWS = (("new", "New run", "Ctrl+N"), ("runs", "Runs", "Ctrl+R"), ("monitor", "Monitor", "Ctrl+M"),
+         ("evaluate", "Evaluate", "Ctrl+E"))
 STATUS_REFRESH_MS = 2000
 
 
@@ -39,9 +41,10 @@ class MainWindow(QMainWindow):
         self.new_run = NewRunView(self.home)
         self.runs = RunsView(self.home)
         self.monitor = MonitorView(self.home)
+        self.evaluate = EvaluateView(self.home)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.views = {"new": self.new_run, "runs": self.runs, "monitor": self.monitor}
+        self.views = {"new": self.new_run, "runs": self.runs, "monitor": self.monitor, "evaluate": self.evaluate}
         for key, title, _ in VIEWS:
             self.tabs.addTab(self.views[key], title)
         self.setCentralWidget(self.tabs)
@@ -113,6 +116,7 @@ class MainWindow(QMainWindow):
     def _plugins_loaded(self, failures: list) -> None:
         self.plugin_failures = failures
         self.new_run.plugins_loaded()
+        self.evaluate.plugins_loaded()
         message = "plugins loaded"
         if failures:
             message = f"{len(failures)} plugin(s) failed to load — Help ▸ Plugin problems"
@@ -189,6 +193,7 @@ class MainWindow(QMainWindow):
         self.status_timer.stop()
         self.monitor.shutdown()
         self.runs.shutdown()
+        self.evaluate.shutdown()
         if self.loader.isRunning():
             self.loader.wait(30000)
         event.accept()
