@@ -48,7 +48,7 @@ class EvaluateView(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.setup)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(400)
+        scroll.setMinimumWidth(340)
         self.evaluate_button = QPushButton("Evaluate")
         self.evaluate_button.setObjectName("evaluate")
         self.evaluate_button.setDefault(True)

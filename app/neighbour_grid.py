@@ -81,6 +81,7 @@ class NeighbourGrid(QWidget):
         scroll.setWidgetResizable(False)
         self.status = QLabel("Evaluate with the Retrieval protocol to see nearest neighbours.")
         self.status.setProperty("role", "muted")
+        self.status.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.status)

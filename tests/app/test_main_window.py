@@ -45,7 +45,10 @@ def test_theme_override_and_settings_are_remembered(window, qtbot, home):
     assert app.palette().color(QPalette.Window).name() == theme.LIGHT.window
     assert theme.curve_color(0, "dark") != theme.curve_color(0, "light")
     window.set_theme("dark")
-    window.resize(700, 500)
+    # Between the views' minimum and the screen: outside it Qt clamps the restored size.
+    hint, screen = window.minimumSizeHint(), app.primaryScreen().availableGeometry()
+    assert hint.width() < screen.width(), "the window fits an 800-pixel-wide screen"
+    window.resize(hint.width() + (screen.width() - hint.width()) // 2, hint.height() + 20)
     window.tabs.setCurrentIndex(1)
     size = window.size()
     window.close()

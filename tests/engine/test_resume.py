@@ -1,8 +1,11 @@
 """Checkpoints and resume: a stopped run continues at the next step with the same optimizer
 state, and ends where an uninterrupted run with the same seed ends."""
+import time
+
 import torch
 
 from engine import checkpoint
+from engine.run_log import CONTROL_SECONDS
 from engine.store import Store
 from engine.train_config import build_config
 from engine.worker import execute
@@ -20,10 +23,15 @@ class StopAt:
 
     def __init__(self, store, run_id, step):
         self.store, self.run_id, self.step = store, run_id, step
+        self.asked = False
 
     def update(self, step, total, epoch, metrics):
-        if step >= self.step:
+        if step >= self.step and not self.asked:
+            self.asked = True
             self.store.set_control(self.run_id, "stop")
+            # The worker reads its control flag at most every CONTROL_SECONDS; on a fast
+            # machine all 8 steps fit in that window, so wait as a user's click would.
+            time.sleep(CONTROL_SECONDS * 1.5)
 
     def message(self, text):
         pass

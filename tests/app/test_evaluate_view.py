@@ -1,0 +1,159 @@
+"""Evaluate view: a real evaluation runs in an engine process started from the view, its
+results fill the comparison table and the plots, figures and the table are saved; a
+failing job shows the CLI's sentence; no process is left behind."""
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from app.eval_job import PROGRESS_LINE, RESULT_LINE, EvalRequest
+from app.evaluate_view import EvaluateView
+from engine.store import Store
+from tests.app.conftest import TINY, tiny_config
+
+
+@pytest.fixture
+def trained_run(home, plugins):
+    """A tiny SimCLR run, trained to completion in this process (about a second)."""
+    from engine.worker import execute
+
+    store = Store(home)
+    run_id = store.create_run(tiny_config(), "tiny simclr")
+    store.close()
+    execute(home, run_id)
+    return run_id
+
+
+@pytest.fixture
+def view(qtbot, home, plugins):
+    v = EvaluateView(home)
+    qtbot.addWidget(v)
+    v.plugins_loaded()
+    v.resize(1200, 800)
+    v.show()
+    yield v
+    v.shutdown()
+
+
+def choose(view, runs, protocols, baseline=False):
+    view.setup.check_runs(runs)
+    for pid, check in view.setup.protocol_checks.items():
+        check.setChecked(pid in protocols)
+    view.setup.baseline.setChecked(baseline)
+
+
+def test_the_view_evaluates_a_run_and_its_random_baseline(view, qtbot, home, trained_run, tmp_path):
+    assert trained_run not in view.setup.runs  # trained after the view opened
+    view.refresh_runs()
+    assert trained_run in view.setup.runs
+    choose(view, [trained_run], ("knn", "fewshot"), baseline=True)
+    assert view.setup.expected_jobs() == 4
+    qtbot.mouseClick(view.evaluate_button, Qt.LeftButton)
+    assert view.running() and not view.evaluate_button.isEnabled()
+
+    def both_rows_have_knn():
+        rows = view.table.rows
+        return len(rows) == 2 and all(r.get("knn@20") is not None for r in rows)
+    qtbot.waitUntil(lambda: both_rows_have_knn() and view.fewshot.curve_count() == 2 and view.job is None,
+                    timeout=90000)
+    assert "stored" in view.message.text() and view.progress.value() == 1000
+    methods = {r["method"]: r for r in view.table.rows}
+    assert set(methods) == {"simclr", "random"}
+    for row in methods.values():  # figures are fractions; the few-shot ones mean and std
+        assert 0.0 <= row["knn@20"] <= 1.0
+        mean, std = row["1-shot"]
+        assert 0.0 <= mean <= 1.0 and std >= 0.0
+    shown = [view.table.table.item(0, c).text() for c in range(view.table.table.columnCount())]
+    assert any("±" in cell for cell in shown)
+    baseline = methods["random"]["id"]
+    assert baseline in view.setup.runs  # the job's baseline joined the list of runs
+
+    files = view.fewshot.save(tmp_path / "figures" / "fewshot")
+    assert [f.suffix for f in files] == [".png", ".svg"] and all(f.stat().st_size > 1000 for f in files)
+    assert "<svg" in files[1].read_text()
+    for suffix, marker in ((".csv", "knn@20"), (".md", "| knn@20"), (".tex", r"\toprule")):
+        text = view.table.export(tmp_path / f"table{suffix}")
+        assert marker in text and (tmp_path / f"table{suffix}").read_text() == text
+
+
+def test_a_failing_job_shows_the_engine_sentence(view, qtbot, home, plugins):
+    store = Store(home)  # a finished run whose checkpoint is missing: the engine refuses it
+    run_id = store.create_run(tiny_config(), "no weights", status="completed")
+    store.close()
+    view.refresh_runs()
+    choose(view, [run_id], ("knn",))
+    assert view.evaluate()
+    qtbot.waitUntil(lambda: view.job is None, timeout=60000)
+    assert "no checkpoint" in view.message.text() and view.message.property("role") == "error"
+    assert "Traceback" not in view.message.text()
+    assert view.evaluate_button.isEnabled()
+
+
+def test_bad_parameters_are_refused_before_any_process_starts(view, home, trained_run):
+    view.refresh_runs()
+    assert not view.evaluate()  # nothing checked
+    assert "check at least one run" in view.message.text()
+    choose(view, [trained_run], ("knn",))
+    view.setup.protocol_forms["knn"].set_values({"k": "20,abc"})
+    assert not view.evaluate() and view.job is None
+    assert "Cannot evaluate" in view.message.text() and "k" in view.message.text()
+
+
+def test_cancel_ends_the_process(view, qtbot, trained_run):
+    view.refresh_runs()
+    choose(view, [trained_run], ("knn",))
+    assert view.evaluate()
+    process = view.job.process
+    qtbot.waitUntil(lambda: process.processId() > 0, timeout=10000)
+    qtbot.mouseClick(view.cancel_button, Qt.LeftButton)
+    assert view.job is None and view.message.text() == "Cancelled."
+    assert process.state() == process.ProcessState.NotRunning
+
+
+def test_request_arguments_and_progress_lines():
+    request = EvalRequest(["r1", "r2"], {"knn": {"k": "20, 200", "temperature": 0.07}, "fewshot": {}},
+                          baseline=True, data={"id": "shapes", "params": {"image_size": 16, "seed": None}},
+                          device="cpu")
+    args = request.arguments("/h")
+    assert args[:5] == ["eval", "r1", "r2", "--protocol", "knn,fewshot"]
+    assert "--set=knn.k=20, 200" in args and "--set=knn.temperature=0.07" in args
+    assert args[args.index("--data") + 1] == "shapes" and "--set=data.image_size=16" in args
+    assert not any("seed" in a for a in args)  # an empty value keeps the default
+    assert args[-2:] == ["--baseline", "random"]
+    m = PROGRESS_LINE.match("knn 261124-194231-735d [#####-------------------] 450/1000 features of train 00:03")
+    assert m and m["protocol"] == "knn" and m["done"] == "450" and m["note"] == "features of train"
+    m = RESULT_LINE.match("261124-194231-735d fewshot on shapes (backbone.pt): 1-shot 11.2±1.5")
+    assert m and m["run"] == "261124-194231-735d" and m["protocol"] == "fewshot"
+
+
+def _artifact_rows(home, tmp_path):
+    """Hand-made ``embedding`` and ``retrieval`` eval rows over the tiny shapes data."""
+    data = {"id": "shapes", "params": TINY["data"]}
+    rng = np.random.default_rng(0)
+    idx = np.arange(0, 32, 2)
+    np.savez(tmp_path / "map.npz", xy=rng.normal(size=(16, 2)).astype(np.float32),
+             labels=idx % 10, indices=idx)
+    queries = np.array([1, 3, 5, 7, 9, 11, 13])
+    neighbours = rng.integers(0, 64, size=(7, 10))
+    np.savez(tmp_path / "nn.npz", queries=queries, neighbours=neighbours, similarities=np.ones((7, 10)),
+             query_labels=queries % 10, neighbour_labels=neighbours % 10)
+    embedding = {"id": 1, "dataset": "shapes", "params": {"data": data}, "results": {"path": str(tmp_path / "map.npz")}}
+    retrieval = {"id": 2, "dataset": "shapes", "params": {"data": data}, "results": {"path": str(tmp_path / "nn.npz")}}
+    return embedding, retrieval
+
+
+def test_the_map_shows_the_hovered_image_and_the_grid_its_neighbours(view, qtbot, home, tmp_path):
+    embedding, retrieval = _artifact_rows(home, tmp_path)
+    view.plots.setCurrentWidget(view.embedding)
+    view.embedding.set_maps([("run a", embedding)])
+    qtbot.waitUntil(lambda: view.embedding.loaded is not None, timeout=30000)
+    assert view.embedding.loaded["images"].shape == (16, 16, 16, 3)
+    scatter = [i for i in view.embedding.plot.getPlotItem().items if hasattr(i, "sigHovered")]
+    assert len(scatter) == 5 and sum(len(s.data) for s in scatter) == 16  # one colour per class present
+    view.embedding.show_point(3)
+    assert view.embedding.inset.isVisible() and view.embedding.inset_caption.text() == "ring"  # label 6: CLASSES[6]
+
+    view.neighbours.set_retrievals([("run a", retrieval), ("run b", {**retrieval, "id": 3})])
+    qtbot.waitUntil(lambda: view.neighbours.loaded is not None, timeout=30000)
+    assert view.neighbours.image_count() == 2 * 6 * 8  # 6 queries, top 8, two runs
+    files = view.neighbours.save(tmp_path / "grid.png")
+    assert [f.name for f in files] == ["grid.png", "grid.svg"] and all(f.stat().st_size > 1000 for f in files)
