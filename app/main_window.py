@@ -57,6 +57,8 @@ class MainWindow(QMainWindow):
         self.device_label = QLabel("device: detecting…")
         self.active_label = QLabel()
         self.active_label.setObjectName("active_runs")
+        # room for the longest text up front: the status bar does not re-lay out permanent widgets
+        self.active_label.setMinimumWidth(self.active_label.fontMetrics().horizontalAdvance("99 runs in progress") + 8)
         self.statusBar().addPermanentWidget(self.device_label)
         self.statusBar().addPermanentWidget(self.active_label)
         self.statusBar().showMessage("loading plugins…")

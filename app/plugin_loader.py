@@ -17,7 +17,8 @@ def describe_device() -> str:
         return f"GPU: {props.name}, {props.total_memory / 2**30:.0f} GB{more}"
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return "GPU: Apple MPS"
-    return f"CPU ({torch.get_num_threads()} threads), no GPU"
+    n = torch.get_num_threads()
+    return f"CPU ({n} thread{'s' if n != 1 else ''}), no GPU"
 
 
 class PluginLoader(QThread):

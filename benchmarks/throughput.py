@@ -147,7 +147,9 @@ def main(argv=None) -> int:
 
     home = Path(args.home) if args.home else Path(tempfile.mkdtemp(prefix="pretext-bench-"))
     registry.discover(home)
-    sets = {"image_size": str(args.image_size), "train_size": str(args.train_size), "test_size": "64",
+    # one pass of the loader must cover a phase: its workers are not restarted mid-phase
+    train_size = max(args.train_size, args.batch_size * (args.warmup + args.steps))
+    sets = {"image_size": str(args.image_size), "train_size": str(train_size), "test_size": "64",
             **parse_assignments(args.set)}
     train = {"epochs": 1000, "batch_size": args.batch_size, "device": args.device, "knn_every": 0}
     config = build_config("shapes", args.method, args.backbone, train=train, sets=sets)
