@@ -89,8 +89,10 @@ def execute(home: Path, run_id: str, progress=None) -> str:
         ckpt = store.run_dir(run_id) / "checkpoints" / "last.pt"
         if ckpt.exists():
             trainer.load_checkpoint(ckpt)
-            store.truncate_metrics(run_id, trainer.step)  # rows after the checkpoint are replayed
             log.text(f"resumed from step {trainer.step}")
+        # Rows after the checkpoint are replayed; with no checkpoint yet (a worker killed in its
+        # first epoch) that is every row the earlier attempt wrote.
+        store.truncate_metrics(run_id, trainer.step)
         device = str(trainer.device) if trainer.device.type == "cpu" else __import__("torch").cuda.get_device_name()
         store.update_run(run_id, device=device, total_steps=trainer.total_steps, step=trainer.step)
         log.text(f"training {run['name']} on {device}: {trainer.total_steps} steps of {trainer.batch_size} images")
