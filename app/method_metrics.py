@@ -10,10 +10,10 @@ DEFAULT = "contrastive_acc"
 def accuracy_key(method_id: str, keys=()) -> str:
     from engine import registry
 
-    try:
-        if registry.entries("method"):
+    if registry.is_discovered():  # asking before would load every plugin on the calling (GUI) thread
+        try:
             return getattr(registry.get("method", method_id).cls, "accuracy_key", DEFAULT)
-    except Exception:  # an unknown method: fall back to what the run logged
-        pass
+        except Exception:  # an unknown method: fall back to what the run logged
+            pass
     candidates = sorted(k for k in keys if k.endswith("_acc") and k != "knn_acc")
     return DEFAULT if DEFAULT in keys or not candidates else candidates[0]

@@ -52,9 +52,9 @@ class ResultsTable(QWidget):
         self.export_button.setToolTip("Write the table as CSV, Markdown or LaTeX (booktabs)")
         self.export_button.clicked.connect(self.ask_export)
         top = QHBoxLayout()
-        title = QLabel("Comparison (top-1 %, mean ± std over draws)")
+        title = QLabel("Comparison (top-1 %; few-shot: mean ± std over draws)")
         title.setProperty("role", "title")
-        title.setWordWrap(True)
+        title.setMinimumWidth(120)  # clipped by a narrow splitter rather than widening the window
         top.addWidget(title)
         top.addStretch(1)
         top.addWidget(self.export_button)

@@ -15,6 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+EVAL_PROTOCOLS = ("knn", "linear", "fewshot", "layerwise", "embedding", "retrieval")
+
 
 def process_start_time() -> float:
     """Wall-clock time this process started (Linux /proc; else now)."""
@@ -105,8 +107,26 @@ def main(argv=None) -> int:
     window.runs.refresh()
     window.runs.select_ids([first, second])
 
+    evaluate = window.evaluate
+    window.tabs.setCurrentWidget(evaluate)
+    evaluate.refresh_runs()
+    evaluate.setup.check_runs([first, second])
+    for pid, check in evaluate.setup.protocol_checks.items():
+        check.setChecked(pid in EVAL_PROTOCOLS)
+    evaluate.setup.baseline.setChecked(True)
+    started = time.time()
+    assert evaluate.evaluate(), evaluate.message.text()
+    wait(lambda: evaluate.job is None, timeout=900)
+    print(f"evaluation ({', '.join(EVAL_PROTOCOLS)}; 2 runs + random baseline) took "
+          f"{time.time() - started:.1f} s: {evaluate.message.text()}")
+    window.runs.refresh()
+
     for mode in ("light", "dark"):
         window.set_theme(mode)
+        for figure in ("fewshot", "layerwise", "embedding", "retrieval"):
+            window.tabs.setCurrentWidget(evaluate)
+            evaluate.plots.setCurrentWidget(evaluate.figures[figure])
+            grab(f"evaluate-{figure}-{mode}")
         for key, tab in (("new-run", view), ("runs", window.runs), ("monitor", monitor)):
             window.tabs.setCurrentWidget(tab)
             if tab is view:

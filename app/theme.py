@@ -8,6 +8,7 @@ background and a brighter one for the dark, so every curve keeps its contrast.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
@@ -58,6 +59,21 @@ def _palette(c: Colors) -> QPalette:
     return p
 
 
+CHECK_MARK = Path(__file__).resolve().parents[1] / "resources" / "check.svg"
+
+
+def _dark_indicators(c: Colors) -> str:
+    """Fusion outlines check boxes in the window colour darkened, invisible on a dark window:
+    draw them ourselves, outlined in the muted text colour, filled with the accent when on."""
+    on = f"image: url({CHECK_MARK.as_posix()});" if CHECK_MARK.exists() else ""
+    boxes = ("QCheckBox::indicator", "QListView::indicator", "QTreeView::indicator", "QTableView::indicator")
+    return (f" {', '.join(boxes)} {{ width: 13px; height: 13px; border: 1px solid {c.muted};"
+            f" border-radius: 2px; background: {c.base}; }}"
+            f" {', '.join(b + ':checked' for b in boxes)} {{ background: {c.highlight};"
+            f" border-color: {c.highlight}; {on} }}"
+            f" {', '.join(b + ':disabled' for b in boxes)} {{ border-color: {c.alt_base}; }}")
+
+
 def system_scheme() -> str:
     app = QGuiApplication.instance()
     scheme = app.styleHints().colorScheme() if app else Qt.ColorScheme.Unknown
@@ -92,7 +108,8 @@ class ThemeManager(QObject):
             f" QComboBox[invalid=\"true\"] {{ border: 2px solid {c.error}; border-radius: 3px; }}"
             f" QLabel[role=\"muted\"] {{ color: {c.muted}; }}"
             f" QLabel[role=\"error\"] {{ color: {c.error}; }}"
-            f" QLabel[role=\"title\"] {{ font-weight: 600; font-size: 11pt; }}")
+            f" QLabel[role=\"title\"] {{ font-weight: 600; font-size: 11pt; }}"
+            + (_dark_indicators(c) if c.name == "dark" else ""))
         self.changed.emit(c.name)
 
 

@@ -120,6 +120,11 @@ def discover(home: Path | None = None) -> None:
         _discovered_homes.add(key)
 
 
+def is_discovered() -> bool:
+    """Whether the plugins are loaded; never loads them (a GUI thread must not import torch)."""
+    return bool(_discovered_homes)
+
+
 def _ensure_discovered() -> None:
     if not _discovered_homes:
         discover()

@@ -122,3 +122,26 @@ def test_clone_opens_new_run_prefilled(window, qtbot, home):
     assert view.start_button.isEnabled()
     view.forms["train"].editors["epochs"].setValue(3)  # still editable
     assert view.validate()["train"]["epochs"] == 3
+
+
+def test_opening_the_browser_loads_no_plugin_on_the_gui_thread(home):
+    """The runs browser is built before the plugins load in the background: asking the
+    registry then would import torch on the Qt thread (seconds of frozen window)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    store = Store(home)
+    store.create_run(tiny_config(), "one")
+    now = time.time()
+    store.log_metrics(store.list_runs()[0]["id"], [(1, 0.1, now, "loss", 1.0), (1, 0.1, now, "rotation_acc", 0.5)])
+    store.close()
+    code = ("import sys; from PySide6.QtWidgets import QApplication; app = QApplication([]);"
+            "from app.runs_view import RunsView; v = RunsView(__import__('pathlib').Path(sys.argv[1]));"
+            "v.show(); v.refresh(); app.processEvents();"
+            "assert v.proxy.rowCount() == 1; print('torch' in sys.modules)")
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code, str(home)], cwd=root, capture_output=True, text=True,
+                         env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"}, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "False"
