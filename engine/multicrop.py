@@ -39,9 +39,14 @@ def multicrop_params(num_local: int = 4, local_crop_min: float = 0.05, local_cro
     ]
 
 
+MIN_LOCAL_SIDE = 8  # the backbones downsample 8x (three poolings or strides): less pools to nothing
+
+
 def local_size(image_size: int, frac: float, multiple: int = 4) -> int:
-    """Side of the local crops, rounded to a multiple of ``multiple`` (ViT patch sizes)."""
-    return max(multiple, int(round(image_size * frac / multiple)) * multiple)
+    """Side of the local crops, rounded to a multiple of ``multiple`` (ViT patch sizes), at
+    least ``MIN_LOCAL_SIDE`` (rounded up to the multiple) and at most the image side."""
+    smallest = -(-MIN_LOCAL_SIDE // multiple) * multiple
+    return min(max(smallest, int(round(image_size * frac / multiple)) * multiple), max(image_size, smallest))
 
 
 def multicrop_from(params: dict, image_size: int, multiple: int = 4) -> MultiCrop:

@@ -72,6 +72,7 @@ def test_multicrop_gives_two_global_and_v_local_views():
     raw = crops(x, torch.Generator().manual_seed(0), norm=False)
     assert all(0 <= v.min() and v.max() <= 1 for v in raw)
     assert local_size(32, 0.43) == 12 and local_size(224, 96 / 224, multiple=16) == 96
+    assert local_size(32, 0.1) == 8 and local_size(32, 0.1, multiple=16) == 16  # never pooled to nothing
     with pytest.raises(ParamError):
         multicrop_from({**p, "local_crop_min": 0.5, "local_crop_max": 0.2}, 32)
 

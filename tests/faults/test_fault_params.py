@@ -152,10 +152,10 @@ def test_cli_edge_values(home, capsys, monkeypatch, key, text, code):
     assert _train_once(home, capsys, monkeypatch, key, text) == code
 
 
-@pytest.mark.xfail(strict=True, reason="known bug, reported: multi-crop local crops shrink to 4 px, which the "
-                   "convnet pools to nothing; dino/swav accept local_size_frac=0.1 and then crash at the first step")
 @pytest.mark.parametrize("method", ["dino", "swav"])
-def test_known_bug_smallest_local_crops_run(method):
+def test_smallest_local_crops_run(method):
+    """local_size_frac=0.1 of 32 px would be 4 px crops, which the convnet pools to nothing:
+    local crops are at least 8 px."""
     import torch
 
     backbone = registry.create_backbone("convnet", {"width": 8}, 32)
