@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QLayout, QScrollArea, QVBoxLayout, QWidget
 
 from app import theme
 from app.background_job import LatestJob
@@ -74,6 +74,8 @@ class NeighbourGrid(QWidget):
         self.canvas = QWidget()
         self.canvas.setObjectName("neighbour_canvas")
         self.grid = QGridLayout(self.canvas)
+        # the canvas always takes the grid's full size; the scroll area scrolls it, never squeezes it
+        self.grid.setSizeConstraint(QLayout.SetFixedSize)
         self.grid.setSpacing(3)
         self.grid.setContentsMargins(8, 8, 8, 8)
         scroll = QScrollArea()
@@ -116,6 +118,7 @@ class NeighbourGrid(QWidget):
         while self.grid.count():
             item = self.grid.takeAt(0)
             if item.widget() is not None:
+                item.widget().hide()  # deleted later: until then it must not show under the new cells
                 item.widget().deleteLater()
 
     def _cell(self, image, border: str | None = None) -> QLabel:
