@@ -47,4 +47,6 @@ class LayerwisePlot(ThemedPlot):
             self.legend.addItem(bar, name)
             self.bars[name] = bar
         self.getPlotItem().setXRange(-0.6, len(stages) - 0.4, padding=0)
-        self.getPlotItem().setYRange(0, max(max(a.values()) for _, _, a in per_run) * 1.1, padding=0)
+        peak = max(max(a.values()) for _, _, a in per_run)
+        # headroom above the tallest bar for the legend, one line per run
+        self.getPlotItem().setYRange(0, peak * (1.15 + 0.12 * len(per_run)), padding=0)
