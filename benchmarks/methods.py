@@ -54,6 +54,8 @@ def parse_args(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--knn-k", type=int, default=20)
     ap.add_argument("--no-linear", action="store_true", help="skip the linear probe")
+    ap.add_argument("--data-set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a shapes parameter for every row, e.g. max_rotation=15 (repeatable)")
     ap.add_argument("--home", default="", help="Pretext home for the runs (default: a temporary folder)")
     ap.add_argument("--out", default="", help="write the Markdown table to this file")
     return ap.parse_args(argv)
@@ -71,8 +73,11 @@ def chosen_methods(text: str) -> list[str]:
 
 
 def settings(args) -> tuple[dict, dict, dict]:
+    from engine.params import parse_assignments
+
     data = {"image_size": args.image_size, "train_size": args.train_size, "test_size": args.test_size,
-            "num_classes": args.num_classes, "seed": args.seed}
+            "num_classes": args.num_classes, "seed": args.seed, **parse_assignments(args.data_set)}
+    data = registry.resolve_params("dataset", "shapes", data)
     backbone = {"width": args.width} if args.backbone == "convnet" else {}
     train = {"epochs": args.epochs, "batch_size": args.batch_size, "optimizer": args.optimizer, "lr": args.lr,
              "weight_decay": args.weight_decay, "device": args.device, "seed": args.seed, "knn_every": 0,
@@ -145,8 +150,9 @@ def markdown(rows: list[dict], args) -> str:
     head = ["method", "pretext metric (last epoch)", f"kNN acc (k={args.knn_k})"]
     head += ["linear acc"] if has_linear else []
     head += ["time / epoch (s)"]
+    extra = "".join(f", {a}" for a in args.data_set)
     lines = [f"Shapes {args.image_size} px, {args.train_size} train / {args.test_size} test images, "
-             f"{args.num_classes} classes; {args.backbone}"
+             f"{args.num_classes} classes{extra}; {args.backbone}"
              f"{f' width {args.width}' if args.backbone == 'convnet' else ''}, {args.epochs} epochs, batch "
              f"{args.batch_size}, {args.optimizer} lr {args.lr:g}, seed {args.seed}.", "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]

@@ -92,7 +92,14 @@ def _background(rng, size):
     return img.astype(np.uint8), tuple(int(v) for v in c1)
 
 
-def render(label: int, rng: np.random.Generator, size: int) -> np.ndarray:
+def _angle(rng: np.random.Generator, max_rotation: float) -> float:
+    """The shape's rotation in radians: uniform over the circle at 180 degrees, else uniform
+    in [-max_rotation, max_rotation] degrees around the shape's canonical pose."""
+    u = rng.uniform(0, 1)
+    return 2 * math.pi * u if max_rotation >= 180 else math.radians(max_rotation) * (2 * u - 1)
+
+
+def render(label: int, rng: np.random.Generator, size: int, max_rotation: float = 180) -> np.ndarray:
     """One (size, size, 3) uint8 image of shape ``CLASSES[label]``."""
     big = size * _SCALE
     bg, bg_colour = _background(rng, big)
@@ -103,7 +110,7 @@ def render(label: int, rng: np.random.Generator, size: int) -> np.ndarray:
     fill = tuple(int(v) for v in rng.integers(0, 256, 3))
     while sum(abs(a - b) for a, b in zip(fill, bg_colour)) < 180:  # keep the shape visible
         fill = tuple(int(v) for v in rng.integers(0, 256, 3))
-    _draw_shape(draw, CLASSES[label], cx, cy, r, rng.uniform(0, 2 * math.pi), fill, bg_colour)
+    _draw_shape(draw, CLASSES[label], cx, cy, r, _angle(rng, max_rotation), fill, bg_colour)
     return np.asarray(img.resize((size, size), Image.LANCZOS))
 
 
@@ -121,6 +128,9 @@ class Shapes(DatasetPlugin):
         Param("test_size", "int", 1000, "images in the labeled test split", 12, 50000),
         Param("num_classes", "int", 10, "how many shape classes to use", 2, len(CLASSES)),
         Param("seed", "int", 0, "generator seed", 0, 2**31 - 1),
+        Param("max_rotation", "float", 180.0, "largest rotation of a shape from its canonical pose, in degrees "
+              "(180: any orientation; small values give the data an 'upright', as natural photos have, "
+              "which rotation prediction relies on)", 0.0, 180.0),
     ]
 
     def build_split(self, name):
@@ -129,7 +139,7 @@ class Shapes(DatasetPlugin):
         rng = np.random.default_rng([p["seed"], 1 if name == "test" else 0])
         labels = np.arange(n) % p["num_classes"]
         rng.shuffle(labels)
-        images = np.stack([render(int(c), rng, p["image_size"]) for c in labels])
+        images = np.stack([render(int(c), rng, p["image_size"], p["max_rotation"]) for c in labels])
         classes = list(CLASSES[: p["num_classes"]])
         if name == "unlabeled":
             return Split(images, None, classes)
