@@ -72,13 +72,13 @@ def chosen_methods(text: str) -> list[str]:
     return wanted
 
 
-def settings(args) -> tuple[dict, dict, dict]:
+def settings(args, backbone_id: str | None = None) -> tuple[dict, dict, dict]:
     from engine.params import parse_assignments
 
     data = {"image_size": args.image_size, "train_size": args.train_size, "test_size": args.test_size,
             "num_classes": args.num_classes, "seed": args.seed, **parse_assignments(args.data_set)}
     data = registry.resolve_params("dataset", "shapes", data)
-    backbone = {"width": args.width} if args.backbone == "convnet" else {}
+    backbone = {"width": args.width} if (backbone_id or args.backbone) == "convnet" else {}
     train = {"epochs": args.epochs, "batch_size": args.batch_size, "optimizer": args.optimizer, "lr": args.lr,
              "weight_decay": args.weight_decay, "device": args.device, "seed": args.seed, "knn_every": 0,
              "warmup_epochs": min(0.5, args.epochs / 2)}
@@ -113,18 +113,51 @@ def build(method_id: str, cfg: dict, image_size: int, num_classes: int, state: d
     return method.to(device).eval()
 
 
-def random_init(args, device) -> MethodPlugin:
+def random_init(args, device, backbone_id: str) -> MethodPlugin:
     """The untrained backbone behind the base class's embedding (ImageNet-normalised pixels)."""
     torch.manual_seed(args.seed)
-    _, backbone_params, _ = settings(args)
-    backbone = registry.create_backbone(args.backbone, backbone_params, args.image_size)
+    _, backbone_params, _ = settings(args, backbone_id)
+    backbone = registry.create_backbone(backbone_id, backbone_params, args.image_size)
     return MethodPlugin(backbone, args.image_size).to(device).eval()
 
 
-def pretrain(store: Store, home: Path, method_id: str, args) -> tuple[dict, float, str]:
+def backbone_for(method_id: str, args) -> str:
+    """The benchmark's backbone, or the one a method declares it needs when it cannot use it
+    (MAE encodes only the visible patches: a ViT)."""
+    from engine.params import ParamError
+
+    needed = getattr(registry.get("method", method_id).cls, "requires_backbone", None)
+    if not needed or needed == args.backbone:
+        return args.backbone
+    backbone = registry.create_backbone(args.backbone, settings(args)[1], args.image_size)
+    try:
+        registry.create_method(method_id, backbone, {}, args.image_size, args.num_classes)
+        return args.backbone
+    except ParamError:
+        return needed
+
+
+def finished_run(store: Store, cfg: dict, name: str) -> dict | None:
+    """A completed run of this exact config in the home (``--home`` reused after a stop)."""
+    for run in store.list_runs():
+        if run["name"] != name or run["status"] != "completed":
+            continue
+        run = store.get_run(run["id"])
+        old = run["config"]  # re-resolved: parameters added since then take their defaults
+        again = build_config(old["data"]["id"], old["method"]["id"], old["backbone"]["id"], train=old["train"],
+                             params={s: old[s]["params"] for s in ("data", "method", "backbone")})
+        if again == cfg:
+            return run
+    return None
+
+
+def pretrain(store: Store, home: Path, method_id: str, args, backbone_id: str) -> tuple[dict, float, str]:
     """Train one run through the worker; return (config, seconds per epoch, run id)."""
-    data, backbone, train = settings(args)
-    cfg = build_config("shapes", method_id, args.backbone, train=train, params={"data": data, "backbone": backbone})
+    data, backbone, train = settings(args, backbone_id)
+    cfg = build_config("shapes", method_id, backbone_id, train=train, params={"data": data, "backbone": backbone})
+    done = finished_run(store, cfg, f"bench {method_id}")
+    if done is not None:
+        return cfg, (done["ended"] - done["started"]) / train["epochs"], done["id"]
     run_id = store.create_run(cfg, name=f"bench {method_id}")
     start = time.perf_counter()
     status = execute(home, run_id)
@@ -140,9 +173,9 @@ def pretext_metric(store: Store, run_id: str, key: str, window: int) -> float | 
     return sum(values) / len(values) if values else None
 
 
-def row(name, metric_key, metric, scores, per_epoch) -> dict:
+def row(name, metric_key, metric, scores, per_epoch, error="") -> dict:
     return {"method": name, "pretext": f"{metric_key} {metric:.3f}" if metric is not None else "",
-            "knn": scores["knn"], "linear": scores.get("linear"), "epoch_s": per_epoch}
+            "knn": scores.get("knn"), "linear": scores.get("linear"), "epoch_s": per_epoch, "error": error}
 
 
 def markdown(rows: list[dict], args) -> str:
@@ -157,6 +190,9 @@ def markdown(rows: list[dict], args) -> str:
              f"{args.batch_size}, {args.optimizer} lr {args.lr:g}, seed {args.seed}.", "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
+        if r["error"]:
+            lines.append("| " + " | ".join([r["method"], f"failed: {r['error']}"] + ["-"] * (len(head) - 2)) + " |")
+            continue
         cells = [r["method"], r["pretext"] or "-", f"{r['knn']:.3f}"]
         if has_linear:
             cells.append(f"{r['linear']:.3f}" if r["linear"] is not None else "-")
@@ -173,16 +209,26 @@ def main(argv=None) -> int:
     device = torch.device("cuda" if args.device != "cpu" and torch.cuda.is_available() else "cpu")
     splits = labeled(home, settings(args)[0])   # fills the cache: no run's time includes making data
     store = Store(home)
-    rows = [row(RANDOM, "", None, evaluate(random_init(args, device).embed, splits, args, device), None)]
+    rows = [row(RANDOM, "", None, evaluate(random_init(args, device, args.backbone).embed, splits, args, device), None)]
     print(f"{RANDOM}: knn {rows[0]['knn']:.3f}", flush=True)
     steps_per_epoch = max(1, args.train_size // min(args.batch_size, args.train_size))
     for method_id in methods:
-        cfg, per_epoch, run_id = pretrain(store, home, method_id, args)
+        backbone_id = backbone_for(method_id, args)
+        name = method_id if backbone_id == args.backbone else f"{method_id} ({backbone_id})"
+        if backbone_id != args.backbone and not any(r["method"] == f"{RANDOM} ({backbone_id})" for r in rows):
+            baseline = evaluate(random_init(args, device, backbone_id).embed, splits, args, device)
+            rows.append(row(f"{RANDOM} ({backbone_id})", "", None, baseline, None))
+        try:
+            cfg, per_epoch, run_id = pretrain(store, home, method_id, args, backbone_id)
+        except RuntimeError as e:  # one method failing must not lose the others' rows
+            rows.append(row(name, "", None, {}, None, error=str(e)))
+            print(f"{name}: {e}", flush=True)
+            continue
         state = checkpoint.load(store.run_dir(run_id) / "artifacts" / "backbone.pt", map_location="cpu")["backbone"]
         method = build(method_id, cfg, args.image_size, args.num_classes, state, device)
         metric = pretext_metric(store, run_id, method.accuracy_key, steps_per_epoch)
-        rows.append(row(method_id, method.accuracy_key, metric, evaluate(method.embed, splits, args, device), per_epoch))
-        print(f"{method_id}: knn {rows[-1]['knn']:.3f}, {per_epoch:.1f} s/epoch", flush=True)
+        rows.append(row(name, method.accuracy_key, metric, evaluate(method.embed, splits, args, device), per_epoch))
+        print(f"{name}: knn {rows[-1]['knn']:.3f}, {per_epoch:.1f} s/epoch", flush=True)
     table = markdown(rows, args)
     print(table)
     if args.out:
