@@ -9,7 +9,7 @@ import random
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.background_job import LatestJob
 from app.dataset_loader import load_dataset, preview_split, sample_indices
@@ -65,13 +65,7 @@ class AugmentPreview(QWidget):
         top.addWidget(self.status, 1)
         top.addWidget(self.reroll)
         self.grid = ImageGrid(64)
-        holder = QWidget()
-        inner = QVBoxLayout(holder)
-        inner.addWidget(self.grid)
-        inner.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(holder)
+        scroll = self.grid.in_scroll_area()
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(scroll, 1)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.background_job import LatestJob
 from app.dataset_loader import describe_for_preview
@@ -25,13 +25,7 @@ class DataPreview(QWidget):
         self.classes.setWordWrap(True)
         self.classes.setProperty("role", "muted")
         self.grid = ImageGrid(64)
-        holder = QWidget()
-        inner = QVBoxLayout(holder)
-        inner.addWidget(self.grid)
-        inner.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(holder)
+        scroll = self.grid.in_scroll_area()
         layout = QVBoxLayout(self)
         layout.addWidget(self.header)
         layout.addWidget(self.classes)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from app.image_convert import to_pixmap
 
@@ -16,9 +16,21 @@ class ImageGrid(QWidget):
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.cells: list[QWidget] = []
 
+    def in_scroll_area(self) -> QScrollArea:
+        """This grid at the top of a scroll area (the space below it stays empty)."""
+        holder = QWidget()
+        inner = QVBoxLayout(holder)
+        inner.addWidget(self)
+        inner.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(holder)
+        return scroll
+
     def clear(self) -> None:
         for cell in self.cells:
             self.grid.removeWidget(cell)
+            cell.hide()  # deleted later: until then it must not show under the new cells
             cell.deleteLater()
         self.cells = []
 
