@@ -10,6 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QColor
 
 from app import theme
+from app.plot_style import style_axes
 from app.series_buffer import SeriesBuffer
 
 X_LABELS = {"step": "step", "epoch": "epoch", "time": "wall time (s)"}
@@ -42,15 +43,7 @@ class CurvePlot(pg.PlotWidget):
     # --- look -----------------------------------------------------------------------------
     def apply_theme(self, *_):
         c = theme.colors()
-        self.setBackground(c.plot_bg)
-        item = self.getPlotItem()
-        item.setTitle(self.title, color=c.plot_fg, size="10pt")
-        for name in ("left", "bottom"):
-            axis = item.getAxis(name)
-            axis.setPen(pg.mkPen(c.plot_fg))
-            axis.setTextPen(pg.mkPen(c.plot_fg))
-        item.showGrid(x=True, y=True, alpha=c.grid_alpha)
-        item.setLabel("bottom", X_LABELS[self.x_mode], color=c.plot_fg)
+        style_axes(self, self.title, X_LABELS[self.x_mode])
         if self.legend is not None:
             self.legend.setLabelTextColor(c.plot_fg)
             for _sample, label in self.legend.items:  # existing labels keep their colour until re-set

@@ -9,6 +9,23 @@ from app import theme
 from app.plot_export import save_plot
 
 
+def style_axes(widget: pg.PlotWidget, title: str, x_label: str, y_label: str | None = None) -> None:
+    """Theme colours on a plot's background, title, axes, labels and grid (monitor curves,
+    run overlays and the Evaluate view's figures look alike)."""
+    c = theme.colors()
+    widget.setBackground(c.plot_bg)
+    item = widget.getPlotItem()
+    item.setTitle(title, color=c.plot_fg, size="10pt")
+    for name in ("left", "bottom"):
+        axis = item.getAxis(name)
+        axis.setPen(pg.mkPen(c.plot_fg))
+        axis.setTextPen(pg.mkPen(c.plot_fg))
+    item.setLabel("bottom", x_label, color=c.plot_fg)
+    if y_label is not None:
+        item.setLabel("left", y_label, color=c.plot_fg)
+    item.showGrid(x=True, y=True, alpha=c.grid_alpha)
+
+
 class ThemedPlot(pg.PlotWidget):
     """A ``pg.PlotWidget`` that recolours itself with the theme; subclasses draw their data
     in ``redraw()`` (called again after a theme change, so every pen is re-made)."""
@@ -26,17 +43,8 @@ class ThemedPlot(pg.PlotWidget):
             mgr.changed.connect(self._theme_changed)
 
     def apply_theme(self) -> None:
+        style_axes(self, self.title, self.x_label, self.y_label)
         c = theme.colors()
-        self.setBackground(c.plot_bg)
-        item = self.getPlotItem()
-        item.setTitle(self.title, color=c.plot_fg, size="10pt")
-        for name in ("left", "bottom"):
-            axis = item.getAxis(name)
-            axis.setPen(pg.mkPen(c.plot_fg))
-            axis.setTextPen(pg.mkPen(c.plot_fg))
-        item.setLabel("bottom", self.x_label, color=c.plot_fg)
-        item.setLabel("left", self.y_label, color=c.plot_fg)
-        item.showGrid(x=True, y=True, alpha=c.grid_alpha)
         self.legend.setLabelTextColor(c.plot_fg)
         background = QColor(c.plot_bg)
         background.setAlpha(200)  # data under the legend stays visible
