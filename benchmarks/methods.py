@@ -23,15 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from engine import checkpoint, registry  # noqa: E402
 from engine.knn import extract_features, knn_accuracy  # noqa: E402
 from engine.method_api import MethodPlugin  # noqa: E402
+from engine.protocols.probe import probe as linear_probe  # noqa: E402
 from engine.store import Store  # noqa: E402
 from engine.train_config import build_config  # noqa: E402
 from engine.trainer import to_tensor  # noqa: E402
 from engine.worker import execute  # noqa: E402
-
-try:  # written by another part of the project; the table simply lacks the column without it
-    from engine.protocols.probe import probe as linear_probe
-except ImportError:
-    linear_probe = None
 
 RANDOM = "random init"
 
@@ -54,6 +50,8 @@ def parse_args(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--knn-k", type=int, default=20)
     ap.add_argument("--no-linear", action="store_true", help="skip the linear probe")
+    ap.add_argument("--vit-pool", default="avg", choices=("cls", "avg"),
+                    help="ViT readout for every ViT row, trained or random (avg: MAE trains no cls token)")
     ap.add_argument("--data-set", action="append", default=[], metavar="KEY=VALUE",
                     help="a shapes parameter for every row, e.g. max_rotation=15 (repeatable)")
     ap.add_argument("--home", default="", help="Pretext home for the runs (default: a temporary folder)")
@@ -78,7 +76,10 @@ def settings(args, backbone_id: str | None = None) -> tuple[dict, dict, dict]:
     data = {"image_size": args.image_size, "train_size": args.train_size, "test_size": args.test_size,
             "num_classes": args.num_classes, "seed": args.seed, **parse_assignments(args.data_set)}
     data = registry.resolve_params("dataset", "shapes", data)
-    backbone = {"width": args.width} if (backbone_id or args.backbone) == "convnet" else {}
+    backbone_id = backbone_id or args.backbone
+    backbone = {"width": args.width} if backbone_id == "convnet" else {}
+    if getattr(registry.get("backbone", backbone_id).cls, "is_vit", False):
+        backbone["pool"] = args.vit_pool
     train = {"epochs": args.epochs, "batch_size": args.batch_size, "optimizer": args.optimizer, "lr": args.lr,
              "weight_decay": args.weight_decay, "device": args.device, "seed": args.seed, "knn_every": 0,
              "warmup_epochs": min(0.5, args.epochs / 2)}
@@ -98,7 +99,7 @@ def evaluate(embed, splits, args, device) -> dict:
     fb = extract_features(embed, bx, device=device)
     fq = extract_features(embed, qx, device=device)
     out = {"knn": knn_accuracy(fb, by.to(fb.device), fq, qy, k=args.knn_k, num_classes=args.num_classes)}
-    if linear_probe is not None and not args.no_linear:
+    if not args.no_linear:
         res = linear_probe(fb, by, fq, qy, args.num_classes, [0.0, 1e-4, 1e-3, 1e-2], seed=args.seed, device=device)
         out["linear"] = res["top1"]
     return out
@@ -111,6 +112,18 @@ def build(method_id: str, cfg: dict, image_size: int, num_classes: int, state: d
     backbone.load_state_dict(state)
     method = registry.create_method(method_id, backbone, cfg["method"]["params"], image_size, num_classes)
     return method.to(device).eval()
+
+
+def random_same_input(method_id: str, cfg: dict, args, device) -> MethodPlugin | None:
+    """The untrained backbone read out through the method's own ``embed``, where that differs
+    from the base class's (colorization sees lightness, nat Sobel edges): its baseline, since
+    the input transform alone can change what random features are worth."""
+    if registry.get("method", method_id).cls.embed is MethodPlugin.embed:
+        return None
+    torch.manual_seed(args.seed)
+    backbone = registry.create_backbone(cfg["backbone"]["id"], cfg["backbone"]["params"], args.image_size)
+    return registry.create_method(method_id, backbone, cfg["method"]["params"], args.image_size,
+                                  args.num_classes).to(device).eval()
 
 
 def random_init(args, device, backbone_id: str) -> MethodPlugin:
@@ -138,16 +151,14 @@ def backbone_for(method_id: str, args) -> str:
 
 
 def finished_run(store: Store, cfg: dict, name: str) -> dict | None:
-    """A completed run of this exact config in the home (``--home`` reused after a stop)."""
+    """A completed run of this exact config in the home (``--home`` reused after a stop).
+    Configs are compared as stored: a run made before a parameter existed is not reused,
+    since the parameter's default may change what the method does."""
     for run in store.list_runs():
-        if run["name"] != name or run["status"] != "completed":
-            continue
-        run = store.get_run(run["id"])
-        old = run["config"]  # re-resolved: parameters added since then take their defaults
-        again = build_config(old["data"]["id"], old["method"]["id"], old["backbone"]["id"], train=old["train"],
-                             params={s: old[s]["params"] for s in ("data", "method", "backbone")})
-        if again == cfg:
-            return run
+        if run["name"] == name and run["status"] == "completed":
+            run = store.get_run(run["id"])
+            if run["config"] == cfg:
+                return run
     return None
 
 
@@ -173,16 +184,17 @@ def pretext_metric(store: Store, run_id: str, key: str, window: int) -> float | 
     return sum(values) / len(values) if values else None
 
 
-def row(name, metric_key, metric, scores, per_epoch, error="") -> dict:
+def row(name, metric_key, metric, scores, per_epoch, error="", same_input=None) -> dict:
     return {"method": name, "pretext": f"{metric_key} {metric:.3f}" if metric is not None else "",
-            "knn": scores.get("knn"), "linear": scores.get("linear"), "epoch_s": per_epoch, "error": error}
+            "knn": scores.get("knn"), "linear": scores.get("linear"), "epoch_s": per_epoch, "error": error,
+            "same_input_knn": (same_input or {}).get("knn")}
 
 
 def markdown(rows: list[dict], args) -> str:
     has_linear = any(r["linear"] is not None for r in rows)
     head = ["method", "pretext metric (last epoch)", f"kNN acc (k={args.knn_k})"]
     head += ["linear acc"] if has_linear else []
-    head += ["time / epoch (s)"]
+    head += ["random init kNN, same input", "time / epoch (s)"]
     extra = "".join(f", {a}" for a in args.data_set)
     lines = [f"Shapes {args.image_size} px, {args.train_size} train / {args.test_size} test images, "
              f"{args.num_classes} classes{extra}; {args.backbone}"
@@ -196,6 +208,7 @@ def markdown(rows: list[dict], args) -> str:
         cells = [r["method"], r["pretext"] or "-", f"{r['knn']:.3f}"]
         if has_linear:
             cells.append(f"{r['linear']:.3f}" if r["linear"] is not None else "-")
+        cells.append(f"{r['same_input_knn']:.3f}" if r["same_input_knn"] is not None else "-")
         cells.append(f"{r['epoch_s']:.1f}" if r["epoch_s"] is not None else "-")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -227,8 +240,12 @@ def main(argv=None) -> int:
         state = checkpoint.load(store.run_dir(run_id) / "artifacts" / "backbone.pt", map_location="cpu")["backbone"]
         method = build(method_id, cfg, args.image_size, args.num_classes, state, device)
         metric = pretext_metric(store, run_id, method.accuracy_key, steps_per_epoch)
-        rows.append(row(name, method.accuracy_key, metric, evaluate(method.embed, splits, args, device), per_epoch))
-        print(f"{name}: knn {rows[-1]['knn']:.3f}, {per_epoch:.1f} s/epoch", flush=True)
+        baseline = random_same_input(method_id, cfg, args, device)
+        same = evaluate(baseline.embed, splits, args, device) if baseline is not None else None
+        rows.append(row(name, method.accuracy_key, metric, evaluate(method.embed, splits, args, device), per_epoch,
+                        same_input=same))
+        print(f"{name}: knn {rows[-1]['knn']:.3f}, {per_epoch:.1f} s/epoch"
+              + (f", random init through its input {same['knn']:.3f}" if same else ""), flush=True)
     table = markdown(rows, args)
     print(table)
     if args.out:

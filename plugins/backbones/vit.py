@@ -66,16 +66,18 @@ class _ViT(nn.Module):
     params = [
         Param("patch_size", "int", 4, "side of the square patches, in pixels (16 at 224 px; 4 at 32 px)", 1, 64),
         Param("depth", "int", 12, "number of transformer blocks (12 in DeiT; fewer for quick tests)", 1, 48),
+        Param("pool", "choice", "cls", "the image's feature: the cls token (DeiT, DINO) or the mean of the "
+              "patch tokens (avg: MAE, whose objective never trains the cls token)", choices=("cls", "avg")),
     ]
     input_kind = "image"
     is_vit = True
 
-    def __init__(self, image_size: int = 32, patch_size: int = 4, depth: int = 12):
+    def __init__(self, image_size: int = 32, patch_size: int = 4, depth: int = 12, pool: str = "cls"):
         super().__init__()
         if image_size % patch_size:
             raise ParamError(f"image size {image_size} is not divisible by the ViT patch size {patch_size}; "
                              f"pick a patch size that divides it")
-        self.image_size, self.patch_size, self.depth = image_size, patch_size, depth
+        self.image_size, self.patch_size, self.depth, self.pool = image_size, patch_size, depth, pool
         self.grid = image_size // patch_size
         self.num_patches = self.grid ** 2
         d = self.embed_dim
@@ -119,11 +121,13 @@ class _ViT(nn.Module):
 
     # --- backbone contract ---------------------------------------------------------------
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """x: (N, 3, H, W) -> (N, num_features): the cls token after the final norm."""
+        """x: (N, 3, H, W) -> (N, num_features): after the final norm, the cls token
+        (``pool="cls"``) or the mean of the patch tokens (``pool="avg"``)."""
         t = self._with_cls(self.embed_patches(x))
         for block in self.blocks:
             t = block(t)
-        return self.norm(t)[:, 0]
+        t = self.norm(t)
+        return t[:, 1:].mean(dim=1) if self.pool == "avg" else t[:, 0]
 
     forward = forward_features
 

@@ -5,11 +5,12 @@ import torch
 import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 
-from engine.augment import recipe_from, to_float, view_params
+from engine.augment import normalize, recipe_from, to_float, view_params
 from engine.method_api import MethodPlugin
 from engine.params import Param
 from engine.registry import register_method
 from plugins.methods._image_ids import image_ids
+from plugins.methods._sobel import sobel
 
 
 def sphere_targets(count: int, dim: int, seed: int = 0) -> torch.Tensor:
@@ -53,6 +54,8 @@ class NoiseAsTargets(MethodPlugin):
         Param("reassign_every", "int", 3, "re-assign the batch's targets every K steps (a random batch each "
               "time, so every image about every K epochs: the paper re-assigns every 3 epochs)", 1, 100000),
         Param("target_seed", "int", 0, "seed of the random targets", 0, 2**31 - 1),
+        Param("sobel", "bool", True, "feed the network Sobel edges of the grey image instead of colour "
+              "(as in the paper, and in DeepCluster after it): otherwise colour alone tells images apart"),
         *view_params(),
     ]
 
@@ -73,16 +76,29 @@ class NoiseAsTargets(MethodPlugin):
 
     def training_step(self, x, y=None):
         ids = image_ids(x, self.hparams["capacity"])
-        feats = F.normalize(self.projector(self.backbone.forward_features(self.recipe(x, self.gen))).float(), dim=1)
+        feats = F.normalize(self.projector(self.backbone.forward_features(self._input(self.recipe(x, self.gen)))).float(), dim=1)
         if int(self.steps) % self.hparams["reassign_every"] == 0:
             self._reassign_batch(ids, feats)
         self.steps += 1
         loss, metrics = nat_loss(feats, self.targets[self.assignment[ids]])
         return {"loss": loss, **metrics}
 
+    def _input(self, views: torch.Tensor) -> torch.Tensor:
+        """views: (N, 3, H, W) normalised -> what the network sees (Sobel edges or colour)."""
+        return sobel(views) if self.hparams["sobel"] else views
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (N, 3, H, W) uint8 -> (N, F): features of the input the network was trained on."""
+        return self.backbone.forward_features(self._input(normalize(to_float(x))))
+
     @torch.no_grad()
     def input_preview(self, x):
-        return {"original": to_float(x), "augmented": self.recipe(x, self.gen, norm=False)}
+        views = self.recipe(x, self.gen, norm=False)
+        out = {"original": to_float(x), "augmented": views}
+        if self.hparams["sobel"]:  # edges shown as |gx| in red, |gy| in green, scaled per image
+            edges = sobel(normalize(views)).abs()
+            out["network input (Sobel)"] = edges / edges.amax(dim=(1, 2, 3), keepdim=True).clamp_min(1e-6)
+        return out
 
 
 def _first_occurrences(ids: torch.Tensor):

@@ -11,6 +11,7 @@ from method_harness import build_method, shapes_split
 from plugins.methods._image_ids import image_ids
 from plugins.methods._lab import lab_to_rgb, rgb_to_lab
 from plugins.methods._patches import crop_patches, grid_origins, standardize
+from plugins.methods._sobel import sobel
 from plugins.methods.colorization import ab_bins, rebalance_weights, soft_encode
 from plugins.methods.cpc import RowCausalContext, patch_grid
 from plugins.methods.inpainting import _discriminator, adversarial_terms, square_masks
@@ -196,3 +197,22 @@ def test_supervised_needs_labels():
     assert m.needs_labels
     with pytest.raises(ParamError):
         m.training_step(shapes_split(16, 128, 4)[0][:4], None)
+
+
+def test_sobel_input_ignores_colour_and_brightness_but_keeps_edges():
+    x = torch.zeros(1, 3, 16, 16)
+    x[:, :, 4:12, 4:12] = 1.0                                   # a square
+    edges = sobel(x)
+    shifted = sobel(x + torch.tensor([0.3, -0.2, 0.5]).view(1, 3, 1, 1))   # same shape, other colour
+    assert torch.allclose(edges, shifted, atol=1e-5)
+    assert edges[:, :2].abs().sum() > 0 and edges[:, 2].abs().sum() == 0
+    assert edges[0, 0, 8, 4].abs() > 0 and edges[0, 0, 8, 8] == 0   # on the left edge, inside
+
+
+def test_nat_reads_out_what_it_trains_on():
+    method = build_method("nat", {"sobel": True}, image_size=32)
+    x = (torch.rand(4, 3, 32, 32) * 255).to(torch.uint8)
+    plain = build_method("nat", {"sobel": False}, image_size=32)
+    plain.backbone.load_state_dict(method.backbone.state_dict())
+    assert not torch.allclose(method.embed(x), plain.embed(x))
+    assert "network input (Sobel)" in method.input_preview(x)

@@ -21,7 +21,18 @@ def test_registered_with_deit_sizes_and_params():
     assert (small.num_features, small.heads) == (384, 6)
     assert small.grid == 2 and tiny.grid == 4
     assert registry.get("backbone", "vit_small").cls is ViTSmall
-    assert {p.name: p.default for p in ViTTiny.params} == {"patch_size": 4, "depth": 12}
+    assert {p.name: p.default for p in ViTTiny.params} == {"patch_size": 4, "depth": 12, "pool": "cls"}
+
+
+def test_pool_reads_the_cls_token_or_the_mean_of_the_patch_tokens():
+    torch.manual_seed(0)
+    cls = registry.create_backbone("vit_tiny", {"depth": 1}, image_size=16).eval()
+    avg = registry.create_backbone("vit_tiny", {"depth": 1, "pool": "avg"}, image_size=16).eval()
+    avg.load_state_dict(cls.state_dict())
+    x = torch.randn(2, 3, 16, 16)
+    tokens = cls.stages(x)[-1]                          # (N, D, 4, 4) final patch tokens
+    assert torch.allclose(avg.forward_features(x), tokens.mean(dim=(2, 3)), atol=1e-5)
+    assert not torch.allclose(cls.forward_features(x), avg.forward_features(x), atol=1e-3)
 
 
 def test_image_size_must_be_divisible_by_patch_size():
