@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import torch
 
-from engine.augment import recipe_from, view_params
+from engine.augment import view_params
 from engine.heads import mlp_head
-from engine.method_api import MethodPlugin
 from engine.params import Param
 from engine.registry import register_method
 from engine.ssl_metrics import contrastive_accuracy
+from engine.two_view_method import TwoViewMethod
 
 
 def standardize(z: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
@@ -33,7 +33,7 @@ def barlow_twins_loss(z1: torch.Tensor, z2: torch.Tensor, lambda_: float = 5e-3)
 
 
 @register_method
-class BarlowTwins(MethodPlugin):
+class BarlowTwins(TwoViewMethod):
     id = "barlow_twins"
     title = "Barlow Twins"
     summary = ("Makes the cross-correlation matrix between the embeddings of two views close to the "
@@ -50,16 +50,10 @@ class BarlowTwins(MethodPlugin):
 
     def __init__(self, backbone, image_size=32, num_classes=None, **p):
         super().__init__(backbone, image_size, num_classes, **p)
-        self.recipe = recipe_from(p, image_size)
         self.projector = mlp_head(backbone.num_features, p["proj_hidden"], p["proj_dim"], layers=3)
 
     def training_step(self, x, y=None):
-        v = torch.cat([self.recipe(x, self.gen), self.recipe(x, self.gen)])
+        v = self.both_views(x)
         z1, z2 = self.projector(self.backbone.forward_features(v)).chunk(2)
         loss, metrics = barlow_twins_loss(z1, z2, self.hparams["lambda_"])
         return {"loss": loss, **metrics, "contrastive_acc": contrastive_accuracy(z1, z2)}
-
-    @torch.no_grad()
-    def input_preview(self, x):
-        return {"original": x.float() / 255,
-                "view 1": self.recipe(x, self.gen, norm=False), "view 2": self.recipe(x, self.gen, norm=False)}

@@ -6,13 +6,13 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from engine.augment import recipe_from, view_params
+from engine.augment import view_params
 from engine.heads import mlp_head
-from engine.method_api import MethodPlugin
 from engine.momentum import MomentumPair, momentum_params
 from engine.params import Param
 from engine.registry import register_method
 from engine.ssl_metrics import contrastive_accuracy
+from engine.two_view_method import TwoViewMethod
 
 
 def byol_loss(p1: torch.Tensor, p2: torch.Tensor, t1: torch.Tensor, t2: torch.Tensor):
@@ -28,7 +28,7 @@ def byol_loss(p1: torch.Tensor, p2: torch.Tensor, t1: torch.Tensor, t2: torch.Te
 
 
 @register_method
-class BYOL(MethodPlugin):
+class BYOL(TwoViewMethod):
     id = "byol"
     title = "BYOL"
     summary = ("Bootstrap your own latent: the online network (backbone, projector, predictor) predicts "
@@ -45,14 +45,13 @@ class BYOL(MethodPlugin):
 
     def __init__(self, backbone, image_size=32, num_classes=None, **p):
         super().__init__(backbone, image_size, num_classes, **p)
-        self.recipe = recipe_from(p, image_size)
         self.projector = mlp_head(backbone.num_features, p["proj_hidden"], p["proj_dim"])
         self.predictor = mlp_head(p["proj_dim"], p["proj_hidden"], p["proj_dim"])
         self.momentum = MomentumPair({"backbone": backbone, "projector": self.projector},
                                      p["base_momentum"], p["momentum_schedule"])
 
     def training_step(self, x, y=None):
-        v = torch.cat([self.recipe(x, self.gen), self.recipe(x, self.gen)])
+        v = self.both_views(x)
         z = self.projector(self.backbone.forward_features(v))
         p1, p2 = self.predictor(z).chunk(2)
         with torch.no_grad():
@@ -64,8 +63,3 @@ class BYOL(MethodPlugin):
 
     def on_step_end(self, progress):
         self.momentum.update(progress)
-
-    @torch.no_grad()
-    def input_preview(self, x):
-        return {"original": x.float() / 255,
-                "view 1": self.recipe(x, self.gen, norm=False), "view 2": self.recipe(x, self.gen, norm=False)}

@@ -5,14 +5,14 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from engine.augment import recipe_from, view_params
+from engine.augment import view_params
 from engine.feature_queue import FeatureQueue
 from engine.heads import mlp_head
-from engine.method_api import MethodPlugin
 from engine.momentum import MomentumPair, momentum_params
 from engine.params import Param
 from engine.registry import register_method
 from engine.ssl_metrics import contrastive_accuracy
+from engine.two_view_method import TwoViewMethod
 
 
 def moco_loss(q: torch.Tensor, k: torch.Tensor, queue: torch.Tensor, temperature: float = 0.2):
@@ -34,7 +34,7 @@ def moco_loss(q: torch.Tensor, k: torch.Tensor, queue: torch.Tensor, temperature
 
 
 @register_method
-class MoCo(MethodPlugin):
+class MoCo(TwoViewMethod):
     id = "moco"
     title = "MoCo v2"
     summary = ("Momentum contrast: queries from the online encoder are matched to keys from a slowly "
@@ -53,14 +53,13 @@ class MoCo(MethodPlugin):
 
     def __init__(self, backbone, image_size=32, num_classes=None, **p):
         super().__init__(backbone, image_size, num_classes, **p)
-        self.recipe = recipe_from(p, image_size)
         self.projector = mlp_head(backbone.num_features, p["proj_hidden"], p["proj_dim"])
         self.momentum = MomentumPair({"backbone": backbone, "projector": self.projector},
                                      p["base_momentum"], p["momentum_schedule"])
         self.queue = FeatureQueue(p["queue_size"], p["proj_dim"])
 
     def training_step(self, x, y=None):
-        v = torch.cat([self.recipe(x, self.gen), self.recipe(x, self.gen)])
+        v = self.both_views(x)
         q1, q2 = self.projector(self.backbone.forward_features(v)).chunk(2)
         with torch.no_grad():
             k1, k2 = self.momentum["projector"](self.momentum["backbone"].forward_features(v)).chunk(2)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from engine.augment import recipe_from, view_params
+from engine.augment import view_params
 from engine.distributed import gather_with_grad
 from engine.heads import mlp_head
-from engine.method_api import MethodPlugin
 from engine.params import Param
 from engine.registry import register_method
 from engine.ssl_metrics import contrastive_accuracy
+from engine.two_view_method import TwoViewMethod
 
 
 def nt_xent_loss(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.5):
@@ -32,7 +32,7 @@ def nt_xent_loss(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.5):
 
 
 @register_method
-class SimCLR(MethodPlugin):
+class SimCLR(TwoViewMethod):
     id = "simclr"
     title = "SimCLR"
     summary = ("Two augmented views of each image are pulled together and pushed away from every "
@@ -48,11 +48,7 @@ class SimCLR(MethodPlugin):
 
     def __init__(self, backbone, image_size=32, num_classes=None, **p):
         super().__init__(backbone, image_size, num_classes, **p)
-        self.recipe = recipe_from(p, image_size)
         self.projector = mlp_head(backbone.num_features, p["proj_hidden"], p["proj_dim"])
-
-    def views(self, x):
-        return self.recipe(x, self.gen), self.recipe(x, self.gen)
 
     def training_step(self, x, y=None):
         v1, v2 = self.views(x)
@@ -62,8 +58,3 @@ class SimCLR(MethodPlugin):
         z1, z2 = gather_with_grad(z1), gather_with_grad(z2)
         loss, metrics = nt_xent_loss(z1, z2, self.hparams["temperature"])
         return {"loss": loss, **metrics}
-
-    @torch.no_grad()
-    def input_preview(self, x):
-        return {"original": x.float() / 255,
-                "view 1": self.recipe(x, self.gen, norm=False), "view 2": self.recipe(x, self.gen, norm=False)}

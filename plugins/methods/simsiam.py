@@ -6,12 +6,12 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from engine.augment import recipe_from, view_params
+from engine.augment import view_params
 from engine.heads import mlp_head
-from engine.method_api import MethodPlugin
 from engine.params import Param
 from engine.registry import register_method
 from engine.ssl_metrics import contrastive_accuracy
+from engine.two_view_method import TwoViewMethod
 
 
 def simsiam_loss(p1: torch.Tensor, p2: torch.Tensor, z1: torch.Tensor, z2: torch.Tensor):
@@ -30,7 +30,7 @@ def simsiam_loss(p1: torch.Tensor, p2: torch.Tensor, z1: torch.Tensor, z2: torch
 
 
 @register_method
-class SimSiam(MethodPlugin):
+class SimSiam(TwoViewMethod):
     id = "simsiam"
     title = "SimSiam"
     summary = ("Two views go through the same backbone and projector; a small predictor on one branch "
@@ -46,20 +46,14 @@ class SimSiam(MethodPlugin):
 
     def __init__(self, backbone, image_size=32, num_classes=None, **p):
         super().__init__(backbone, image_size, num_classes, **p)
-        self.recipe = recipe_from(p, image_size)
         # 3 layers with BN on the output, as in the paper's ImageNet projector
         self.projector = mlp_head(backbone.num_features, p["proj_hidden"], p["proj_dim"], layers=3, last_bn=True)
         self.predictor = mlp_head(p["proj_dim"], p["pred_hidden"], p["proj_dim"])
 
     def training_step(self, x, y=None):
-        v = torch.cat([self.recipe(x, self.gen), self.recipe(x, self.gen)])
+        v = self.both_views(x)
         z = self.projector(self.backbone.forward_features(v))
         p1, p2 = self.predictor(z).chunk(2)
         z1, z2 = z.chunk(2)
         loss, metrics = simsiam_loss(p1, p2, z1, z2)
         return {"loss": loss, **metrics, "contrastive_acc": contrastive_accuracy(z1, z2)}
-
-    @torch.no_grad()
-    def input_preview(self, x):
-        return {"original": x.float() / 255,
-                "view 1": self.recipe(x, self.gen, norm=False), "view 2": self.recipe(x, self.gen, norm=False)}
