@@ -99,10 +99,13 @@ def _angle(rng: np.random.Generator, max_rotation: float) -> float:
     return 2 * math.pi * u if max_rotation >= 180 else math.radians(max_rotation) * (2 * u - 1)
 
 
-def render(label: int, rng: np.random.Generator, size: int, max_rotation: float = 180) -> np.ndarray:
+def render(label: int, rng: np.random.Generator, size: int, max_rotation: float = 180,
+           background: str = "textured") -> np.ndarray:
     """One (size, size, 3) uint8 image of shape ``CLASSES[label]``."""
     big = size * _SCALE
-    bg, bg_colour = _background(rng, big)
+    bg, bg_colour = _background(rng, big)   # drawn either way: the other draws stay the same
+    if background == "plain":
+        bg = np.broadcast_to(np.asarray(bg_colour, dtype=np.uint8), bg.shape).copy()
     img = Image.fromarray(bg)
     draw = ImageDraw.Draw(img)
     r = rng.uniform(0.22, 0.42) * big
@@ -131,6 +134,8 @@ class Shapes(DatasetPlugin):
         Param("max_rotation", "float", 180.0, "largest rotation of a shape from its canonical pose, in degrees "
               "(180: any orientation; small values give the data an 'upright', as natural photos have, "
               "which rotation prediction relies on)", 0.0, 180.0),
+        Param("background", "choice", "textured", "textured: stripes, checks or clouds, a cue that tells images "
+              "apart without their shape; plain: one colour", choices=("textured", "plain")),
     ]
 
     def build_split(self, name):
@@ -139,7 +144,7 @@ class Shapes(DatasetPlugin):
         rng = np.random.default_rng([p["seed"], 1 if name == "test" else 0])
         labels = np.arange(n) % p["num_classes"]
         rng.shuffle(labels)
-        images = np.stack([render(int(c), rng, p["image_size"], p["max_rotation"]) for c in labels])
+        images = np.stack([render(int(c), rng, p["image_size"], p["max_rotation"], p["background"]) for c in labels])
         classes = list(CLASSES[: p["num_classes"]])
         if name == "unlabeled":
             return Split(images, None, classes)

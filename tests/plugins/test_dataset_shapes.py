@@ -33,3 +33,14 @@ def test_max_rotation_bounds_the_angle_and_changes_the_images(tmp_path):
     assert max(abs(a) for a in angles) <= math.radians(15) and max(angles) > math.radians(10)
     assert all(shapes._angle(rng, 0) == 0 for _ in range(10))
     assert not np.array_equal(_split(tmp_path / "a").images, _split(tmp_path / "b", max_rotation=0).images)
+
+
+def test_plain_background_keeps_the_shapes_and_drops_the_texture(tmp_path):
+    textured, plain = _split(tmp_path / "a"), _split(tmp_path / "b", background="plain")
+    assert np.array_equal(textured.labels, plain.labels)
+    # same draws apart from the background: the images differ only where the texture was
+    same = (textured.images == plain.images).all(axis=-1).mean()
+    assert 0.05 < same < 1.0
+    corners = plain.images[:, [0, 0, -1, -1], [0, -1, 0, -1]]        # (N, 4, 3): off the shape
+    flat = (corners.max(axis=1).astype(int) - corners.min(axis=1)).max(axis=-1) <= 2
+    assert flat.mean() > 0.9
