@@ -124,7 +124,9 @@ class NewRunView(QWidget):
         from engine import registry
 
         old = self.forms.pop(section, None)
-        if old is not None:
+        if old is not None:  # out of the layout now: deleteLater waits for the event loop
+            self.form_boxes[section].removeWidget(old)
+            old.hide()
             old.deleteLater()
         kind = dict((s, k) for s, k, _ in PICKERS)[section]
         entry = registry.get(kind, self.pickers[section].current_id())
