@@ -61,20 +61,26 @@ def _resume_and_compare(home, run, config, total):
     assert not list((store.run_dir(run) / "checkpoints").glob(".*tmp*")), "no temp file is left behind"
 
 
-def test_sigkill_mid_epoch_keeps_the_checkpoint_and_resumes_exactly(home):
+def _killed_at_step(home, step: int):
+    """A slow run (6 steps per epoch, 2 epochs) SIGKILLed once it has logged ``step``:
+    (store, run id, config, the worker's exit code, its output)."""
     install_fault_plugin(home)
-    # 6 steps per epoch, 2 epochs; slow steps leave time to kill it inside epoch 2
     config = tiny_config("fault_slow", epochs=2, sets={"train_size": "96", "step_sleep": "0.2"}, home=home)
     store = Store(home)
     run = store.create_run(config)
     proc = start_worker(home, run)
     try:
-        wait_for(lambda: store.get_run(run, check_liveness=False)["step"] >= 8, 180, "step 8")
+        wait_for(lambda: store.get_run(run, check_liveness=False)["step"] >= step, 180, f"step {step}")
         assert store.get_run(run)["status"] == "running"
     finally:
         proc.kill()
         out = proc.communicate(timeout=30)[0]
-    assert proc.returncode == -signal.SIGKILL, out
+    return store, run, config, proc.returncode, out
+
+
+def test_sigkill_mid_epoch_keeps_the_checkpoint_and_resumes_exactly(home):
+    store, run, config, code, out = _killed_at_step(home, 8)   # inside epoch 2
+    assert code == -signal.SIGKILL, out
     crashed = Store(home).get_run(run)  # a fresh reader, at once: the pid is dead
     assert crashed["status"] == "crashed" and "exited without reporting" in crashed["error"]
     assert max(steps_of(store, run)) > 6, "rows past the checkpoint exist and must be replaced"
@@ -84,16 +90,7 @@ def test_sigkill_mid_epoch_keeps_the_checkpoint_and_resumes_exactly(home):
 
 
 def test_sigkill_before_the_first_checkpoint_restarts_without_duplicate_rows(home):
-    install_fault_plugin(home)
-    config = tiny_config("fault_slow", epochs=2, sets={"train_size": "96", "step_sleep": "0.2"}, home=home)
-    store = Store(home)
-    run = store.create_run(config)
-    proc = start_worker(home, run)
-    try:
-        wait_for(lambda: store.get_run(run, check_liveness=False)["step"] >= 3, 180, "step 3")
-    finally:
-        proc.kill()
-        proc.communicate(timeout=30)
+    store, run, config, _, _ = _killed_at_step(home, 3)
     assert not (store.run_dir(run) / "checkpoints" / "last.pt").exists()
     assert steps_of(store, run)[:3] == [1, 2, 3], "the killed attempt's rows are in the store"
     _resume_and_compare(home, run, config, total=12)  # starts again at step 1, each step once
