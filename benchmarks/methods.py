@@ -105,11 +105,13 @@ def evaluate(embed, splits, args, device) -> dict:
     return out
 
 
-def build(method_id: str, cfg: dict, image_size: int, num_classes: int, state: dict, device):
-    """The method around its trained backbone: ``embed`` may transform inputs (e.g. colorization
-    sees only lightness), so features are read through the method, not the bare backbone."""
+def build(method_id: str, cfg: dict, image_size: int, num_classes: int, state: dict | None, device):
+    """The method around its trained backbone (``state``; None: as initialised): ``embed`` may
+    transform inputs (e.g. colorization sees only lightness), so features are read through the
+    method, not the bare backbone."""
     backbone = registry.create_backbone(cfg["backbone"]["id"], cfg["backbone"]["params"], image_size)
-    backbone.load_state_dict(state)
+    if state is not None:
+        backbone.load_state_dict(state)
     method = registry.create_method(method_id, backbone, cfg["method"]["params"], image_size, num_classes)
     return method.to(device).eval()
 
@@ -121,9 +123,7 @@ def random_same_input(method_id: str, cfg: dict, args, device) -> MethodPlugin |
     if registry.get("method", method_id).cls.embed is MethodPlugin.embed:
         return None
     torch.manual_seed(args.seed)
-    backbone = registry.create_backbone(cfg["backbone"]["id"], cfg["backbone"]["params"], args.image_size)
-    return registry.create_method(method_id, backbone, cfg["method"]["params"], args.image_size,
-                                  args.num_classes).to(device).eval()
+    return build(method_id, cfg, args.image_size, args.num_classes, None, device)
 
 
 def random_init(args, device, backbone_id: str) -> MethodPlugin:
