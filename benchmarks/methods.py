@@ -54,9 +54,17 @@ def parse_args(argv=None):
                     help="ViT readout for every ViT row, trained or random (avg: MAE trains no cls token)")
     ap.add_argument("--data-set", action="append", default=[], metavar="KEY=VALUE",
                     help="a shapes parameter for every row, e.g. max_rotation=15 (repeatable)")
+    ap.add_argument("--method-set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a method parameter for every method whose schema has KEY, e.g. gray_p=0.8 (repeatable)")
     ap.add_argument("--home", default="", help="Pretext home for the runs (default: a temporary folder)")
     ap.add_argument("--out", default="", help="write the Markdown table to this file")
     return ap.parse_args(argv)
+
+
+def refuse(sentence: str):
+    """Bad input: one sentence on stderr and exit code 2, before anything trains."""
+    print(f"error: {sentence}", file=sys.stderr)
+    raise SystemExit(2)
 
 
 def chosen_methods(text: str) -> list[str]:
@@ -66,8 +74,32 @@ def chosen_methods(text: str) -> list[str]:
     wanted = [m.strip() for m in text.split(",") if m.strip()]
     unknown = [m for m in wanted if m not in known]
     if unknown:
-        raise SystemExit(f"error: unknown method {', '.join(unknown)} (known: {', '.join(known)})")
+        refuse(f"unknown method {', '.join(unknown)} (known: {', '.join(known)})")
     return wanted
+
+
+def method_settings(args, method_id: str) -> dict:
+    """The ``--method-set`` assignments this method's schema knows; the others keep their defaults."""
+    from engine.params import parse_assignments
+
+    keys = {p.name for p in registry.get("method", method_id).schema}
+    return {k: v for k, v in parse_assignments(args.method_set).items() if k in keys}
+
+
+def check_method_settings(args, methods: list[str]) -> None:
+    """Exit with one sentence when a ``--method-set`` key fits none of the chosen methods or a
+    value is out of a method's range, before anything trains."""
+    from engine.params import ParamError, parse_assignments, resolve
+
+    try:
+        wanted = parse_assignments(args.method_set)
+        for method_id in methods:
+            resolve(registry.get("method", method_id).schema, method_settings(args, method_id))
+    except ParamError as e:
+        refuse(f"--method-set: {e}")
+    unused = [k for k in wanted if not any(k in method_settings(args, m) for m in methods)]
+    if unused:
+        refuse(f"--method-set {', '.join(unused)}: no chosen method has this parameter")
 
 
 def settings(args, backbone_id: str | None = None) -> tuple[dict, dict, dict]:
@@ -165,7 +197,8 @@ def finished_run(store: Store, cfg: dict, name: str) -> dict | None:
 def pretrain(store: Store, home: Path, method_id: str, args, backbone_id: str) -> tuple[dict, float, str]:
     """Train one run through the worker; return (config, seconds per epoch, run id)."""
     data, backbone, train = settings(args, backbone_id)
-    cfg = build_config("shapes", method_id, backbone_id, train=train, params={"data": data, "backbone": backbone})
+    cfg = build_config("shapes", method_id, backbone_id, train=train,
+                       params={"data": data, "backbone": backbone, "method": method_settings(args, method_id)})
     done = finished_run(store, cfg, f"bench {method_id}")
     if done is not None:
         return cfg, (done["ended"] - done["started"]) / train["epochs"], done["id"]
@@ -196,10 +229,11 @@ def markdown(rows: list[dict], args) -> str:
     head += ["linear acc"] if has_linear else []
     head += ["random init kNN, same input", "time / epoch (s)"]
     extra = "".join(f", {a}" for a in args.data_set)
+    methods = "".join(f", {a} for every method that has it" for a in args.method_set)
     lines = [f"Shapes {args.image_size} px, {args.train_size} train / {args.test_size} test images, "
              f"{args.num_classes} classes{extra}; {args.backbone}"
              f"{f' width {args.width}' if args.backbone == 'convnet' else ''}, {args.epochs} epochs, batch "
-             f"{args.batch_size}, {args.optimizer} lr {args.lr:g}, seed {args.seed}.", "",
+             f"{args.batch_size}, {args.optimizer} lr {args.lr:g}, seed {args.seed}{methods}.", "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         if r["error"]:
@@ -219,6 +253,7 @@ def main(argv=None) -> int:
     home = Path(args.home) if args.home else Path(tempfile.mkdtemp(prefix="pretext-bench-"))
     registry.discover(home)
     methods = chosen_methods(args.methods)
+    check_method_settings(args, methods)
     device = torch.device("cuda" if args.device != "cpu" and torch.cuda.is_available() else "cpu")
     splits = labeled(home, settings(args)[0])   # fills the cache: no run's time includes making data
     store = Store(home)

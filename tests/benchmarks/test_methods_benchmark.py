@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pytest
 import torch
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "methods.py"
@@ -22,7 +23,7 @@ def test_methods_benchmark_writes_a_row_per_method(tmp_path):
     bench = _load()
     code = bench.main(["--methods", "rotation,nat,supervised", "--epochs", "1", "--image-size", "16",
                        "--train-size", "64", "--test-size", "24", "--num-classes", "4", "--width", "8",
-                       "--batch-size", "32", "--no-linear", "--home", str(tmp_path / "home"), "--out", str(out)])
+                       "--batch-size", "32", "--no-linear", "--method-set", "gray_p=0.7", "--home", str(tmp_path / "home"), "--out", str(out)])
     assert code == 0
     lines = out.read_text().splitlines()
     rows = {line.split("|")[1].strip(): line for line in lines if line.startswith("| ") and "---" not in line}
@@ -33,3 +34,19 @@ def test_methods_benchmark_writes_a_row_per_method(tmp_path):
     # nat reads Sobel edges: its row carries the random init read through that input too
     assert 0.0 <= float(rows["nat"].split("|")[4]) <= 1.0
     assert rows["rotation"].split("|")[4].strip() == "-"
+    # --method-set reaches the methods whose schema has the key, and only those
+    assert "gray_p=0.7 for every method that has it" in lines[0]
+    from engine.store import Store
+    configs = {r["name"]: Store(tmp_path / "home").get_run(r["id"])["config"]["method"]
+               for r in Store(tmp_path / "home").list_runs()}
+    assert configs["bench nat"]["params"]["gray_p"] == 0.7
+    assert "gray_p" not in configs["bench rotation"]["params"]
+
+
+@pytest.mark.parametrize("assignment, words", [("no_such_key=1", "no chosen method has this parameter"),
+                                               ("gray_p=7", "gray_p")])
+def test_methods_benchmark_refuses_a_bad_method_setting_before_training(tmp_path, capsys, assignment, words):
+    with pytest.raises(SystemExit) as exit_:
+        _load().main(["--methods", "rotation,nat", "--method-set", assignment, "--home", str(tmp_path / "home")])
+    assert exit_.value.code == 2 and words in capsys.readouterr().err
+    assert not (tmp_path / "home" / "runs").exists()
