@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.augment import denormalize, normalize, resized_crop, to_float
+from engine.augment import denormalize, normalize, random_grayscale, resized_crop, to_float
 from engine.method_api import MethodPlugin
 from engine.params import Param, ParamError
 from engine.registry import register_method
@@ -75,6 +75,9 @@ class CPC(MethodPlugin):
         Param("context_dim", "int", 128, "channels of the context network", 8, 4096),
         Param("context_layers", "int", 2, "causal convolution layers of the context network", 1, 8),
         Param("crop_min", "float", 0.6, "smallest random crop (area fraction) before cutting patches", 0.05, 1.0),
+        Param("gray_p", "float", 0.0, "probability that a patch is turned grey, each patch on its own (Hénaff et al. "
+              "drop colour per patch: neighbours must then be told apart by more than their shared colours)",
+              0.0, 1.0),
     ]
 
     def __init__(self, backbone, image_size=32, num_classes=None, **p):
@@ -91,7 +94,9 @@ class CPC(MethodPlugin):
     def patches(self, x):
         """x: uint8 (N, 3, H, W) -> normalised patches (N, g, g, 3, p, p)."""
         img = resized_crop(to_float(x), self.image_size, (self.hparams["crop_min"], 1.0), (1.0, 1.0), 0.5, self.gen)
-        return patch_grid(normalize(img), self.patch, self.stride)
+        pats = patch_grid(img, self.patch, self.stride)
+        flat = random_grayscale(pats.reshape(-1, *pats.shape[3:]), self.hparams["gray_p"], gen=self.gen)
+        return normalize(flat).view(pats.shape)
 
     def training_step(self, x, y=None):
         pats = self.patches(x)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from engine.augment import denormalize
 from engine.params import ParamError
 from method_harness import build_method, shapes_split
 from plugins.methods._image_ids import image_ids
@@ -145,6 +146,19 @@ def test_cpc_context_never_looks_down():
     a, b = ctx(z), ctx(changed)
     assert torch.allclose(a[:, :, :3], b[:, :, :3]) and not torch.allclose(a[:, :, 3:], b[:, :, 3:])
     assert patch_grid(torch.rand(2, 3, 32, 32), 8, 4).shape == (2, 7, 7, 3, 8, 8)
+
+
+def test_cpc_greys_patches_one_by_one():
+    images, _, _ = shapes_split(32, 24, 4)
+
+    def grey_patches(gray_p):
+        pats = build_method("cpc", {"gray_p": gray_p}, 32).patches(images[:4])
+        pixels = denormalize(pats.reshape(-1, *pats.shape[3:]))
+        return ((pixels[:, 0] - pixels[:, 1]).abs().amax((-1, -2)) < 1e-5).view(pats.shape[:3])
+
+    assert grey_patches(1.0).all() and not grey_patches(0.0).any()
+    some = grey_patches(0.5)
+    assert some.any(1).any(1).all() and not some.all(1).all(1).any()   # per patch: every image has both kinds
 
 
 @pytest.mark.parametrize("method_id", CLASSIC)
