@@ -69,13 +69,14 @@ class CPC(MethodPlugin):
     citation = "van den Oord, Li & Vinyals, 2018; Hénaff et al., 2019 (ICML 2020)"
     accuracy_key = "cpc_acc"
     params = [
-        Param("patch_frac", "float", 0.25, "patch side as a fraction of the image (8 px at 32 px, a 7x7 grid at half-patch stride)", 0.1, 0.5),
+        Param("patch_frac", "float", 0.5, "patch side as a fraction of the image (16 px at 32 px, a 3x3 grid at half-patch "
+              "stride; the paper's 0.25 gives 8-px patches, too small for a backbone that reads 32-px images)", 0.1, 0.5),
         Param("patch_px", "int", 16, "patches are resized to this side for the backbone (backbones need >= 16 px)", 16, 224),
-        Param("pred_steps", "int", 3, "predict K = 1..K rows ahead", 1, 10),
+        Param("pred_steps", "int", 2, "predict K = 1..K rows ahead (below the number of grid rows)", 1, 10),
         Param("context_dim", "int", 128, "channels of the context network", 8, 4096),
         Param("context_layers", "int", 2, "causal convolution layers of the context network", 1, 8),
         Param("crop_min", "float", 0.6, "smallest random crop (area fraction) before cutting patches", 0.05, 1.0),
-        Param("gray_p", "float", 0.0, "probability that a patch is turned grey, each patch on its own (Hénaff et al. "
+        Param("gray_p", "float", 0.8, "probability that a patch is turned grey, each patch on its own (Hénaff et al. "
               "drop colour per patch: neighbours must then be told apart by more than their shared colours)",
               0.0, 1.0),
     ]
