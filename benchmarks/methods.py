@@ -206,6 +206,9 @@ def pretrain(store: Store, home: Path, method_id: str, args, backbone_id: str) -
     start = time.perf_counter()
     status = execute(home, run_id)
     seconds = time.perf_counter() - start
+    if status == "stopped":   # a stop request or SIGTERM: end the benchmark, not just this row
+        raise SystemExit(f"{method_id} was stopped; the benchmark stops too (rerun with the same --home to "
+                         "reuse the finished runs)")
     if status != "completed":
         raise RuntimeError(f"{method_id} ended {status}: {store.get_run(run_id).get('error', '')}")
     return cfg, seconds / train["epochs"], run_id
