@@ -33,6 +33,8 @@ class Exemplar(MethodPlugin):
     accuracy_key = "exemplar_acc"
     params = [
         Param("exemplars", "int", 8000, "number N of surrogate classes (8000 in the paper); images beyond it share classes", 2, 1000000),
+        Param("copies", "int", 1, "transformed samples of every image per batch (the paper draws many samples per "
+              "surrogate class; each copy costs one more forward pass)", 1, 64),
         Param("head_hidden", "int", 0, "hidden width of the classifier (0: linear softmax, as in the paper)", 0, 8192),
         *view_params(),
     ]
@@ -44,6 +46,7 @@ class Exemplar(MethodPlugin):
         self.classifier = mlp_head(f, p["head_hidden"], k) if p["head_hidden"] else nn.Linear(f, k)
 
     def training_step(self, x, y=None):
+        x = x.repeat(self.hparams["copies"], 1, 1, 1)   # (copies * N, 3, H, W), each copy transformed anew
         ids = image_ids(x, self.hparams["exemplars"])
         logits = self.classifier(self.backbone.forward_features(self.recipe(x, self.gen)))
         loss, metrics = exemplar_loss(logits, ids)

@@ -230,3 +230,12 @@ def test_nat_reads_out_what_it_trains_on():
     plain.backbone.load_state_dict(method.backbone.state_dict())
     assert not torch.allclose(method.embed(x), plain.embed(x))
     assert "network input (Sobel)" in method.input_preview(x)
+
+
+def test_exemplar_draws_every_image_several_times_per_batch():
+    images, _, _ = shapes_split(16, 24, 4)
+    method = build_method("exemplar", {"exemplars": 64, "copies": 3})
+    seen = []
+    method.classifier.register_forward_hook(lambda module, inputs, out: seen.append(out.shape[0]))
+    method.training_step(images[:8])
+    assert seen == [24]
