@@ -55,7 +55,8 @@ def parse_args(argv=None):
     ap.add_argument("--data-set", action="append", default=[], metavar="KEY=VALUE",
                     help="a shapes parameter for every row, e.g. max_rotation=15 (repeatable)")
     ap.add_argument("--method-set", action="append", default=[], metavar="KEY=VALUE",
-                    help="a method parameter for every method whose schema has KEY, e.g. gray_p=0.8 (repeatable)")
+                    help="a method parameter for every method whose schema has KEY, e.g. gray_p=0.8, or for one method: "
+                         "moco.queue_size=512 (repeatable)")
     ap.add_argument("--home", default="", help="Pretext home for the runs (default: a temporary folder)")
     ap.add_argument("--out", default="", help="write the Markdown table to this file")
     return ap.parse_args(argv)
@@ -79,11 +80,17 @@ def chosen_methods(text: str) -> list[str]:
 
 
 def method_settings(args, method_id: str) -> dict:
-    """The ``--method-set`` assignments this method's schema knows; the others keep their defaults."""
+    """The ``--method-set`` assignments for this method: ``KEY=VALUE`` where its schema has KEY,
+    ``METHOD.KEY=VALUE`` where METHOD is this method; the others keep their defaults."""
     from engine.params import parse_assignments
 
     keys = {p.name for p in registry.get("method", method_id).schema}
-    return {k: v for k, v in parse_assignments(args.method_set).items() if k in keys}
+    out = {}
+    for key, value in parse_assignments(args.method_set).items():
+        owner, _, name = key.rpartition(".")
+        if name in keys and owner in ("", method_id):
+            out[name] = value
+    return out
 
 
 def check_method_settings(args, methods: list[str]) -> None:
@@ -97,7 +104,8 @@ def check_method_settings(args, methods: list[str]) -> None:
             resolve(registry.get("method", method_id).schema, method_settings(args, method_id))
     except ParamError as e:
         refuse(f"--method-set: {e}")
-    unused = [k for k in wanted if not any(k in method_settings(args, m) for m in methods)]
+    unused = [k for k in wanted if not any(k.rpartition(".")[2] in method_settings(args, m) for m in methods
+                                           if k.rpartition(".")[0] in ("", m))]
     if unused:
         refuse(f"--method-set {', '.join(unused)}: no chosen method has this parameter")
 
@@ -232,7 +240,8 @@ def markdown(rows: list[dict], args) -> str:
     head += ["linear acc"] if has_linear else []
     head += ["random init kNN, same input", "time / epoch (s)"]
     extra = "".join(f", {a}" for a in args.data_set)
-    methods = "".join(f", {a} for every method that has it" for a in args.method_set)
+    methods = "".join(f", {a}" + ("" if "." in a.split("=", 1)[0] else " for every method that has it")
+                      for a in args.method_set)
     lines = [f"Shapes {args.image_size} px, {args.train_size} train / {args.test_size} test images, "
              f"{args.num_classes} classes{extra}; {args.backbone}"
              f"{f' width {args.width}' if args.backbone == 'convnet' else ''}, {args.epochs} epochs, batch "

@@ -23,7 +23,7 @@ def test_methods_benchmark_writes_a_row_per_method(tmp_path):
     bench = _load()
     code = bench.main(["--methods", "rotation,nat,supervised", "--epochs", "1", "--image-size", "16",
                        "--train-size", "64", "--test-size", "24", "--num-classes", "4", "--width", "8",
-                       "--batch-size", "32", "--no-linear", "--method-set", "gray_p=0.7", "--home", str(tmp_path / "home"), "--out", str(out)])
+                       "--batch-size", "32", "--no-linear", "--method-set", "gray_p=0.7", "--method-set", "nat.reassign_every=2", "--home", str(tmp_path / "home"), "--out", str(out)])
     assert code == 0
     lines = out.read_text().splitlines()
     rows = {line.split("|")[1].strip(): line for line in lines if line.startswith("| ") and "---" not in line}
@@ -41,10 +41,12 @@ def test_methods_benchmark_writes_a_row_per_method(tmp_path):
                for r in Store(tmp_path / "home").list_runs()}
     assert configs["bench nat"]["params"]["gray_p"] == 0.7
     assert "gray_p" not in configs["bench rotation"]["params"]
+    assert configs["bench nat"]["params"]["reassign_every"] == 2 and "nat.reassign_every=2." in lines[0]
 
 
 @pytest.mark.parametrize("assignment, words", [("no_such_key=1", "no chosen method has this parameter"),
-                                               ("gray_p=7", "gray_p")])
+                                               ("gray_p=7", "gray_p"),
+                                               ("rotation.gray_p=0.5", "no chosen method has this parameter")])
 def test_methods_benchmark_refuses_a_bad_method_setting_before_training(tmp_path, capsys, assignment, words):
     with pytest.raises(SystemExit) as exit_:
         _load().main(["--methods", "rotation,nat", "--method-set", assignment, "--home", str(tmp_path / "home")])
