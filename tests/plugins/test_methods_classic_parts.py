@@ -239,3 +239,12 @@ def test_exemplar_draws_every_image_several_times_per_batch():
     method.classifier.register_forward_hook(lambda module, inputs, out: seen.append(out.shape[0]))
     method.training_step(images[:8])
     assert seen == [24]
+
+
+def test_exemplar_cosine_classifier_scores_are_bounded_by_the_temperature():
+    images, _, _ = shapes_split(16, 24, 4)
+    method = build_method("exemplar", {"exemplars": 64, "cosine_temperature": 0.1})
+    logits = method.logits(method.backbone.forward_features(images[:8].float() / 255))
+    assert logits.shape == (8, 64) and logits.abs().max() <= 10.0 + 1e-4
+    assert build_method("exemplar", {"exemplars": 64, "cosine_temperature": 0.1, "head_hidden": 32}).logits(
+        torch.randn(8, 64)).abs().max() <= 10.0 + 1e-4
