@@ -79,18 +79,20 @@ def chosen_methods(text: str) -> list[str]:
     return wanted
 
 
+def _target(key: str, method_id: str) -> str | None:
+    """The parameter a ``--method-set`` KEY names for this method: KEY itself where its schema
+    has it, NAME for ``METHOD.NAME`` where METHOD is this method; None where it does not apply."""
+    owner, _, name = key.rpartition(".")
+    schema = {p.name for p in registry.get("method", method_id).schema}
+    return name if name in schema and owner in ("", method_id) else None
+
+
 def method_settings(args, method_id: str) -> dict:
-    """The ``--method-set`` assignments for this method: ``KEY=VALUE`` where its schema has KEY,
-    ``METHOD.KEY=VALUE`` where METHOD is this method; the others keep their defaults."""
+    """This method's ``--method-set`` assignments; its other parameters keep their defaults."""
     from engine.params import parse_assignments
 
-    keys = {p.name for p in registry.get("method", method_id).schema}
-    out = {}
-    for key, value in parse_assignments(args.method_set).items():
-        owner, _, name = key.rpartition(".")
-        if name in keys and owner in ("", method_id):
-            out[name] = value
-    return out
+    return {_target(k, method_id): v for k, v in parse_assignments(args.method_set).items()
+            if _target(k, method_id)}
 
 
 def check_method_settings(args, methods: list[str]) -> None:
@@ -104,8 +106,7 @@ def check_method_settings(args, methods: list[str]) -> None:
             resolve(registry.get("method", method_id).schema, method_settings(args, method_id))
     except ParamError as e:
         refuse(f"--method-set: {e}")
-    unused = [k for k in wanted if not any(k.rpartition(".")[2] in method_settings(args, m) for m in methods
-                                           if k.rpartition(".")[0] in ("", m))]
+    unused = [k for k in wanted if not any(_target(k, m) for m in methods)]
     if unused:
         refuse(f"--method-set {', '.join(unused)}: no chosen method has this parameter")
 

@@ -37,7 +37,7 @@ class Exemplar(MethodPlugin):
               "surrogate class; each copy costs one more forward pass)", 1, 64),
         Param("cosine_temperature", "float", 0.0, "0: the paper's linear softmax; > 0: a cosine classifier, "
               "features and class weights L2-normalised and logits divided by this temperature (the "
-              "normalised softmax of Wu et al., 2018), which trains far faster on short budgets", 0.0, 10.0),
+              "normalised softmax of Wu et al., 2018)", 0.0, 10.0),
         Param("head_hidden", "int", 0, "hidden width of the classifier (0: linear softmax, as in the paper)", 0, 8192),
         *view_params(),
     ]

@@ -23,7 +23,8 @@ def test_methods_benchmark_writes_a_row_per_method(tmp_path):
     bench = _load()
     code = bench.main(["--methods", "rotation,nat,supervised", "--epochs", "1", "--image-size", "16",
                        "--train-size", "64", "--test-size", "24", "--num-classes", "4", "--width", "8",
-                       "--batch-size", "32", "--no-linear", "--method-set", "gray_p=0.7", "--method-set", "nat.reassign_every=2", "--home", str(tmp_path / "home"), "--out", str(out)])
+                       "--batch-size", "32", "--no-linear", "--method-set", "gray_p=0.7",
+                       "--method-set", "nat.reassign_every=2", "--home", str(tmp_path / "home"), "--out", str(out)])
     assert code == 0
     lines = out.read_text().splitlines()
     rows = {line.split("|")[1].strip(): line for line in lines if line.startswith("| ") and "---" not in line}
