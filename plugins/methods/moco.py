@@ -13,20 +13,28 @@ from engine.params import Param
 from engine.registry import register_method
 from engine.ssl_metrics import contrastive_accuracy
 from engine.two_view_method import TwoViewMethod
+from plugins.methods._image_ids import image_ids
+
+_NUM_IDS = 2**61 - 1  # image ids as fine as the hash gives: collisions are negligible
 
 
-def moco_loss(q: torch.Tensor, k: torch.Tensor, queue: torch.Tensor, temperature: float = 0.2):
+def moco_loss(q: torch.Tensor, k: torch.Tensor, queue: torch.Tensor, temperature: float = 0.2,
+              exclude: torch.Tensor | None = None):
     """InfoNCE of queries against their keys, with the queue as negatives.
 
     q: (N, D) online projections (queries); k: (N, D) momentum-encoder projections of the
-    other view (keys, no gradient); queue: (K, D) earlier keys, unit length. Each query's
-    logits are ``[q.k, q.queue] / temperature`` (1 + K candidates), the positive first.
+    other view (keys, no gradient); queue: (K, D) earlier keys, unit length; exclude: (N, K)
+    bool or None, queued keys that are not negatives of a query (keys of its own image,
+    which a queue longer than an epoch still holds). Each query's logits are ``[q.k,
+    q.queue] / temperature`` (1 + K candidates, excluded ones at -inf), the positive first.
     Returns ``(loss, metrics)`` with ``metrics["queue_acc"]``: the fraction of queries whose
     key beats every queued negative (chance 1/(K+1))."""
     q = F.normalize(q.float(), dim=1)
     k = F.normalize(k.float(), dim=1).detach()
     pos = (q * k).sum(1, keepdim=True)
     neg = q @ queue.float().T
+    if exclude is not None:
+        neg = neg.masked_fill(exclude, float("-inf"))
     logits = torch.cat([pos, neg], dim=1) / temperature
     target = torch.zeros(q.shape[0], dtype=torch.long, device=q.device)
     loss = F.cross_entropy(logits, target)
@@ -45,6 +53,8 @@ class MoCo(TwoViewMethod):
     params = [
         Param("temperature", "float", 0.2, "softmax temperature tau of InfoNCE", 0.01, 10.0, log=True),
         Param("queue_size", "int", 4096, "number K of queued negative keys (65536 on ImageNet)", 16, 1_000_000, log=True),
+        Param("exclude_own_keys", "bool", True,
+              "leave a query's own image out of its queued negatives (matters once the queue is longer than an epoch)"),
         Param("proj_hidden", "int", 512, "hidden width of the projection head", 16, 8192),
         Param("proj_dim", "int", 128, "output dimension of the projection head", 8, 4096),
         *momentum_params(0.99, "cosine"),
@@ -64,9 +74,11 @@ class MoCo(TwoViewMethod):
         with torch.no_grad():
             k1, k2 = self.momentum["projector"](self.momentum["backbone"].forward_features(v)).chunk(2)
         queue, t = self.queue.items.clone(), self.hparams["temperature"]
-        loss_a, m_a = moco_loss(q1, k2, queue, t)
-        loss_b, m_b = moco_loss(q2, k1, queue, t)
-        self.queue.push(F.normalize(torch.cat([k1, k2]).float(), dim=1))
+        ids = image_ids(x, _NUM_IDS)
+        exclude = ids[:, None] == self.queue.tags[None, :] if self.hparams["exclude_own_keys"] else None
+        loss_a, m_a = moco_loss(q1, k2, queue, t, exclude)
+        loss_b, m_b = moco_loss(q2, k1, queue, t, exclude)
+        self.queue.push(F.normalize(torch.cat([k1, k2]).float(), dim=1), torch.cat([ids, ids]))
         return {"loss": (loss_a + loss_b) / 2, "queue_acc": (m_a["queue_acc"] + m_b["queue_acc"]) / 2,
                 "contrastive_acc": contrastive_accuracy(q1, q2), "momentum": self.momentum.momentum}
 

@@ -56,7 +56,14 @@ def test_feature_queue_is_fifo_and_wraps():
     assert q.full and sorted(q.items[:, 0].tolist()) == [2, 3, 4, 5, 6]
     q.push(torch.arange(14.0).view(7, 2))  # more than it holds: the newest 5 stay
     assert sorted(q.items[:, 0].tolist()) == [4, 6, 8, 10, 12]
-    assert set(q.state_dict()) == {"items", "ptr", "count"}
+    assert set(q.state_dict()) == {"items", "ptr", "count", "tags"}
+    assert q.tags.tolist() == [-1] * 5  # pushed without tags
+    q.push(torch.ones(2, 2), torch.tensor([7, 8]))
+    assert sorted(q.tags.tolist()) == [-1, -1, -1, 7, 8]
+    old = {k: v for k, v in q.state_dict().items() if k != "tags"}  # a checkpoint from before tags
+    fresh = FeatureQueue(5, 2, random_init=False)
+    fresh.load_state_dict(old)
+    assert fresh.tags.tolist() == [-1] * 5 and torch.equal(fresh.items, q.items)
     r = FeatureQueue(8, 3)
     assert torch.allclose(r.items.norm(dim=1), torch.ones(8))
 

@@ -45,6 +45,26 @@ def test_moco_contrastive_accuracy_rises():
     assert 0 <= h[-1]["queue_acc"] <= 1 and 0.9 == h[-1]["momentum"]
 
 
+@pytest.mark.parametrize("exclude_own_keys", [True, False])
+def test_moco_masks_a_querys_own_image_out_of_its_queued_negatives(monkeypatch, exclude_own_keys):
+    """A queue longer than an epoch holds keys of the query's own image; they are not negatives."""
+    import plugins.methods.moco as moco
+    seen, real = [], moco.moco_loss
+    monkeypatch.setattr(moco, "moco_loss", lambda q, k, queue, t, exclude=None: seen.append(exclude) or
+                        real(q, k, queue, t, exclude))
+    images = shapes_split()[0]
+    method = build_method("moco", dict(SMALL["moco"], queue_size=64, exclude_own_keys=exclude_own_keys))
+    method.training_step(images[:8])  # queues two keys (one per view) of each of these 8 images
+    method.training_step(torch.cat([images[:4], images[8:12]]))
+    if not exclude_own_keys:
+        assert seen[-1] is None
+        return
+    exclude = seen[-1]
+    assert exclude.shape == (8, 64)
+    assert exclude[:4].sum(1).tolist() == [2, 2, 2, 2]  # the earlier keys of the same image
+    assert not exclude[4:].any()  # images not seen before have nothing masked
+
+
 def test_byol_prediction_agreement_rises_without_collapse():
     _, h = _train("byol")
     start, end = _start_end(h, "cosine")
