@@ -36,7 +36,8 @@ def test_methods_benchmark_writes_a_row_per_method(tmp_path):
     assert 0.0 <= float(rows["nat"].split("|")[4]) <= 1.0
     assert rows["rotation"].split("|")[4].strip() == "-"
     # --method-set reaches the methods whose schema has the key, and only those
-    assert "gray_p=0.7 for every method that has it" in lines[0]
+    assert "gray_p=0.7 for every method that has it" in lines[0] and "max_rotation=15" in lines[0]
+    assert "gray_p=0.8" not in lines[0] and "moco." not in lines[0]  # overridden; not chosen
     from engine.store import Store
     configs = {r["name"]: Store(tmp_path / "home").get_run(r["id"])["config"]["method"]
                for r in Store(tmp_path / "home").list_runs()}
@@ -53,3 +54,21 @@ def test_methods_benchmark_refuses_a_bad_method_setting_before_training(tmp_path
         _load().main(["--methods", "rotation,nat", "--method-set", assignment, "--home", str(tmp_path / "home")])
     assert exit_.value.code == 2 and words in capsys.readouterr().err
     assert not (tmp_path / "home" / "runs").exists()
+
+
+def test_methods_benchmark_defaults_are_the_documented_tables():
+    """No arguments: docs/methods.md's budget and settings; the user's assignments win;
+    --recipe-defaults leaves every method with its recipe's own defaults."""
+    bench = _load()
+    bench.registry.discover()
+    args = bench.parse_args([])
+    assert (args.epochs, args.train_size, args.test_size, args.width, args.batch_size) == (30, 2000, 2000, 16, 64)
+    assert bench.settings(args)[0]["max_rotation"] == 15
+    assert bench.method_settings(args, "dino") == {"gray_p": "0.8", "teacher_temp": "0.04"}
+    assert bench.method_settings(args, "rotation") == {}
+    mine = bench.parse_args(["--method-set", "gray_p=0.5", "--data-set", "max_rotation=30"])
+    assert bench.method_settings(mine, "moco") == {"gray_p": "0.5", "queue_size": "512"}
+    assert bench.settings(mine)[0]["max_rotation"] == 30  # values stay text until the schema reads them
+    plain = bench.parse_args(["--recipe-defaults"])
+    assert bench.method_settings(plain, "dino") == {} and plain.data_set == []
+    bench.check_method_settings(args, ["rotation"])  # the table's own keys need no chosen method
