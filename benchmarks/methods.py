@@ -251,23 +251,16 @@ def row(name, metric_key, metric, scores, per_epoch, error="", same_input=None) 
             "same_input_knn": (same_input or {}).get("knn")}
 
 
-def _last_values(assignments: list[str]) -> dict:
-    """KEY=VALUE strings -> {KEY: VALUE as written}, the last assignment of a key winning."""
-    out: dict = {}
-    for a in assignments:
-        key, _, value = a.partition("=")
-        out[key.strip()] = value.strip()
-    return out
-
-
 def markdown(rows: list[dict], args) -> str:
     has_linear = any(r["linear"] is not None for r in rows)
     head = ["method", "pretext metric (last epoch)", f"kNN acc (k={args.knn_k})"]
     head += ["linear acc"] if has_linear else []
     head += ["random init kNN, same input", "time / epoch (s)"]
-    extra = "".join(f", {k}={v}" for k, v in _last_values(args.data_set).items())
+    from engine.params import parse_assignments  # the last assignment of a key wins, as in training
+
+    extra = "".join(f", {k}={v}" for k, v in parse_assignments(args.data_set).items())
     methods = "".join(f", {k}={v}" + ("" if "." in k else " for every method that has it")
-                      for k, v in _last_values(args.method_set).items())
+                      for k, v in parse_assignments(args.method_set).items())
     lines = [f"Shapes {args.image_size} px, {args.train_size} train / {args.test_size} test images, "
              f"{args.num_classes} classes{extra}; {args.backbone}"
              f"{f' width {args.width}' if args.backbone == 'convnet' else ''}, {args.epochs} epochs, batch "
