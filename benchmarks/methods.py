@@ -259,8 +259,9 @@ def markdown(rows: list[dict], args) -> str:
     from engine.params import parse_assignments  # the last assignment of a key wins, as in training
 
     extra = "".join(f", {k}={v}" for k, v in parse_assignments(args.data_set).items())
+    chosen = chosen_methods(args.methods)  # settings for methods not in the table stay out of its header
     methods = "".join(f", {k}={v}" + ("" if "." in k else " for every method that has it")
-                      for k, v in parse_assignments(args.method_set).items())
+                      for k, v in parse_assignments(args.method_set).items() if any(_target(k, m) for m in chosen))
     lines = [f"Shapes {args.image_size} px, {args.train_size} train / {args.test_size} test images, "
              f"{args.num_classes} classes{extra}; {args.backbone}"
              f"{f' width {args.width}' if args.backbone == 'convnet' else ''}, {args.epochs} epochs, batch "
@@ -285,8 +286,6 @@ def main(argv=None) -> int:
     registry.discover(home)
     methods = chosen_methods(args.methods)
     check_method_settings(args, methods)
-    # the table's own settings for methods not chosen would only clutter the header
-    args.method_set = [a for a in args.method_set if any(_target(a.partition("=")[0].strip(), m) for m in methods)]
     device = torch.device("cuda" if args.device != "cpu" and torch.cuda.is_available() else "cpu")
     splits = labeled(home, settings(args)[0])   # fills the cache: no run's time includes making data
     store = Store(home)

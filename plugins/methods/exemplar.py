@@ -49,8 +49,9 @@ class Exemplar(MethodPlugin):
         self.classifier = mlp_head(f, p["head_hidden"], k) if p["head_hidden"] else nn.Linear(f, k)
 
     def training_step(self, x, y=None):
-        x = x.repeat(self.hparams["copies"], 1, 1, 1)   # (copies * N, 3, H, W), each copy transformed anew
-        ids = image_ids(x, self.hparams["exemplars"])
+        copies = self.hparams["copies"]
+        ids = image_ids(x, self.hparams["exemplars"]).repeat(copies)  # hash each image once
+        x = x.repeat(copies, 1, 1, 1)   # (copies * N, 3, H, W), each copy transformed anew
         logits = self.logits(self.backbone.forward_features(self.recipe(x, self.gen)))
         loss, metrics = exemplar_loss(logits, ids)
         return {"loss": loss, **metrics}
