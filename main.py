@@ -4,12 +4,12 @@ import sys
 
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] not in ("--home",):
-        from engine.cli import main as cli_main
+        from engine.cli.commands import main as cli_main
 
         return cli_main(sys.argv[1:])
     from pathlib import Path
 
-    from engine.home import default_home
+    from engine.runs.paths import default_home
 
     home = Path(sys.argv[2]).expanduser() if len(sys.argv) > 2 else default_home()
     try:

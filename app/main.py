@@ -33,7 +33,7 @@ def create_window(home: Path):
     app.setApplicationName("Pretext")
     app.setOrganizationName("Pretext")
     theme.install(app, str(app_settings().value("theme/mode", "system")))
-    from app.main_window import MainWindow
+    from app.views.main_window import MainWindow
 
     return app, MainWindow(Path(home))
 

@@ -23,14 +23,15 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import checkpoint, registry  # noqa: E402
-from engine.knn import extract_features, knn_accuracy  # noqa: E402
-from engine.method_api import MethodPlugin  # noqa: E402
-from engine.protocols.probe import probe as linear_probe  # noqa: E402
-from engine.store import Store  # noqa: E402
-from engine.train_config import build_config  # noqa: E402
-from engine.trainer import to_tensor  # noqa: E402
-from engine.worker import execute  # noqa: E402
+from engine import registry  # noqa: E402
+from engine.evaluation.protocols.probe import probe as linear_probe  # noqa: E402
+from engine.evaluation.weighted_knn import extract_features, knn_accuracy  # noqa: E402
+from engine.runs.worker import execute  # noqa: E402
+from engine.ssl.method import MethodPlugin  # noqa: E402
+from engine.store.database import Store  # noqa: E402
+from engine.training import checkpoint  # noqa: E402
+from engine.training.config import build_config  # noqa: E402
+from engine.training.trainer import to_tensor  # noqa: E402
 
 RANDOM = "random init"
 # docs/methods.md says why: shapes has no upright unless told; colour is random per image and
@@ -256,7 +257,9 @@ def markdown(rows: list[dict], args) -> str:
     head = ["method", "pretext metric (last epoch)", f"kNN acc (k={args.knn_k})"]
     head += ["linear acc"] if has_linear else []
     head += ["random init kNN, same input", "time / epoch (s)"]
-    from engine.params import parse_assignments  # the last assignment of a key wins, as in training
+    from engine.params import (
+        parse_assignments,  # the last assignment of a key wins, as in training
+    )
 
     extra = "".join(f", {k}={v}" for k, v in parse_assignments(args.data_set).items())
     chosen = chosen_methods(args.methods)  # settings for methods not in the table stay out of its header

@@ -28,8 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.run_log import RunLog  # noqa: E402
-from engine.store import Store  # noqa: E402
+from engine.store.database import Store  # noqa: E402
+from engine.store.run_log import RunLog  # noqa: E402
 
 KEYS = ("loss", "contrastive_acc", "lr", "img_per_s", "epoch")
 
@@ -129,7 +129,7 @@ def latency(home: Path, seconds: float, step_ms: float) -> dict:
 
 
 def _open_browser(app, home: Path, run_id: str):
-    from app.runs_view import RunsView
+    from app.views.runs_view import RunsView
 
     start = time.perf_counter()
     view = RunsView(home)
@@ -157,7 +157,7 @@ def gui_times(home: Path, run_id: str) -> dict:
     try:
         from PySide6.QtWidgets import QApplication
 
-        import app.runs_view  # noqa: F401
+        import app.views.runs_view  # noqa: F401
     except ImportError as e:
         return {"gui": f"skipped ({e})"}
     app = QApplication.instance() or QApplication([])

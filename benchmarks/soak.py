@@ -3,7 +3,7 @@ resumed, with a reader polling the store at 10 Hz as the GUI does.
 
     python benchmarks/soak.py [--runs 3] [--minutes 10] [--kill-every 30] [--home DIR]
 
-Each slot runs real ``python -m engine.worker`` processes (through ``engine.launch``); a
+Each slot runs real ``python -m engine.runs.worker`` processes (through ``engine.runs.process_control``); a
 finished run is replaced by a new one until the time is up, then the remaining runs are
 asked to stop. At the end every run's metric curve is checked against its final step: each
 per-step key must hold exactly the steps 1..final (no duplicate, no gap), and every epoch
@@ -27,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.launch import prepare_resume, request_stop, spawn_worker  # noqa: E402
-from engine.store import Store, _pid_alive  # noqa: E402
+from engine.runs.process_control import prepare_resume, request_stop, spawn_worker  # noqa: E402
+from engine.store.database import Store, _pid_alive  # noqa: E402
 
 SETS = {"train_size": "256", "test_size": "64", "image_size": "16", "width": "8"}
 TRAIN = {"epochs": 12, "batch_size": 32, "knn_every": 4, "device": "cpu"}
@@ -37,7 +37,7 @@ TRAIN = {"epochs": 12, "batch_size": 32, "knn_every": 4, "device": "cpu"}
 class Soak:
     def __init__(self, home: Path, runs: int, seconds: float, kill_every: float, seed: int):
         from engine import registry
-        from engine.train_config import build_config
+        from engine.training.config import build_config
 
         registry.discover(home)
         self.home, self.slots, self.seconds, self.kill_every = home, runs, seconds, kill_every

@@ -4,7 +4,7 @@ In one process, on one model, two ways of feeding the same method's training ste
 (loss, backward, optimizer and scheduler step: ``Trainer.train_step``):
 
 - ours: the split as one uint8 tensor on the device, batched seeded augmentation on the
-  device inside the method (engine/augment.py);
+  device inside the method (engine/ssl/augment.py);
 - standard: torchvision.transforms v1 on PIL images in DataLoader worker processes —
   RandomResizedCrop, RandomHorizontalFlip, RandomApply([ColorJitter], p=0.8),
   RandomGrayscale(p=0.2), ToTensor, Normalize — two views per image, as SimCLR reference
@@ -36,9 +36,9 @@ from torch.utils.data import DataLoader, Dataset  # noqa: E402
 from torchvision import transforms as T  # noqa: E402
 
 from engine import registry  # noqa: E402
-from engine.augment import MEAN, STD  # noqa: E402
-from engine.train_config import build_config  # noqa: E402
-from engine.trainer import Trainer  # noqa: E402
+from engine.ssl.augment import MEAN, STD  # noqa: E402
+from engine.training.config import build_config  # noqa: E402
+from engine.training.trainer import Trainer  # noqa: E402
 
 
 class TwoViews(Dataset):

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.dataset_api import DataError, DatasetPlugin, Split, resize_images
+from engine.data.dataset import DataError, DatasetPlugin, Split, resize_images
+from engine.data.fingerprint import fingerprint
+from engine.data.restricted_pickle import ForbiddenPickle, load_restricted
 from engine.params import Param
 from engine.registry import register_dataset
-from plugins.datasets._restricted_pickle import ForbiddenPickle, load_restricted
-from plugins.datasets._source_fingerprint import fingerprint
 
 CITATION = "Krizhevsky, Learning Multiple Layers of Features from Tiny Images, tech. report, 2009"
 _PIXELS = 3 * 32 * 32

@@ -19,12 +19,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from engine.dataset_api import DataError, DatasetPlugin, Split
+from engine.data.dataset import DataError, DatasetPlugin, Split
+from engine.data.fingerprint import fingerprint
+from engine.data.image_file import EXTENSIONS, decode_square
+from engine.data.stratified_split import stratified_split
 from engine.params import Param
 from engine.registry import register_dataset
-from plugins.datasets._image_file import EXTENSIONS, decode_square
-from plugins.datasets._source_fingerprint import fingerprint
-from plugins.datasets._stratified_split import stratified_split
 
 _DECODE_THREADS = min(4, os.cpu_count() or 1)  # Pillow releases the GIL while decoding
 

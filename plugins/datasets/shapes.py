@@ -11,7 +11,7 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw
 
-from engine.dataset_api import DatasetPlugin, Split
+from engine.data.dataset import DatasetPlugin, Split
 from engine.params import Param
 from engine.registry import register_dataset
 

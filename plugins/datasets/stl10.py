@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.dataset_api import DataError, DatasetPlugin, Split, resize_images
+from engine.data.dataset import DataError, DatasetPlugin, Split, resize_images
+from engine.data.fingerprint import fingerprint
 from engine.params import Param
 from engine.registry import register_dataset
-from plugins.datasets._source_fingerprint import fingerprint
 
 SIDE = 96
 IMAGE_BYTES = 3 * SIDE * SIDE  # 27648

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import torch
 
-from engine.augment import view_params
-from engine.heads import mlp_head
 from engine.params import Param
 from engine.registry import register_method
-from engine.ssl_metrics import contrastive_accuracy
-from engine.two_view_method import TwoViewMethod
+from engine.ssl.augment import view_params
+from engine.ssl.heads import mlp_head
+from engine.ssl.metrics import contrastive_accuracy
+from engine.ssl.two_view import TwoViewMethod
 
 
 def standardize(z: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:

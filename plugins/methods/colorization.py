@@ -8,12 +8,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.augment import resized_crop, to_float
-from engine.method_api import MethodPlugin
 from engine.params import Param
 from engine.registry import register_method
-from plugins.methods._lab import lab_to_rgb, rgb_to_lab
-from plugins.methods._stage_shapes import stage_shapes
+from engine.ssl.augment import resized_crop, to_float
+from engine.ssl.lab_color import lab_to_rgb, rgb_to_lab
+from engine.ssl.method import MethodPlugin
+from engine.ssl.stage_shapes import stage_shapes
 
 AB_LIMIT = 110.0   # ab range of the paper's grid
 

@@ -6,11 +6,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.augment import denormalize, normalize, random_grayscale, resized_crop, to_float
-from engine.method_api import MethodPlugin
 from engine.params import Param, ParamError
 from engine.registry import register_method
-from plugins.methods._patches import mosaic, upsample_to
+from engine.ssl.augment import (
+    denormalize,
+    normalize,
+    random_grayscale,
+    resized_crop,
+    to_float,
+)
+from engine.ssl.method import MethodPlugin
+from engine.ssl.patches import mosaic, upsample_to
 
 
 def patch_grid(x: torch.Tensor, patch: int, stride: int) -> torch.Tensor:

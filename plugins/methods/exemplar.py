@@ -6,12 +6,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.augment import recipe_from, to_float, view_params
-from engine.heads import mlp_head
-from engine.method_api import MethodPlugin
 from engine.params import Param
 from engine.registry import register_method
-from plugins.methods._image_ids import image_ids
+from engine.ssl.augment import recipe_from, to_float, view_params
+from engine.ssl.heads import mlp_head
+from engine.ssl.image_ids import image_ids
+from engine.ssl.method import MethodPlugin
 
 
 def exemplar_loss(logits: torch.Tensor, ids: torch.Tensor):

@@ -9,11 +9,11 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
-from engine.augment import normalize, resized_crop, to_float
-from engine.method_api import MethodPlugin
 from engine.params import Param
 from engine.registry import register_method
-from plugins.methods._stage_shapes import stage_shapes
+from engine.ssl.augment import normalize, resized_crop, to_float
+from engine.ssl.method import MethodPlugin
+from engine.ssl.stage_shapes import stage_shapes
 
 
 def square_masks(n: int, size: int, kind: str, frac: float, blocks: int, gen) -> torch.Tensor:

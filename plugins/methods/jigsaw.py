@@ -8,12 +8,19 @@ import itertools
 import torch
 import torch.nn.functional as F
 
-from engine.augment import to_float
-from engine.heads import mlp_head
-from engine.method_api import MethodPlugin
 from engine.params import Param
 from engine.registry import register_method
-from plugins.methods._patches import crop_patches, grid_origins, mosaic, standardize, to_unit_range, upsample_to
+from engine.ssl.augment import to_float
+from engine.ssl.heads import mlp_head
+from engine.ssl.method import MethodPlugin
+from engine.ssl.patches import (
+    crop_patches,
+    grid_origins,
+    mosaic,
+    standardize,
+    to_unit_range,
+    upsample_to,
+)
 
 GRID = 3
 

@@ -7,10 +7,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.augment import ViewRecipe, denormalize, normalize, to_float
-from engine.method_api import MethodPlugin
 from engine.params import Param, ParamError
 from engine.registry import register_method
+from engine.ssl.augment import ViewRecipe, denormalize, normalize, to_float
+from engine.ssl.method import MethodPlugin
 from plugins.backbones.vit import Block, init_transformer_weights
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from engine.augment import view_params
-from engine.feature_queue import FeatureQueue
-from engine.heads import mlp_head
-from engine.momentum import MomentumPair, momentum_params
 from engine.params import Param
 from engine.registry import register_method
-from engine.ssl_metrics import contrastive_accuracy
-from engine.two_view_method import TwoViewMethod
-from plugins.methods._image_ids import image_ids
+from engine.ssl.augment import view_params
+from engine.ssl.feature_queue import FeatureQueue
+from engine.ssl.heads import mlp_head
+from engine.ssl.image_ids import image_ids
+from engine.ssl.metrics import contrastive_accuracy
+from engine.ssl.momentum import MomentumPair, momentum_params
+from engine.ssl.two_view import TwoViewMethod
 
 _NUM_IDS = 2**61 - 1  # image ids as fine as the hash gives: collisions are negligible
 

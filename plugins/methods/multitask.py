@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 
 from engine import registry
-from engine.method_api import MethodPlugin
 from engine.params import Param, ParamError
 from engine.registry import register_method
+from engine.ssl.method import MethodPlugin
 
 
 def weighted_sum(losses: list[torch.Tensor], weights: list[float]) -> torch.Tensor:

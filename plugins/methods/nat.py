@@ -5,12 +5,12 @@ import torch
 import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 
-from engine.augment import normalize, recipe_from, to_float, view_params
-from engine.method_api import MethodPlugin
 from engine.params import Param
 from engine.registry import register_method
-from plugins.methods._image_ids import image_ids
-from plugins.methods._sobel import sobel
+from engine.ssl.augment import normalize, recipe_from, to_float, view_params
+from engine.ssl.image_ids import image_ids
+from engine.ssl.method import MethodPlugin
+from engine.ssl.sobel import sobel
 
 
 def sphere_targets(count: int, dim: int, seed: int = 0) -> torch.Tensor:

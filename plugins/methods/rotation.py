@@ -6,11 +6,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.augment import normalize, resized_crop, to_float
-from engine.heads import mlp_head
-from engine.method_api import MethodPlugin
 from engine.params import Param
 from engine.registry import register_method
+from engine.ssl.augment import normalize, resized_crop, to_float
+from engine.ssl.heads import mlp_head
+from engine.ssl.method import MethodPlugin
 
 ANGLES = (0, 90, 180, 270)
 

@@ -6,10 +6,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.augment import normalize, resized_crop, to_float
-from engine.method_api import MethodPlugin
 from engine.params import Param, ParamError
 from engine.registry import register_method
+from engine.ssl.augment import normalize, resized_crop, to_float
+from engine.ssl.method import MethodPlugin
 
 
 def supervised_loss(logits: torch.Tensor, labels: torch.Tensor, label_smoothing: float = 0.0):

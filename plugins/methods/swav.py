@@ -7,14 +7,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.augment import view_params
-from engine.feature_queue import FeatureQueue
-from engine.heads import mlp_head
-from engine.method_api import MethodPlugin
-from engine.multicrop import multicrop_from, multicrop_params
 from engine.params import Param
 from engine.registry import register_method
-from engine.ssl_metrics import contrastive_accuracy
+from engine.ssl.augment import view_params
+from engine.ssl.feature_queue import FeatureQueue
+from engine.ssl.heads import mlp_head
+from engine.ssl.method import MethodPlugin
+from engine.ssl.metrics import contrastive_accuracy
+from engine.ssl.multicrop import multicrop_from, multicrop_params
 
 
 @torch.no_grad()

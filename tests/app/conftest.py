@@ -27,7 +27,7 @@ def temp_settings(tmp_path):
 @pytest.fixture(autouse=True)
 def no_workers_left():
     yield
-    from app import launcher
+    from app.jobs import launcher
 
     launcher.kill_children()
     QThreadPool.globalInstance().waitForDone(60000)  # previews still computing end before the next test
@@ -42,7 +42,7 @@ def plugins():
 
 
 def tiny_config(method="simclr", epochs=1, **train):
-    from engine.train_config import build_config
+    from engine.training.config import build_config
 
     return build_config("shapes", method, "convnet", train={**TINY["train"], "epochs": epochs, **train},
                         params={"data": TINY["data"], "backbone": TINY["backbone"]})
@@ -51,9 +51,9 @@ def tiny_config(method="simclr", epochs=1, **train):
 @pytest.fixture
 def window(qtbot, home, plugins, monkeypatch):
     """The main window, shown, with its plugins loaded; closed without asking at the end."""
-    from app import close_prompt, main_window
     from app.main import create_window
     from app.settings import app_settings
+    from app.views import close_prompt, main_window
 
     # the last choices are restored from the settings: start from the tiny configuration, so
     # the previews do not generate the default 4,000-image dataset
@@ -77,7 +77,7 @@ def fill_tiny(view):
 
 
 def wait_status(home, run_id, statuses, timeout=60.0):
-    from engine.store import Store
+    from engine.store.database import Store
 
     store = Store(home)
     try:

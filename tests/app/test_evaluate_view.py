@@ -5,16 +5,16 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from app.eval_job import PROGRESS_LINE, RESULT_LINE, EvalRequest
-from app.evaluate_view import EvaluateView
-from engine.store import Store
+from app.jobs.eval_job import PROGRESS_LINE, RESULT_LINE, EvalRequest
+from app.views.evaluate_view import EvaluateView
+from engine.store.database import Store
 from tests.app.conftest import TINY, tiny_config
 
 
 @pytest.fixture
 def trained_run(home, plugins):
     """A tiny SimCLR run, trained to completion in this process (about a second)."""
-    from engine.worker import execute
+    from engine.runs.worker import execute
 
     store = Store(home)
     run_id = store.create_run(tiny_config(), "tiny simclr")

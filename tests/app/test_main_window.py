@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 import app.main as app_main
 from app import theme
 from app.settings import app_settings
-from engine.store import Store
+from engine.store.database import Store
 from tests.app.conftest import tiny_config
 
 

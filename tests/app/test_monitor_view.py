@@ -5,9 +5,9 @@ import time
 
 from PySide6.QtCore import Qt
 
-from app import launcher
-from app.monitor_view import MonitorView
-from engine.store import Store
+from app.jobs import launcher
+from app.views.monitor_view import MonitorView
+from engine.store.database import Store
 from tests.app.conftest import tiny_config, wait_status
 
 

@@ -9,8 +9,8 @@ import torch
 from PySide6.QtCore import Qt
 
 from engine import registry
-from engine.method_api import MethodPlugin
-from engine.store import Store
+from engine.ssl.method import MethodPlugin
+from engine.store.database import Store
 from tests.app.conftest import fill_tiny, wait_status
 
 

@@ -1,7 +1,14 @@
 """Forms are generated from plugin schemas and check what is typed."""
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QPushButton, QSpinBox
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+)
 
-from app.param_form import ParamForm
+from app.widgets.param_form import ParamForm
 from engine.params import Param
 
 SCHEMA = [

@@ -4,10 +4,10 @@ import time
 
 from PySide6.QtWidgets import QMessageBox
 
-from app.compare_dialog import CompareDialog, config_rows
-from app.runs_model import RunsFilter, RunsModel
-from app.runs_view import RunsView
-from engine.store import Store
+from app.views.compare_dialog import CompareDialog, config_rows
+from app.views.runs_view import RunsView
+from app.widgets.runs_model import RunsFilter, RunsModel
+from engine.store.database import Store
 from tests.app.conftest import tiny_config
 
 
@@ -82,12 +82,12 @@ def test_delete_and_export(qtbot, home, plugins, tmp_path, monkeypatch):
     view = RunsView(home)
     qtbot.addWidget(view)
     out = tmp_path / "alpha.csv"
-    monkeypatch.setattr("app.runs_view.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
+    monkeypatch.setattr("app.views.runs_view.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
     view.select_ids([ids["alpha"]])
     view.export()
     rows = list(csv.DictReader(open(out)))
     assert [float(r["loss"]) for r in rows] == [3.0, 2.0, 1.0, 0.0]
-    monkeypatch.setattr("app.runs_view.QMessageBox.question", lambda *a, **k: QMessageBox.Yes)
+    monkeypatch.setattr("app.views.runs_view.QMessageBox.question", lambda *a, **k: QMessageBox.Yes)
     view.delete()
     assert view.proxy.rowCount() == 2
     assert not (home / "runs" / ids["alpha"]).exists()
@@ -137,7 +137,7 @@ def test_opening_the_browser_loads_no_plugin_on_the_gui_thread(home):
     store.log_metrics(store.list_runs()[0]["id"], [(1, 0.1, now, "loss", 1.0), (1, 0.1, now, "rotation_acc", 0.5)])
     store.close()
     code = ("import sys; from PySide6.QtWidgets import QApplication; app = QApplication([]);"
-            "from app.runs_view import RunsView; v = RunsView(__import__('pathlib').Path(sys.argv[1]));"
+            "from app.views.runs_view import RunsView; v = RunsView(__import__('pathlib').Path(sys.argv[1]));"
             "v.show(); v.refresh(); app.processEvents();"
             "assert v.proxy.rowCount() == 1; print('torch' in sys.modules)")
     root = Path(__file__).resolve().parents[2]

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
-from engine.store import Store
+from engine.cli.commands import main
+from engine.store.database import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--set", "train_size=64", "--set", "test_size=32", "--set", "image_size=16", "--set", "width=8",

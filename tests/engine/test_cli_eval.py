@@ -6,11 +6,11 @@ import json
 import pytest
 
 from engine import registry
-from engine.cli_eval import route_sets
+from engine.cli.eval_commands import route_sets
 from engine.params import ParamError
-from engine.store import Store
-from engine.train_config import build_config
-from engine.worker import execute
+from engine.runs.worker import execute
+from engine.store.database import Store
+from engine.training.config import build_config
 
 TINY = {"train_size": "48", "test_size": "24", "image_size": "16", "width": "8", "num_classes": "3"}
 
@@ -27,7 +27,7 @@ def trained(tmp_path_factory):
 
 
 def cli(*argv):
-    from engine.cli import main
+    from engine.cli.commands import main
 
     return main(list(argv))
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine import augment, distributed
-from engine.batch_source import BatchSource
-from engine.store import Store
+from engine.ssl import augment
+from engine.store.database import Store
+from engine.training import distributed
+from engine.training.batch_source import BatchSource
 
 ROOT = Path(__file__).resolve().parents[2]
 SETS = {"train_size": "128", "test_size": "32", "image_size": "16", "width": "8", "proj_hidden": "64",
@@ -50,8 +51,8 @@ def _losses(home: Path, run_id: str) -> list[float]:
 def test_two_ranks_match_one_process_with_the_global_batch(tmp_path):
     """SimCLR with SyncBN: gathered negatives (gather_with_grad), per-rank slices of batch and
     augmentation, DDP-averaged gradients -> the one-process loss curve, step by step."""
-    from engine.train_config import build_config
-    from engine.worker import execute
+    from engine.runs.worker import execute
+    from engine.training.config import build_config
 
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
     for key in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):

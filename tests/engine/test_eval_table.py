@@ -6,9 +6,9 @@ import io
 
 import pytest
 
-from engine.eval_table import comparison_table, render_table
+from engine.evaluation.tables import comparison_table, render_table
 from engine.params import ParamError
-from engine.store import Store
+from engine.store.database import Store
 
 
 def make_run(store, name, data_params=None):

@@ -7,13 +7,13 @@ import pytest
 import torch
 
 from engine import registry
-from engine.dataset_api import DataError, DatasetPlugin, Split
-from engine.evaluate import evaluate, random_baseline
+from engine.data.dataset import DataError, DatasetPlugin, Split
+from engine.evaluation.evaluate import evaluate, random_baseline
+from engine.evaluation.protocols.context import EvalContext
 from engine.params import ParamError
-from engine.protocols.context import EvalContext
-from engine.store import Store, StoreError
-from engine.train_config import build_config
-from engine.worker import execute
+from engine.runs.worker import execute
+from engine.store.database import Store, StoreError
+from engine.training.config import build_config
 
 TINY = {"train_size": "96", "test_size": "48", "image_size": "16", "width": "8", "num_classes": "4"}
 
@@ -68,7 +68,7 @@ def test_last_checkpoint_gives_the_same_features_as_the_final_backbone(trained, 
     try:
         ctx2 = EvalContext(home, store, store.get_run(run_id), device="cpu")
         assert ctx2.checkpoint == "last.pt"
-        from engine.augment import normalize, to_float
+        from engine.ssl.augment import normalize, to_float
 
         with torch.no_grad():
             a = final.forward_features(normalize(to_float(x)))

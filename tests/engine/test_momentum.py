@@ -5,10 +5,10 @@ import pytest
 import torch
 from torch import nn
 
-from engine.feature_queue import FeatureQueue
-from engine.momentum import MomentumPair, cosine_momentum, ema_update, momentum_at
-from engine.multicrop import local_size, multicrop_from, multicrop_params
 from engine.params import ParamError, resolve
+from engine.ssl.feature_queue import FeatureQueue
+from engine.ssl.momentum import MomentumPair, cosine_momentum, ema_update, momentum_at
+from engine.ssl.multicrop import local_size, multicrop_from, multicrop_params
 
 
 def test_cosine_momentum_rises_from_base_to_one():

@@ -5,10 +5,10 @@ from __future__ import annotations
 import torch
 
 from engine import registry
-from engine.online_probe import OnlineProbe
-from engine.store import Store
-from engine.train_config import build_config
-from engine.worker import execute
+from engine.runs.worker import execute
+from engine.store.database import Store
+from engine.training.config import build_config
+from engine.training.online_probe import OnlineProbe
 
 TINY = {"train_size": "64", "test_size": "24", "image_size": "16", "width": "8", "num_classes": "2"}
 
@@ -39,7 +39,7 @@ def test_probe_is_off_by_default(tmp_path):
 
 def test_probe_step_leaves_the_method_untouched(tmp_path):
     """No gradient reaches the backbone and its BatchNorm statistics do not move."""
-    from engine.trainer import Trainer
+    from engine.training.trainer import Trainer
 
     registry.discover()
     cfg = build_config("shapes", "simclr", "convnet", sets=TINY,

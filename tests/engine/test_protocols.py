@@ -8,9 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from engine import protocols
+from engine.evaluation import protocols
+from engine.evaluation.protocols.fewshot import (
+    FewShot,
+    draw_support,
+    duplicates_of_test,
+)
 from engine.params import ParamError
-from engine.protocols.fewshot import FewShot, draw_support, duplicates_of_test
 
 
 class FeatureContext:
@@ -176,7 +180,7 @@ def test_embedding_writes_xy_labels_and_indices(tmp_path):
 
 
 def test_stage_names_follow_the_backbone():
-    from engine.protocols.layerwise import stage_names
+    from engine.evaluation.protocols.layerwise import stage_names
 
     cnn = SimpleNamespace(stem=object())
     assert stage_names(cnn, 5) == ["stem", "stage1", "stage2", "stage3", "stage4"]

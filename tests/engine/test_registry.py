@@ -31,7 +31,7 @@ def test_home_plugins_load_and_broken_ones_are_reported(home):
     plugins.mkdir()
     (plugins / "mydata.py").write_text(
         "import numpy as np\n"
-        "from engine.dataset_api import DatasetPlugin, Split\n"
+        "from engine.data.dataset import DatasetPlugin, Split\n"
         "from engine.params import Param\n"
         "from engine.registry import register_dataset\n"
         "@register_dataset\n"

@@ -4,11 +4,11 @@ import time
 
 import torch
 
-from engine import checkpoint
-from engine.run_log import CONTROL_SECONDS
-from engine.store import Store
-from engine.train_config import build_config
-from engine.worker import execute
+from engine.runs.worker import execute
+from engine.store.database import Store
+from engine.store.run_log import CONTROL_SECONDS
+from engine.training import checkpoint
+from engine.training.config import build_config
 
 SETS = {"train_size": "64", "test_size": "32", "image_size": "16", "width": "8"}
 
@@ -67,7 +67,7 @@ def test_stop_then_resume_matches_an_uninterrupted_run(home):
 
 
 def test_resume_restores_optimizer_and_scheduler_state(home, tmp_path):
-    from engine.trainer import Trainer
+    from engine.training.trainer import Trainer
 
     t1 = Trainer(_config(), tmp_path / "a")
     for _ in range(3):

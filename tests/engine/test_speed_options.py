@@ -5,9 +5,9 @@ import pytest
 import torch
 from torch import nn
 
-from engine.model_setup import GlobalBatchNorm, convert_global_batchnorm
-from engine.train_config import build_config
-from engine.trainer import Trainer
+from engine.training.config import build_config
+from engine.training.model_setup import GlobalBatchNorm, convert_global_batchnorm
+from engine.training.trainer import Trainer
 
 SETS = {"train_size": "64", "test_size": "16", "image_size": "16", "width": "8", "knn_every": "0"}
 

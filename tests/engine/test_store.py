@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from engine.store import Store, StoreError
+from engine.store.database import Store, StoreError
 
 CFG = {"method": {"id": "simclr"}, "backbone": {"id": "convnet"}, "data": {"id": "shapes"},
        "train": {"epochs": 1}}

@@ -22,7 +22,7 @@ def install_fault_plugin(home: Path) -> None:
 def tiny_config(method: str = "simclr", epochs: int = 3, sets: dict | None = None, home=None, **train):
     """A tiny shapes/convnet config; ``home`` makes its ``plugins/`` folder known first."""
     from engine import registry
-    from engine.train_config import build_config
+    from engine.training.config import build_config
 
     registry.discover(home)
     train = {"epochs": epochs, "batch_size": 16, "knn_every": 0, "optimizer": "sgd", "lr": 0.05,
@@ -37,10 +37,10 @@ def worker_env(**extra) -> dict:
 
 
 def start_worker(home: Path, run_id: str, **env) -> subprocess.Popen:
-    """A real ``python -m engine.worker`` process, with extra environment variables."""
-    from engine.store import Store
+    """A real ``python -m engine.runs.worker`` process, with extra environment variables."""
+    from engine.store.database import Store
 
-    proc = subprocess.Popen([sys.executable, "-m", "engine.worker", run_id, "--home", str(home)],
+    proc = subprocess.Popen([sys.executable, "-m", "engine.runs.worker", run_id, "--home", str(home)],
                             cwd=ROOT, env=worker_env(**env), stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     store = Store(home)

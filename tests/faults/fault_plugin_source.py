@@ -14,9 +14,9 @@ import time
 
 import torch
 
-from engine import checkpoint
 from engine.params import Param
 from engine.registry import register_method
+from engine.training import checkpoint
 from plugins.methods.simclr import SimCLR
 
 
@@ -65,7 +65,7 @@ class OomSimCLR(_Fault):
 
 
 class _DiesBeforeRename:
-    """Stands in for ``os`` inside engine.checkpoint: the N-th ``replace`` kills the process."""
+    """Stands in for ``os`` inside engine.training.checkpoint: the N-th ``replace`` kills the process."""
 
     def __init__(self, n: int):
         self.n, self.seen = n, 0

@@ -7,8 +7,8 @@ import os
 import sys
 import time
 
-from engine.run_log import RunLog
-from engine.store import Store
+from engine.store.database import Store
+from engine.store.run_log import RunLog
 
 
 def main(home: str, run_id: str, seconds: float, rate: float) -> int:

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.cli import main
-from engine.store import Store
+from engine.cli.commands import main
+from engine.store.database import Store
 
 pytestmark = pytest.mark.faults
 TINY = ["--epochs", "1", "--batch-size", "8", "--device", "cpu", "--set", "image_size=16", "--set", "width=8",

@@ -6,13 +6,13 @@ import os
 import sqlite3
 
 import pytest
-
-from engine import checkpoint
-from engine.cli import main
-from engine.launch import prepare_resume, spawn_worker
-from engine.store import Store, _pid_alive
-from engine.worker import execute
 from fault_helpers import install_fault_plugin, steps_of, tiny_config
+
+from engine.cli.commands import main
+from engine.runs.process_control import prepare_resume, spawn_worker
+from engine.runs.worker import execute
+from engine.store.database import Store, _pid_alive
+from engine.training import checkpoint
 
 pytestmark = pytest.mark.faults
 TINY_CLI = ["--set", "train_size=64", "--set", "test_size=32", "--set", "image_size=16", "--set", "width=8",
@@ -63,7 +63,7 @@ def test_out_of_memory_fails_with_a_batch_size_hint_and_no_process_left(home):
 
 
 class _FullDisk:
-    """Stands in for ``os`` in engine.checkpoint: the ``fail_at``-th fsync finds the disk full."""
+    """Stands in for ``os`` in engine.training.checkpoint: the ``fail_at``-th fsync finds the disk full."""
 
     def __init__(self, fail_at: int):
         self.fail_at, self.calls = fail_at, 0

@@ -9,13 +9,21 @@ import sys
 import time
 
 import pytest
+from fault_helpers import (
+    ROOT,
+    assert_same_model,
+    install_fault_plugin,
+    start_worker,
+    steps_of,
+    tiny_config,
+    wait_for,
+    worker_env,
+)
 
-from engine import checkpoint
-from engine.launch import prepare_resume
-from engine.store import Store
-from engine.worker import execute
-from fault_helpers import (ROOT, assert_same_model, install_fault_plugin, start_worker, steps_of, tiny_config,
-                           wait_for, worker_env)
+from engine.runs.process_control import prepare_resume
+from engine.runs.worker import execute
+from engine.store.database import Store
+from engine.training import checkpoint
 
 pytestmark = pytest.mark.faults
 
@@ -117,12 +125,12 @@ def test_frozen_worker_is_crashed_for_a_reader_within_the_heartbeat_timeout(home
     store = Store(home)
     run = store.create_run(tiny_config())
     beating = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from engine.run_log import RunLog; from engine.store import Store;"
+        [sys.executable, "-c", "import sys, time; from engine.store.run_log import RunLog; from engine.store.database import Store;"
          "log = RunLog(sys.argv[1], sys.argv[2]); import os;"
          "Store(sys.argv[1]).update_run(sys.argv[2], status='running', pid=os.getpid(), host=os.uname().nodename,"
          " started=time.time(), heartbeat=time.time()); print('up', flush=True); time.sleep(120)", str(home), run],
         cwd=ROOT, env=worker_env(), stdout=subprocess.PIPE, text=True)
-    read = [sys.executable, "-c", "import sys; from engine.store import Store;"
+    read = [sys.executable, "-c", "import sys; from engine.store.database import Store;"
             "print(Store(sys.argv[1]).get_run(sys.argv[2])['status'])", str(home), run]
     reader_env = worker_env(PRETEXT_HEARTBEAT_TIMEOUT="4")
     try:

@@ -8,10 +8,10 @@ import sys
 import time
 
 import pytest
-
-from engine.launch import request_stop, spawn_worker
-from engine.store import Store, _pid_alive
 from fault_helpers import ROOT, install_fault_plugin, tiny_config, wait_for, worker_env
+
+from engine.runs.process_control import request_stop, spawn_worker
+from engine.store.database import Store, _pid_alive
 
 pytestmark = pytest.mark.faults
 
@@ -43,7 +43,7 @@ def test_a_worker_that_dies_before_reporting_is_crashed_with_its_last_words(home
 
 GUI = """
 import sys, time
-from app import launcher
+from app.jobs import launcher
 proc = launcher.start(sys.argv[1], sys.argv[2])
 print(proc.pid, flush=True)
 time.sleep(600)

@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 pytest.importorskip("PySide6")
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox  # noqa: E402
 
-from app.param_form import ParamForm  # noqa: E402
+from app.widgets.param_form import ParamForm  # noqa: E402
 from engine import registry  # noqa: E402
 from engine.params import ParamError, resolve  # noqa: E402
-from engine.train_config import TRAIN_PARAMS  # noqa: E402
+from engine.training.config import TRAIN_PARAMS  # noqa: E402
 
 pytestmark = pytest.mark.faults
 registry.discover()

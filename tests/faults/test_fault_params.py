@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from engine import registry
 from engine.params import ParamError
-from engine.train_config import TRAIN_PARAMS, build_config
+from engine.training.config import TRAIN_PARAMS, build_config
 
 pytestmark = pytest.mark.faults
 registry.discover()
@@ -105,9 +105,9 @@ TINY = ["--set", "train_size=32", "--set", "test_size=16", "--set", "image_size=
 
 def _train_once(home, capsys, monkeypatch, key: str, text: str) -> int:
     """``main.py train --set KEY=TEXT`` on a tiny config; an accepted run takes one real step."""
-    from engine import cli
-    from engine.store import Store
-    from engine.trainer import Trainer
+    from engine.cli import commands as cli
+    from engine.store.database import Store
+    from engine.training.trainer import Trainer
 
     def one_step(home_, run_id):  # instead of a whole run: build everything, take one real step
         run = Store(home_).get_run(run_id)

@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
-
-from engine.cli import main
-from engine.store import Store
 from fault_helpers import ROOT, tiny_config, worker_env
+
+from engine.cli.commands import main
+from engine.store.database import Store
 
 pytestmark = pytest.mark.faults
 LOAD_SECONDS = float(os.environ.get("PRETEXT_FAULT_LOAD_SECONDS", "15"))  # benchmarks/soak.py runs longer

@@ -7,11 +7,11 @@ import pickle
 
 import pytest
 import torch
-
-from engine.cli import main
-from engine.store import Store
-from engine.worker import execute
 from fault_helpers import tiny_config
+
+from engine.cli.commands import main
+from engine.runs.worker import execute
+from engine.store.database import Store
 
 pytestmark = pytest.mark.faults
 

@@ -7,7 +7,7 @@ import functools
 import torch
 
 from engine import registry
-from engine.trainer import to_tensor
+from engine.training.trainer import to_tensor
 
 
 @functools.lru_cache(maxsize=8)

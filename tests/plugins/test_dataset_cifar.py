@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from engine import registry
-from engine.dataset_api import DataError
+from engine.data.dataset import DataError
 from engine.params import ParamError
 from plugins.datasets.cifar import Cifar10, Cifar100
 
@@ -161,7 +161,7 @@ def test_malicious_pickle_is_refused_without_running(tmp_path):
 
 
 def test_restricted_unpickler_refuses_builtins_eval(tmp_path):
-    from plugins.datasets._restricted_pickle import ForbiddenPickle, load_restricted
+    from engine.data.restricted_pickle import ForbiddenPickle, load_restricted
 
     path = tmp_path / "evil"
     # GLOBAL builtins.eval, then call it: the classic pickle exploit, hand-written

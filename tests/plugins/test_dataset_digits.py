@@ -2,8 +2,8 @@
 import numpy as np
 
 from engine import registry
+from engine.data.stratified_split import stratified_split
 from engine.params import resolve
-from plugins.datasets._stratified_split import stratified_split
 
 registry.discover()
 

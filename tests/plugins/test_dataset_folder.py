@@ -4,7 +4,7 @@ import pytest
 from PIL import Image
 
 from engine import registry
-from engine.dataset_api import DataError
+from engine.data.dataset import DataError
 from plugins.datasets.folder import ImageFolder
 
 registry.discover()

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from engine import registry
-from engine.dataset_api import DataError
+from engine.data.dataset import DataError
 from plugins.datasets.stl10 import IMAGE_BYTES, STL10, stl_to_hwc
 
 registry.discover()

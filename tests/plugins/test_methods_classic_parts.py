@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import pytest
 import torch
-
-from engine.augment import denormalize
-from engine.params import ParamError
 from method_harness import build_method, shapes_split
-from plugins.methods._image_ids import image_ids
-from plugins.methods._lab import lab_to_rgb, rgb_to_lab
-from plugins.methods._patches import crop_patches, grid_origins, standardize
-from plugins.methods._sobel import sobel
+
+from engine.params import ParamError
+from engine.ssl.augment import denormalize
+from engine.ssl.image_ids import image_ids
+from engine.ssl.lab_color import lab_to_rgb, rgb_to_lab
+from engine.ssl.patches import crop_patches, grid_origins, standardize
+from engine.ssl.sobel import sobel
 from plugins.methods.colorization import ab_bins, rebalance_weights, soft_encode
 from plugins.methods.cpc import RowCausalContext, patch_grid
 from plugins.methods.inpainting import _discriminator, adversarial_terms, square_masks
-from plugins.methods.jigsaw import hamming_permutations, min_hamming_distance, shuffle_tiles
+from plugins.methods.jigsaw import (
+    hamming_permutations,
+    min_hamming_distance,
+    shuffle_tiles,
+)
 from plugins.methods.nat import reassign, sphere_targets
 from plugins.methods.rotation import rotate_batch
 

@@ -10,10 +10,10 @@ import math
 
 import pytest
 import torch
+from method_harness import build_method, mean_metric, shapes_split, train_method
 
 from engine import registry
 from engine.params import ParamError
-from method_harness import build_method, mean_metric, shapes_split, train_method
 
 EASY_VIEWS = {"crop_min": 0.3, "jitter_strength": 0.4}
 FAST_EMA = {"base_momentum": 0.9, "momentum_schedule": "constant"}  # a hundred steps must be enough
@@ -221,7 +221,7 @@ def test_mae_reconstruction_error_falls():
 def test_mae_loss_ignores_visible_patches():
     method = _mae()
     images, _, _ = shapes_split()
-    from engine.augment import normalize, to_float
+    from engine.ssl.augment import normalize, to_float
     from plugins.methods.mae import mae_loss
     pred, target, mask = method._predict(normalize(to_float(images[:8])))
     assert mask.shape == (8, 16) and mask.sum(1).tolist() == [12.0] * 8  # 75 % of 16 patches hidden

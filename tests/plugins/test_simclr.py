@@ -43,9 +43,9 @@ def test_aligned_pairs_give_low_loss_and_perfect_accuracy():
 
 def test_simclr_learns_on_shapes(home):
     """Contrastive accuracy rises well above chance (1/N) and the loss falls."""
-    from engine.store import Store
-    from engine.train_config import build_config
-    from engine.worker import execute
+    from engine.runs.worker import execute
+    from engine.store.database import Store
+    from engine.training.config import build_config
 
     torch.set_num_threads(2)
     cfg = build_config("shapes", "simclr", "convnet", train={

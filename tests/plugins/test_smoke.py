@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from engine import registry as reg
-from engine.dataset_api import Split
+from engine.data.dataset import Split
 
 reg.discover()
 TINY = 16

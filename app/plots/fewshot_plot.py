@@ -1,0 +1,54 @@
+"""Few-shot accuracy against labeled images per class: one line per run (mean over draws)
+with a band of mean +- std, on a log x axis (k = 1, 2, 4, ... 96), as in the low-shot
+figures of Goyal et al. (2019) and Wang et al. (2019)."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+from app.plots.plot_style import ThemedPlot
+
+
+def fewshot_curve(results: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A ``fewshot`` protocol result -> (k, mean, std), each (K,), accuracies in percent,
+    sorted by k."""
+    per_k = sorted((int(k), r["mean"], r["std"]) for k, r in results.get("per_k", {}).items())
+    if not per_k:
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    k, mean, std = (np.array(col, dtype=float) for col in zip(*per_k))
+    return k, 100 * mean, 100 * std
+
+
+class FewShotPlot(ThemedPlot):
+    def __init__(self, parent=None):
+        super().__init__("few-shot accuracy (mean ± std over draws)", "labeled images per class (k)",
+                         "top-1 accuracy (%)", parent, legend_offset=(10, 10))  # curves rise to the right
+        self.setObjectName("fewshot_plot")
+        self.getPlotItem().setLogMode(x=True)
+        self.series: list[tuple[str, int, dict]] = []
+        self.curves: dict[str, pg.PlotDataItem] = {}
+
+    def set_series(self, series: list[tuple[str, int, dict]]) -> None:
+        """series: (run label, colour index, few-shot results) per run."""
+        self.series = list(series)
+        self.redraw()
+
+    def redraw(self) -> None:
+        self.reset()
+        self.curves = {}
+        for name, color_index, results in self.series:
+            k, mean, std = fewshot_curve(results)
+            if not len(k):
+                continue
+            color = self.color(color_index)
+            low = self.plot(k, mean - std, pen=pg.mkPen(self.color(color_index, 90), width=1))
+            high = self.plot(k, mean + std, pen=pg.mkPen(self.color(color_index, 90), width=1))
+            self.addItem(pg.FillBetweenItem(low, high, brush=pg.mkBrush(self.color(color_index, 45))))
+            line = self.plot(k, mean, pen=pg.mkPen(color, width=2), symbol="o", symbolSize=7,
+                             symbolBrush=pg.mkBrush(color), symbolPen=pg.mkPen(color), name=name)
+            line.setZValue(2)
+            self.curves[name] = line
+        self.getPlotItem().enableAutoRange()
+
+    def curve_count(self) -> int:
+        return len(self.curves)

@@ -1,0 +1,249 @@
+"""New run: pick dataset, method and backbone, set their parameters and the training
+settings, preview the data and the method's inputs, and Start a worker.
+
+Forms come from the plugins' schemas; validation is ``engine.train_config.build_config``,
+the same the CLI uses, so the GUI accepts exactly what the engine accepts."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.jobs import launcher
+from app.settings import app_settings
+from app.widgets.augment_preview import AugmentPreview
+from app.widgets.data_preview import DataPreview
+from app.widgets.param_form import ParamForm
+from app.widgets.plugin_picker import PluginPicker
+from engine.params import ParamError
+from engine.store.database import Store
+from engine.training.config import TRAIN_PARAMS, build_config
+
+PICKERS = (("data", "dataset", "Dataset"), ("method", "method", "Method"), ("backbone", "backbone", "Backbone"))
+PREVIEW_DELAY_MS = 400
+DEFAULTS = {"data": "shapes", "method": "simclr", "backbone": "resnet18"}
+
+
+class NewRunView(QWidget):
+    run_started = Signal(str)
+
+    def __init__(self, home: Path, parent=None):
+        super().__init__(parent)
+        self.home = Path(home)
+        self.ready = False
+        self.config: dict | None = None
+        self.pickers: dict[str, PluginPicker] = {}
+        self.forms: dict[str, ParamForm] = {}
+        self.form_boxes: dict[str, QVBoxLayout] = {}
+        self._preview_key = {"data": None, "augment": None}
+
+        self.name = QLineEdit()
+        self.name.setObjectName("run_name")
+        self.name.setPlaceholderText("run name (optional: method-backbone-dataset)")
+        self.loading = QLabel("Loading plugins…")
+        self.loading.setProperty("role", "muted")
+        column = QVBoxLayout()
+        column.addWidget(self.loading)
+        column.addWidget(self.name)
+        for section, kind, title in PICKERS:
+            column.addWidget(self._plugin_group(section, kind, title))
+        train_box = QGroupBox("Training")
+        self.forms["train"] = ParamForm(TRAIN_PARAMS)
+        self.forms["train"].changed.connect(self._changed)
+        QVBoxLayout(train_box).addWidget(self.forms["train"])
+        column.addWidget(train_box)
+        column.addStretch(1)
+        holder = QWidget()
+        holder.setLayout(column)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(holder)
+        scroll.setMinimumWidth(440)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+
+        self.reason = QLabel("")
+        self.reason.setObjectName("start_reason")
+        self.reason.setWordWrap(True)
+        self.start_button = QPushButton("Start")
+        self.start_button.setObjectName("start")
+        self.start_button.setEnabled(False)
+        self.start_button.setMinimumWidth(120)
+        self.start_button.clicked.connect(self.start)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.reason, 1)
+        bottom.addWidget(self.start_button)
+
+        self.data_preview = DataPreview(self.home)
+        self.augment_preview = AugmentPreview(self.home)
+        self.previews = QTabWidget()
+        self.previews.addTab(self.data_preview, "Data")
+        self.previews.addTab(self.augment_preview, "Augmentations")
+        splitter = QSplitter(Qt.Horizontal)
+        splitter.addWidget(scroll)
+        splitter.addWidget(self.previews)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([460, 640])
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter, 1)
+        layout.addLayout(bottom)
+
+        self.preview_timer = QTimer(self, singleShot=True, interval=PREVIEW_DELAY_MS)
+        self.preview_timer.timeout.connect(self._refresh_previews)
+        self._set_reason("Loading plugins…", ok=False)
+
+    def _plugin_group(self, section: str, kind: str, title: str) -> QGroupBox:
+        box = QGroupBox(title)
+        layout = QVBoxLayout(box)
+        picker = PluginPicker(kind)
+        picker.changed.connect(lambda _id, s=section: self._picked(s))
+        layout.addWidget(picker)
+        forms = QVBoxLayout()
+        layout.addLayout(forms)
+        self.pickers[section], self.form_boxes[section] = picker, forms
+        return box
+
+    # --- plugins --------------------------------------------------------------------------------
+    def plugins_loaded(self) -> None:
+        """Fill the pickers from the registry and restore the last choices."""
+        from engine import registry
+
+        last = self._last_choices()
+        for section, kind, _ in PICKERS:
+            current = last.get(section, {}).get("id") or DEFAULTS[section]
+            self.pickers[section].set_entries(registry.entries(kind), current)
+        self.ready = True
+        self.loading.hide()
+        for section in ("data", "method", "backbone", "train"):
+            self.forms[section].set_values(last.get(section, {}).get("params", {}))
+        self._changed()
+
+    def _picked(self, section: str) -> None:
+        from engine import registry
+
+        old = self.forms.pop(section, None)
+        if old is not None:  # out of the layout now: deleteLater waits for the event loop
+            self.form_boxes[section].removeWidget(old)
+            old.hide()
+            old.deleteLater()
+        kind = dict((s, k) for s, k, _ in PICKERS)[section]
+        entry = registry.get(kind, self.pickers[section].current_id())
+        form = ParamForm(entry.schema)
+        form.setObjectName(f"form_{section}")
+        form.changed.connect(self._changed)
+        self.form_boxes[section].addWidget(form)
+        self.forms[section] = form
+        if self.ready:
+            self._changed()
+
+    # --- validation -----------------------------------------------------------------------------
+    def ids(self) -> dict:
+        return {s: self.pickers[s].current_id() for s, _, _ in PICKERS}
+
+    def form_values(self) -> dict:
+        return {s: self.forms[s].values() for s in ("data", "method", "backbone")}
+
+    def validate(self) -> dict | None:
+        """The config the form describes, or None with the reason shown and the field marked."""
+        if not self.ready:
+            return None
+        for section, form in self.forms.items():
+            errors = form.field_errors()
+            if errors:
+                name, message = next(iter(errors.items()))
+                return self._invalid(f"{section} {name}: {message}" if section not in message else message)
+        ids = self.ids()
+        try:
+            config = build_config(ids["data"], ids["method"], ids["backbone"], train=self.forms["train"].values(),
+                                  params=self.form_values())
+        except ParamError as e:
+            for form in self.forms.values():  # mark the field the sentence names
+                for name in form.editors:
+                    if f" {name} " in f" {e} ".replace(":", " "):
+                        form.mark(name, str(e))
+            return self._invalid(str(e))
+        self._set_reason("Ready: Start trains this configuration in a background worker.", ok=True)
+        self.start_button.setEnabled(True)
+        return config
+
+    def _invalid(self, message: str):
+        self._set_reason(f"Cannot start: {message}", ok=False)
+        self.start_button.setEnabled(False)
+        return None
+
+    def _set_reason(self, text: str, ok: bool) -> None:
+        self.reason.setText(text)
+        self.reason.setProperty("role", "muted" if ok else "error")
+        self.reason.style().unpolish(self.reason)
+        self.reason.style().polish(self.reason)
+
+    def _changed(self) -> None:
+        self.config = self.validate()
+        if self.config is not None:
+            self.preview_timer.start()
+
+    def _refresh_previews(self) -> None:
+        config = self.config
+        if config is None:
+            return
+        data_key = json.dumps(config["data"], sort_keys=True)
+        if data_key != self._preview_key["data"]:
+            self._preview_key["data"] = data_key
+            self.data_preview.request(config["data"]["id"], config["data"]["params"])
+        aug_key = json.dumps([config["data"], config["method"], config["backbone"]], sort_keys=True)
+        if aug_key != self._preview_key["augment"]:
+            self._preview_key["augment"] = aug_key
+            self.augment_preview.request(config)
+
+    # --- start, clone ---------------------------------------------------------------------------
+    def start(self) -> str | None:
+        config = self.validate()
+        if config is None:
+            return None
+        store = Store(self.home)
+        try:
+            run_id = store.create_run(config, self.name.text().strip())
+        finally:
+            store.close()
+        try:
+            launcher.start(self.home, run_id)
+        except OSError as e:
+            QMessageBox.warning(self, "Could not start the worker", f"The worker process did not start: {e}")
+            return None
+        self._remember(config)
+        self.name.clear()
+        self.run_started.emit(run_id)
+        return run_id
+
+    def load_config(self, config: dict, name: str = "") -> None:
+        """Pre-fill the form from a stored run's config (clone); every field stays editable."""
+        for section, _, _ in PICKERS:
+            self.pickers[section].set_current(config[section]["id"])
+        for section in ("data", "method", "backbone", "train"):
+            self.forms[section].set_values(config[section].get("params", config[section]))
+        self.name.setText(name)
+        self._changed()
+
+    def _remember(self, config: dict) -> None:
+        settings = app_settings()
+        settings.setValue("new_run/last", json.dumps(
+            {s: config[s] for s in ("data", "method", "backbone")} | {"train": {"params": config["train"]}}))
+
+    def _last_choices(self) -> dict:
+        try:
+            return json.loads(app_settings().value("new_run/last", "{}") or "{}")
+        except (TypeError, ValueError):
+            return {}

@@ -1,0 +1,34 @@
+"""Edit a run's name, notes and tags."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLineEdit,
+    QPlainTextEdit,
+)
+
+
+class RunNotesDialog(QDialog):
+    def __init__(self, run: dict, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(f"Run {run['id']}")
+        self.name = QLineEdit(run["name"])
+        self.tags = QLineEdit(run.get("tags") or "")
+        self.tags.setPlaceholderText("comma-separated, e.g. baseline, sweep-3")
+        self.notes = QPlainTextEdit(run.get("notes") or "")
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout(self)
+        form.addRow("name", self.name)
+        form.addRow("tags", self.tags)
+        form.addRow("notes", self.notes)
+        form.addRow(buttons)
+        self.resize(460, 300)
+
+    def fields(self) -> dict:
+        tags = ", ".join(t.strip() for t in self.tags.text().split(",") if t.strip())
+        return {"name": self.name.text().strip() or self.name.placeholderText(), "tags": tags,
+                "notes": self.notes.toPlainText().strip()}

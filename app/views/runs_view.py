@@ -1,0 +1,289 @@
+"""Runs browser: every run in the store, searchable and filterable; selected runs overlay
+their curves; actions to open, clone, resume, stop, rename and annotate, delete, export
+and compare."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.jobs import launcher
+from app.plots.curve_plot import CurvePlot
+from app.plots.method_metrics import accuracy_key
+from app.views.compare_dialog import CompareDialog
+from app.views.run_notes_dialog import RunNotesDialog
+from app.widgets.runs_model import COLUMNS, RUN_ID_ROLE, RunsFilter, RunsModel
+from engine.store.database import ACTIVE, Store, StoreError
+from engine.store.export import export_metrics
+
+STATUSES = ("queued", "running", "paused", "completed", "stopped", "failed", "crashed")
+OVERLAY_METRICS = ("loss", "accuracy", "knn_acc", "lr")
+MAX_OVERLAY = 16
+REFRESH_MS = 2000
+
+
+class RunsView(QWidget):
+    open_requested = Signal(str)
+    clone_requested = Signal(dict, str)
+
+    def __init__(self, home: Path, parent=None):
+        super().__init__(parent)
+        self.home = Path(home)
+        self.store = Store(self.home)
+        self.model = RunsModel(self)
+        self.proxy = RunsFilter(self)
+        self.proxy.setSourceModel(self.model)
+
+        self.search = QLineEdit()
+        self.search.setObjectName("runs_search")
+        self.search.setPlaceholderText("search name, id, tags, notes, plugins…")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(lambda t: self.proxy.set_filters(search=t))
+        self.status_filter = QComboBox()
+        self.status_filter.addItem("any status", "")
+        for s in STATUSES:
+            self.status_filter.addItem(s, s)
+        self.status_filter.currentIndexChanged.connect(
+            lambda: self.proxy.set_filters(status=self.status_filter.currentData()))
+        self.method_filter = QComboBox()
+        self.method_filter.addItem("any method", "")
+        self.method_filter.currentIndexChanged.connect(
+            lambda: self.proxy.set_filters(method=self.method_filter.currentData()))
+        filters = QHBoxLayout()
+        filters.addWidget(self.search, 1)
+        filters.addWidget(self.status_filter)
+        filters.addWidget(self.method_filter)
+
+        self.table = QTableView()
+        self.table.setObjectName("runs_table")
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(COLUMNS.index("created"), Qt.DescendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setResizeContentsPrecision(100)  # fast with 1,000 runs
+        self.table.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._menu)
+        self.table.doubleClicked.connect(lambda _: self.open_selected())
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+
+        self.buttons = {}
+        actions = QHBoxLayout()
+        for key, text, slot in (("open", "Open in monitor", self.open_selected), ("clone", "Clone", self.clone),
+                                ("resume", "Resume", self.resume), ("stop", "Stop", self.stop),
+                                ("notes", "Rename / notes", self.edit_notes), ("compare", "Compare", self.compare),
+                                ("export", "Export CSV", self.export), ("delete", "Delete", self.delete)):
+            b = QPushButton(text)
+            b.setObjectName(f"runs_{key}")
+            b.clicked.connect(slot)
+            actions.addWidget(b)
+            self.buttons[key] = b
+        actions.addStretch(1)
+
+        self.overlay_metric = QComboBox()
+        self.overlay_metric.addItems(OVERLAY_METRICS)
+        self.overlay_metric.currentTextChanged.connect(lambda _: self.refresh_overlay())
+        self.overlay = CurvePlot("selected runs", legend=True)
+        overlay_box = QWidget()
+        overlay_layout = QVBoxLayout(overlay_box)
+        overlay_layout.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Overlay of the selected runs:"))
+        row.addWidget(self.overlay_metric)
+        row.addStretch(1)
+        overlay_layout.addLayout(row)
+        overlay_layout.addWidget(self.overlay, 1)
+
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addLayout(filters)
+        top_layout.addWidget(self.table, 1)
+        top_layout.addLayout(actions)
+        splitter = QSplitter(Qt.Vertical)
+        splitter.addWidget(top)
+        splitter.addWidget(overlay_box)
+        splitter.setSizes([420, 300])
+        QVBoxLayout(self).addWidget(splitter)
+
+        self.timer = QTimer(self, interval=REFRESH_MS)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start()
+        self.refresh()
+        self._selection_changed()
+
+    # --- data ---------------------------------------------------------------------------------
+    def _tick(self):
+        if self.isVisible():
+            self.refresh()
+
+    def refresh(self) -> None:
+        runs = self.store.list_runs()
+        count = self.model.rowCount()
+        self.model.set_runs(runs)
+        if count != len(runs):  # size the columns when runs come or go (not on every refresh)
+            self.table.resizeColumnsToContents()
+        methods = sorted({r["method"] for r in runs})
+        known = [self.method_filter.itemData(i) for i in range(1, self.method_filter.count())]
+        for m in methods:
+            if m not in known:
+                self.method_filter.addItem(m, m)
+        if any(r["status"] in ACTIVE for r in self.selected_runs()):
+            self.refresh_overlay()
+
+    def selected_runs(self) -> list[dict]:
+        rows = sorted({self.proxy.mapToSource(i).row() for i in self.table.selectionModel().selectedRows()})
+        return [self.model.run_at(r) for r in rows if r < len(self.model.runs)]
+
+    def select_ids(self, run_ids: list[str]) -> None:
+        selection = self.table.selectionModel()
+        selection.clearSelection()
+        for row in range(self.proxy.rowCount()):
+            index = self.proxy.index(row, 0)
+            if index.data(RUN_ID_ROLE) in run_ids:
+                selection.select(index, selection.SelectionFlag.Select | selection.SelectionFlag.Rows)
+
+    def _selection_changed(self, *_):
+        runs = self.selected_runs()
+        one, some = len(runs) == 1, bool(runs)
+        for key in ("open", "clone", "notes"):
+            self.buttons[key].setEnabled(one)
+        self.buttons["compare"].setEnabled(len(runs) >= 2)
+        for key in ("export", "delete"):
+            self.buttons[key].setEnabled(some)
+        self.buttons["resume"].setEnabled(any(r["status"] in launcher_resumable() for r in runs))
+        self.buttons["stop"].setEnabled(any(r["status"] in ACTIVE for r in runs))
+        self.refresh_overlay()
+
+    def refresh_overlay(self) -> None:
+        self.overlay.clear_series()
+        metric = self.overlay_metric.currentText()
+        for i, run in enumerate(self.selected_runs()[:MAX_OVERLAY]):
+            key = accuracy_key(run["method"], run.get("latest", {})) if metric == "accuracy" else metric
+            steps, epochs, times, values = self.store.metric_series(run["id"], key)
+            label = f"{run['name']} ({run['id'][-4:]})"
+            self.overlay.ensure(label, i)
+            if values:
+                self.overlay.append(label, steps, epochs, times, values, i)
+
+    # --- actions --------------------------------------------------------------------------------
+    def _one(self) -> dict | None:
+        runs = self.selected_runs()
+        return runs[0] if len(runs) == 1 else None
+
+    def open_selected(self):
+        run = self._one()
+        if run:
+            self.open_requested.emit(run["id"])
+
+    def clone(self):
+        run = self._one()
+        if run:
+            self.clone_requested.emit(run["config"], f"{run['name']}-clone")
+
+    def _each(self, runs, action, verb: str):
+        problems = []
+        for run in runs:
+            try:
+                action(run)
+            except (StoreError, OSError) as e:
+                problems.append(f"{run['name']}: {e}")
+        if problems:
+            QMessageBox.warning(self, f"Could not {verb}", "\n".join(problems))
+        self.refresh()
+
+    def resume(self):
+        def go(run):
+            if run["status"] == "paused":  # its worker is alive and waiting: just let it go on
+                launcher.pause(self.store, run["id"], False)
+            else:
+                launcher.resume(self.home, run["id"])
+
+        self._each([r for r in self.selected_runs() if r["status"] in launcher_resumable()], go, "resume")
+
+    def stop(self):
+        runs = [r for r in self.selected_runs() if r["status"] in ACTIVE]
+        self._each(runs, lambda r: launcher.stop(self.store, r["id"]), "stop")
+
+    def edit_notes(self):
+        run = self._one()
+        if run is None:
+            return
+        dialog = RunNotesDialog(run, self)
+        if dialog.exec() == RunNotesDialog.Accepted:
+            fields = dialog.fields()
+            fields["name"] = fields["name"] or run["name"]
+            self.store.update_run(run["id"], **fields)
+            self.refresh()
+
+    def compare(self):
+        runs = self.selected_runs()
+        if len(runs) >= 2:
+            CompareDialog(runs, self).exec()
+
+    def export(self):
+        runs = self.selected_runs()
+        if not runs:
+            return
+        if len(runs) == 1:
+            path, _ = QFileDialog.getSaveFileName(self, "Export metrics", f"{runs[0]['name']}.csv", "CSV (*.csv)")
+            targets = [(runs[0], Path(path))] if path else []
+        else:
+            folder = QFileDialog.getExistingDirectory(self, "Export metrics of the selected runs to")
+            targets = [(r, Path(folder) / f"{r['name']}-{r['id']}.csv") for r in runs] if folder else []
+        paths = {r["id"]: p for r, p in targets}
+        self._each([r for r, _ in targets], lambda r: export_metrics(self.store, r, paths[r["id"]]), "export")
+
+    def delete(self):
+        runs = self.selected_runs()
+        if not runs:
+            return
+        active = [r for r in runs if r["status"] in ACTIVE]
+        if active:
+            QMessageBox.information(self, "Delete runs", "Stop the running runs before deleting them.")
+            return
+        names = ", ".join(r["name"] for r in runs[:5]) + ("…" if len(runs) > 5 else "")
+        answer = QMessageBox.question(self, "Delete runs", f"Delete {len(runs)} run(s) ({names}) with their "
+                                      "checkpoints and metrics? This cannot be undone.",
+                                      QMessageBox.Yes | QMessageBox.Cancel, QMessageBox.Cancel)
+        if answer == QMessageBox.Yes:
+            self._each(runs, lambda r: self.store.delete_run(r["id"]), "delete")
+
+    def _menu(self, pos):
+        menu = QMenu(self)
+        for key in ("open", "clone", "resume", "stop", "notes", "compare", "export", "delete"):
+            b = self.buttons[key]
+            action = menu.addAction(b.text(), b.click)
+            action.setEnabled(b.isEnabled())
+        menu.exec(self.table.viewport().mapToGlobal(pos))
+
+    def shutdown(self) -> None:
+        self.timer.stop()
+        self.store.close()
+
+
+def launcher_resumable() -> tuple:
+    from engine.runs.process_control import RESUMABLE
+
+    return tuple(s for s in RESUMABLE if s != "queued")

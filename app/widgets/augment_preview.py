@@ -1,0 +1,110 @@
+"""Augmentation preview: 8 samples as they are, and what the method's ``input_preview``
+makes of them, i.e. exactly the inputs the network sees (views, rotations, tiles...).
+
+Rebuilt off the main thread whenever the method's parameters change (debounced by the
+caller); "Re-roll" draws new augmentation parameters. A plugin error is shown in place."""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from app.jobs.background_job import LatestJob
+from app.jobs.dataset_loader import load_dataset, preview_split, sample_indices
+from app.widgets.image_grid import ImageGrid
+
+SAMPLES = 8
+
+
+def build_input_preview(home: Path, config: dict, seed: int) -> dict:
+    """{name: (8, H, W, 3) float in [0, 1]} from ``method.input_preview`` on 8 samples."""
+    import torch
+
+    from app.widgets.image_convert import chw_to_hwc
+    from engine import registry
+
+    dataset = load_dataset(home, config["data"]["id"], config["data"]["params"])
+    _, split = preview_split(dataset)
+    idx = sample_indices(len(split), SAMPLES)
+    x = torch.from_numpy(split.images[idx]).permute(0, 3, 1, 2).contiguous()
+    size = int(x.shape[-1])
+    num_classes = len(split.classes) or None
+    with torch.random.fork_rng():  # building modules draws weights; keep the GUI's stream alone
+        torch.manual_seed(seed)
+        backbone = registry.create_backbone(config["backbone"]["id"], config["backbone"]["params"], size)
+        method = registry.create_method(config["method"]["id"], backbone, config["method"]["params"],
+                                        size, num_classes)
+        method.set_seed(seed)
+        method.eval()
+        with torch.no_grad():
+            views = method.input_preview(x)
+    out = {}
+    for name, batch in views.items():
+        batch = batch.float()
+        if batch.shape[1] == 1:  # single-channel inputs (e.g. an L channel) shown in grey
+            batch = batch.expand(-1, 3, -1, -1)
+        out[name] = chw_to_hwc(batch[:, :3].clamp(0, 1))
+    return out
+
+
+class AugmentPreview(QWidget):
+    def __init__(self, home: Path, parent=None):
+        super().__init__(parent)
+        self.home = Path(home)
+        self.seed = 0
+        self.config: dict | None = None
+        self.status = QLabel("Pick a method to see its inputs.")
+        self.status.setWordWrap(True)
+        self.reroll = QPushButton("Re-roll")
+        self.reroll.setObjectName("reroll")
+        self.reroll.setToolTip("draw new augmentation parameters for the same images")
+        self.reroll.clicked.connect(self._reroll)
+        top = QHBoxLayout()
+        top.addWidget(self.status, 1)
+        top.addWidget(self.reroll)
+        self.grid = ImageGrid(64)
+        scroll = self.grid.in_scroll_area()
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(scroll, 1)
+        self.job = LatestJob(self)
+        self.job.done.connect(self._show)
+        self.job.error.connect(self._failed)
+        self.last: dict | None = None
+        self.last_error = ""
+
+    def request(self, config: dict) -> None:
+        self.config = config
+        self.status.setText(f"Building the inputs of {config['method']['id']}…")
+        self._set_role("")
+        home, seed = self.home, self.seed
+        self.job.submit(lambda: build_input_preview(home, config, seed))
+
+    def _reroll(self):
+        self.seed = random.randrange(2**31)
+        if self.config is not None:
+            self.request(self.config)
+
+    def _show(self, views: dict) -> None:
+        self.last, self.last_error = views, ""
+        self.grid.clear()
+        names = list(views)
+        self.status.setText(f"What {self.config['method']['id']} feeds the network: "
+                            f"{', '.join(names)} (one row each, {SAMPLES} images)")
+        for row, name in enumerate(names):
+            self.grid.add_text(row, 0, name)
+            for col, image in enumerate(views[name]):
+                self.grid.add(row, col + 1, image)
+
+    def _failed(self, message: str) -> None:
+        self.last, self.last_error = None, message
+        self.grid.clear()
+        self.status.setText(f"The method could not build its inputs: {message}")
+        self._set_role("error")
+
+    def _set_role(self, role: str) -> None:
+        self.status.setProperty("role", role)
+        self.status.style().unpolish(self.status)
+        self.status.style().polish(self.status)

@@ -1,0 +1,65 @@
+"""Data preview: sample images with their labels, the dataset's size and classes.
+
+Building a dataset can take seconds (shapes is generated on first use), so it runs on the
+thread pool; the view shows "building…" meanwhile and the error in place if it fails."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from app.jobs.background_job import LatestJob
+from app.jobs.dataset_loader import describe_for_preview
+from app.widgets.image_grid import ImageGrid
+
+COLUMNS = 8
+
+
+class DataPreview(QWidget):
+    def __init__(self, home: Path, parent=None):
+        super().__init__(parent)
+        self.home = Path(home)
+        self.header = QLabel("Pick a dataset to see samples.")
+        self.header.setWordWrap(True)
+        self.classes = QLabel()
+        self.classes.setWordWrap(True)
+        self.classes.setProperty("role", "muted")
+        self.grid = ImageGrid(64)
+        scroll = self.grid.in_scroll_area()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.header)
+        layout.addWidget(self.classes)
+        layout.addWidget(scroll, 1)
+        self.job = LatestJob(self)
+        self.job.done.connect(self._show)
+        self.job.error.connect(self._failed)
+        self.last: dict | None = None
+
+    def request(self, data_id: str, params: dict) -> None:
+        self.header.setText(f"Building {data_id}… (first use generates or decodes the data)")
+        self.header.setProperty("role", "")
+        self.header.style().polish(self.header)
+        home = self.home
+        self.job.submit(lambda: describe_for_preview(home, data_id, params))
+
+    def _show(self, result: dict) -> None:
+        self.last = result
+        info = result["info"]
+        sizes = ", ".join(f"{n:,} {name}" for name, n in info["splits"].items())
+        classes = info.get("classes", [])
+        text = f"{sizes} images of {info['image_size']} px"
+        if result["skipped"]:
+            text += f" ({result['skipped']} unreadable files skipped)"
+        self.header.setText(text + f" — samples from the {result['split']} split")
+        self.classes.setText(f"{len(classes)} classes: " + ", ".join(classes) if classes else "unlabeled")
+        self.grid.clear()
+        for i, (image, label) in enumerate(zip(result["images"], result["labels"])):
+            self.grid.add(i // COLUMNS, i % COLUMNS, image, label)
+
+    def _failed(self, message: str) -> None:
+        self.last = None
+        self.grid.clear()
+        self.header.setText(f"Cannot load this dataset: {message}")
+        self.header.setProperty("role", "error")
+        self.header.style().polish(self.header)
+        self.classes.setText("")

@@ -1,0 +1,173 @@
+"""Nearest neighbours side by side: query test images down the left, and for each run
+(random init included) its top-k most similar train images by cosine similarity of frozen
+features (the ``retrieval`` protocol's artifact; Wu et al., 2018). A neighbour of the
+query's class is framed in the theme's "ok" colour, another class in its "error" colour."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QLabel,
+    QLayout,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import theme
+from app.jobs.background_job import LatestJob
+from app.plots.plot_export import save_widget
+from app.widgets.image_convert import to_pixmap
+
+QUERIES = 6
+TOP = 8
+CELL = 36
+
+
+def load_neighbours(home: Path, retrievals: list[tuple[str, dict]], queries: int = QUERIES,
+                    top: int = TOP) -> dict:
+    """retrievals: (run label, ``retrieval`` eval row) per run -> {"queries": (Q, H, W, 3),
+    "query_classes": [Q names], "runs": [(label, (Q, K, H, W, 3) images, (Q, K) same-class)]}.
+
+    The first ``queries`` query images of the first run are shown; every other run shows
+    its neighbours of the same test images (retrieval draws its queries with a seed, so
+    runs evaluated alike share them; a run without that query is left out)."""
+    from engine import registry
+
+    registry.discover(home)
+    splits: dict[str, tuple] = {}
+
+    def data_of(evaluation):
+        data = evaluation["params"]["data"]
+        key = json.dumps(data, sort_keys=True, default=str)
+        if key not in splits:
+            dataset = registry.create_dataset(data["id"], data["params"], Path(home) / "cache")
+            splits[key] = (dataset.split("train"), dataset.split("test"))
+        return splits[key]
+
+    arrays = []
+    for label, evaluation in retrievals:
+        with np.load(evaluation["results"]["path"], allow_pickle=False) as z:
+            arrays.append((label, evaluation, {k: z[k] for k in z.files}))
+    if not arrays:
+        return {"queries": np.zeros((0, 1, 1, 3), np.uint8), "query_classes": [], "runs": []}
+    _, first_eval, first = arrays[0]
+    chosen = first["queries"][:queries]
+    _, test = data_of(first_eval)
+    result = {"queries": test.images[chosen],
+              "query_classes": [test.classes[int(test.labels[q])] for q in chosen], "runs": []}
+    for label, evaluation, a in arrays:
+        rows = [np.flatnonzero(a["queries"] == q) for q in chosen]
+        if any(len(r) == 0 for r in rows):
+            continue
+        rows = np.array([r[0] for r in rows])
+        train, _ = data_of(evaluation)
+        neighbours = a["neighbours"][rows, :top]
+        same = a["neighbour_labels"][rows, :top] == a["query_labels"][rows][:, None]
+        result["runs"].append((label, train.images[neighbours], same))
+    return result
+
+
+class NeighbourGrid(QWidget):
+    def __init__(self, home: Path, parent=None):
+        super().__init__(parent)
+        self.home = Path(home)
+        self.retrievals: list[tuple[str, dict]] = []
+        self.loaded: dict | None = None
+        self.canvas = QWidget()
+        self.canvas.setObjectName("neighbour_canvas")
+        self.grid = QGridLayout(self.canvas)
+        # the canvas always takes the grid's full size; the scroll area scrolls it, never squeezes it
+        self.grid.setSizeConstraint(QLayout.SetFixedSize)
+        self.grid.setSpacing(3)
+        self.grid.setContentsMargins(8, 8, 8, 8)
+        scroll = QScrollArea()
+        scroll.setWidget(self.canvas)
+        scroll.setWidgetResizable(False)
+        self.status = QLabel("Evaluate with the Retrieval protocol to see nearest neighbours.")
+        self.status.setProperty("role", "muted")
+        self.status.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.status)
+        layout.addWidget(scroll, 1)
+        self.job = LatestJob(self)
+        self.job.done.connect(self._loaded)
+        self.job.error.connect(lambda message: self.status.setText(f"could not load the neighbours: {message}"))
+        mgr = theme.manager()
+        if mgr is not None:
+            mgr.changed.connect(lambda *_: self._draw())
+
+    def set_retrievals(self, retrievals: list[tuple[str, dict]]) -> None:
+        """retrievals: (run label, latest ``retrieval`` eval row) per run; reloads on change."""
+        if [(k, v["id"]) for k, v in retrievals] == [(k, v["id"]) for k, v in self.retrievals]:
+            return
+        self.retrievals = list(retrievals)
+        if not retrievals:
+            self.loaded = None
+            self._draw()
+            return
+        self.status.setText("loading the neighbours…")
+        home, wanted = self.home, list(retrievals)
+        self.job.submit(lambda: load_neighbours(home, wanted))
+
+    def _loaded(self, result: dict) -> None:
+        self.loaded = result
+        self.status.setText(f"{len(result['queries'])} test queries and their {TOP} nearest train images "
+                            f"per run; frame: same class (ok) or another class (error)")
+        self._draw()
+
+    def _clear(self) -> None:
+        while self.grid.count():
+            item = self.grid.takeAt(0)
+            if item.widget() is not None:
+                item.widget().hide()  # deleted later: until then it must not show under the new cells
+                item.widget().deleteLater()
+
+    def _cell(self, image, border: str | None = None) -> QLabel:
+        label = QLabel()
+        label.setPixmap(to_pixmap(image, CELL))
+        label.setFixedSize(CELL + 6, CELL + 6)
+        label.setAlignment(Qt.AlignCenter)
+        label.setStyleSheet(f"border: 2px solid {border};" if border else "border: 2px solid transparent;")
+        return label
+
+    def _draw(self) -> None:
+        self._clear()
+        data = self.loaded
+        if not data or not data["runs"]:
+            self.canvas.adjustSize()
+            return
+        c = theme.colors()
+        self.canvas.setStyleSheet(f"#neighbour_canvas {{ background: {c.base}; }}")
+        self.grid.addWidget(self._title("query"), 0, 0)
+        for r, (label, _, _) in enumerate(data["runs"]):
+            self.grid.addWidget(self._title(label), 0, 2 + r * (TOP + 1), 1, TOP)
+        for q, image in enumerate(data["queries"]):
+            cell = self._cell(image)
+            cell.setToolTip(data["query_classes"][q])
+            self.grid.addWidget(cell, q + 1, 0)
+            for r, (_, images, same) in enumerate(data["runs"]):
+                for k in range(images.shape[1]):
+                    self.grid.addWidget(self._cell(images[q, k], c.ok if same[q, k] else c.error),
+                                        q + 1, 2 + r * (TOP + 1) + k)
+        for r in range(len(data["runs"])):  # a gap between the query and each run's block
+            self.grid.setColumnMinimumWidth(1 + r * (TOP + 1), 14)
+        self.canvas.adjustSize()
+
+    @staticmethod
+    def _title(text: str) -> QLabel:
+        label = QLabel(text)
+        label.setProperty("role", "title")
+        label.setAlignment(Qt.AlignLeft | Qt.AlignBottom)
+        return label
+
+    def image_count(self) -> int:
+        return sum(images.shape[0] * images.shape[1] for _, images, _ in (self.loaded or {}).get("runs", []))
+
+    def save(self, path) -> list:
+        return save_widget(self.canvas, path)

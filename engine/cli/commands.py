@@ -1,0 +1,313 @@
+"""``python main.py SUBCOMMAND``: the headless face of Pretext (DESIGN.md, "Command line").
+
+Bad input gets one line on stderr and exit code 2, never a traceback."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from engine.data.dataset import DataError
+from engine.params import ParamError
+from engine.runs.paths import default_home
+from engine.store.database import Store, StoreError
+
+
+class CliError(Exception):
+    """Bad input: printed as one line, exit code 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not a usage block
+        raise CliError(f"{message} (see {self.prog} --help)")
+
+
+def _home(args) -> Path:
+    return Path(args.home).expanduser() if args.home else default_home()
+
+
+def _discover(home: Path):
+    from engine import registry
+
+    registry.discover(home)
+    return registry
+
+
+def _fmt_time(t) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(t)) if t else ""
+
+
+def _duration(run) -> str:
+    if not run.get("started"):
+        return ""
+    seconds = (run.get("ended") or run.get("heartbeat") or time.time()) - run["started"]
+    return f"{seconds / 60:.1f} min"
+
+
+# --- train / resume / stop ----------------------------------------------------------------------
+def _check_data(config: dict, home: Path) -> None:
+    """Refuse unusable data (or a device this machine lacks) before a run is created: no
+    half-created runs."""
+    from engine import registry
+    from engine.training.trainer import TrainingError, pick_device
+
+    try:
+        pick_device(config["train"]["device"])
+    except TrainingError as e:
+        raise ParamError(str(e)) from None
+    dataset = registry.create_dataset(config["data"]["id"], config["data"]["params"], home / "cache")
+    dataset.check()
+
+
+def _run_foreground(home: Path, run_id: str) -> int:
+    from engine import registry
+    from engine.cli.progress import ProgressBar
+    from engine.runs.worker import execute
+
+    store = Store(home)
+    run = store.get_run(run_id)
+    key = registry.get("method", run["method"]).cls.accuracy_key
+    bar = ProgressBar(accuracy_key=key)
+    print(f"run {run_id} ({run['name']}) in {home}", file=sys.stderr)
+    status = execute(home, run_id, progress=bar)
+    bar.close()
+    run = store.get_run(run_id)
+    latest = store.latest(run_id)
+    shown = " ".join(f"{k} {latest[k]:.4f}" for k in ("loss", key, "knn_acc") if k in latest)
+    print(f"{run_id} {status}: {shown}")
+    if status == "failed":
+        print(f"error: {run['error']}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_train(args) -> int:
+    from engine.params import parse_assignments
+    from engine.training.config import build_config
+
+    home = _home(args)
+    _discover(home)
+    train = {"epochs": args.epochs, "batch_size": args.batch_size, "device": args.device}
+    train = {k: v for k, v in train.items() if v is not None}
+    config = build_config(args.data, args.method, args.backbone, train=train, sets=parse_assignments(args.set))
+
+    def create_run() -> str:
+        _check_data(config, home)
+        return Store(home).create_run(config, name=args.name or "")
+
+    from engine.training.distributed import launched_by_torchrun
+
+    if launched_by_torchrun():  # rank 0 creates the run, every rank trains (engine/runs/torchrun.py)
+        from engine.runs.torchrun import train_all_ranks
+
+        if args.detach:
+            raise CliError("--detach cannot be used under torchrun")
+        return train_all_ranks(home, create_run, _run_foreground)
+    run_id = create_run()
+    if args.detach:
+        from engine.runs.process_control import spawn_worker
+
+        spawn_worker(home, run_id)
+        print(run_id)
+        return 0
+    return _run_foreground(home, run_id)
+
+
+def cmd_resume(args) -> int:
+    from engine.runs.process_control import prepare_resume, spawn_worker
+
+    home = _home(args)
+    _discover(home)
+    from engine.training.distributed import launched_by_torchrun
+
+    if launched_by_torchrun():  # every rank loads the run's checkpoint (engine/runs/torchrun.py)
+        from engine.runs.torchrun import train_all_ranks
+
+        return train_all_ranks(home, lambda: prepare_resume(Store(home), args.run), _run_foreground)
+    run_id = prepare_resume(Store(home), args.run)
+    if args.detach:
+        spawn_worker(home, run_id)
+        print(run_id)
+        return 0
+    return _run_foreground(home, run_id)
+
+
+def cmd_stop(args) -> int:
+    from engine.runs.process_control import request_stop
+
+    store = Store(_home(args))
+    request_stop(store, args.run)
+    print(f"asked run {store.get_run(args.run)['id']} to stop")
+    return 0
+
+
+# --- runs / show / export -------------------------------------------------------------------------
+def _run_summary(run: dict) -> dict:
+    keys = ("id", "name", "status", "method", "backbone", "dataset", "created", "started", "ended",
+            "device", "error", "parent_id", "notes", "tags", "step", "total_steps")
+    out = {k: run.get(k) for k in keys}
+    out["epochs"] = run["config"]["train"]["epochs"]
+    out["latest"] = run.get("latest", {})
+    return out
+
+
+def cmd_runs(args) -> int:
+    runs = Store(_home(args)).list_runs(search=args.search or "", status=args.status or "")
+    if args.json:
+        print(json.dumps([_run_summary(r) for r in runs], indent=2))
+        return 0
+    if not runs:
+        print("no runs yet: python main.py train")
+        return 0
+    head = f"{'id':20} {'name':28} {'status':10} {'method':12} {'backbone':10} {'data':8} {'created':16} {'loss':>8} {'acc':>6} {'knn':>6}"
+    print(head)
+    for r in runs:
+        lt = r["latest"]
+        acc = lt.get("contrastive_acc", next((v for k, v in lt.items() if k.endswith("_acc") and k != "knn_acc"), None))
+        f = lambda v: f"{v:.3f}" if v is not None else "-"  # noqa: E731
+        print(f"{r['id']:20} {r['name'][:28]:28} {r['status']:10} {r['method']:12} {r['backbone']:10} "
+              f"{r['dataset']:8} {_fmt_time(r['created']):16} {f(lt.get('loss')):>8} {f(acc):>6} {f(lt.get('knn_acc')):>6}")
+    return 0
+
+
+def cmd_show(args) -> int:
+    store = Store(_home(args))
+    run = store.get_run(args.run)
+    run["latest"] = store.latest(run["id"])
+    info = _run_summary(run)
+    info["config"] = run["config"]
+    info["evals"] = [{k: e[k] for k in ("protocol", "dataset", "params", "results", "time")} for e in store.evals(run["id"])]
+    info["artifacts"] = [{k: a[k] for k in ("kind", "path", "step")} for a in store.artifacts(run["id"])]
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    print(f"{info['name']} ({info['id']}): {info['status']}" + (f" - {info['error']}" if info["error"] else ""))
+    print(f"  {info['method']} / {info['backbone']} on {info['dataset']}, step {info['step']}/{info['total_steps']}, "
+          f"device {info['device'] or '-'}, duration {_duration(run)}")
+    for section in ("data", "method", "backbone"):
+        c = run["config"][section]
+        print(f"  {section}: {c['id']} " + ", ".join(f"{k}={v}" for k, v in c["params"].items()))
+    print("  train: " + ", ".join(f"{k}={v}" for k, v in run["config"]["train"].items()))
+    for k, v in sorted(info["latest"].items()):
+        print(f"  {k:24} {v:.6g}")
+    for e in info["evals"]:
+        print(f"  eval {e['protocol']} on {e['dataset']}: {json.dumps(e['results'])[:200]}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from engine.store.export import export_metrics
+
+    store = Store(_home(args))
+    run = store.get_run(args.run)
+    out = Path(args.out)
+    fmt = args.format or ("json" if out.suffix.lower() == ".json" else "csv")
+    rows = export_metrics(store, run, out, fmt)
+    print(f"wrote {rows} rows of run {run['id']} to {out}")
+    return 0
+
+
+def cmd_plugins(args) -> int:
+    registry = _discover(_home(args))
+    data = {kind: [e.describe() for e in registry.entries(kind)] for kind in registry.KINDS}
+    data["failures"] = [{"source": f.source, "reason": f.reason} for f in registry.failures()]
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    for kind in registry.KINDS:
+        print(f"{kind}s:")
+        for e in data[kind]:
+            print(f"  {e['id']:20} {e['title']} - {e['citation']}")
+    for f in data["failures"]:
+        print(f"failed to load {f['source']}: {f['reason']}")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from engine.training.bench import run_bench
+
+    _discover(_home(args))
+    from engine.params import parse_assignments
+
+    result = run_bench(args.data, args.method, args.backbone, args.batch_size, args.device, args.steps,
+                       parse_assignments(args.set), _home(args))
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="python main.py", description="Pretext: self-supervised learning workbench. "
+                    "No subcommand opens the GUI.")
+    sub = parser.add_subparsers(dest="command", parser_class=Parser)
+
+    def add(name, func, help_):
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.add_argument("--home", help="experiment home (default: PRETEXT_HOME or the user data folder)")
+        p.set_defaults(func=func)
+        return p
+
+    p = add("train", cmd_train, "train a method (foreground with a progress bar, or --detach)")
+    p.add_argument("--data", default="shapes")
+    p.add_argument("--method", default="simclr")
+    p.add_argument("--backbone", default="convnet")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--name", default="")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="any plugin or training parameter, e.g. temperature=0.2 or data.image_size=64")
+    p.add_argument("--detach", action="store_true", help="start a background worker and return")
+    p = add("resume", cmd_resume, "continue a stopped, crashed or failed run from its last checkpoint")
+    p.add_argument("run")
+    p.add_argument("--detach", action="store_true")
+    p = add("stop", cmd_stop, "ask a running run to checkpoint and stop")
+    p.add_argument("run")
+    p = add("runs", cmd_runs, "list runs")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--search", default="")
+    p.add_argument("--status", default="")
+    p = add("show", cmd_show, "one run: config, status, latest metrics, evals")
+    p.add_argument("run")
+    p.add_argument("--json", action="store_true")
+    p = add("export", cmd_export, "write a run's metrics as CSV or JSON")
+    p.add_argument("run")
+    p.add_argument("--out", required=True)
+    p.add_argument("--format", choices=("csv", "json"))
+    p = add("plugins", cmd_plugins, "every plugin with its parameter schema")
+    p.add_argument("--json", action="store_true")
+    p = add("bench", cmd_bench, "training throughput in images/s (prints JSON)")
+    p.add_argument("--data", default="shapes")
+    p.add_argument("--method", default="simclr")
+    p.add_argument("--backbone", default="convnet")
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    try:
+        from engine.cli import eval_commands as cli_eval
+    except ImportError:
+        cli_eval = None
+    if cli_eval is not None:
+        cli_eval.add_parsers(sub)
+        for name, p in sub.choices.items():
+            if not any(a.dest == "home" for a in p._actions):
+                p.add_argument("--home")
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            raise CliError("no subcommand given")
+        args.home = _home(args)
+        return args.func(args)
+    except (CliError, ParamError, StoreError, DataError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,166 @@
+"""``main.py eval`` and ``main.py evals``: evaluate runs with the protocols of
+``engine.evaluation.protocols`` and list or tabulate the stored results.
+
+``engine.cli.commands`` calls ``add_parsers(sub)`` and dispatches ``args.func(args)``; handlers
+return an exit code and raise ParamError/StoreError/DataError (one sentence) on bad input.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+from engine.params import ParamError, parse_assignments
+
+TABLE_FORMATS = ("csv", "md", "tex")
+
+
+def add_parsers(subparsers) -> None:
+    from engine.evaluation import protocols
+
+    names = ", ".join(protocols.PROTOCOLS)
+    p = subparsers.add_parser(
+        "eval", help="evaluate runs' checkpoints with evaluation protocols",
+        description=f"Evaluate runs' checkpoints on frozen features (protocols: {names}); "
+                    "results are stored with their parameters.")
+    p.add_argument("runs", nargs="+", metavar="RUN", help="run ids or names")
+    p.add_argument("--protocol", default="knn", help=f"comma-separated protocols ({names}), or all; default knn")
+    p.add_argument("--data", help="evaluate on this dataset instead of each run's own (its parameters: "
+                                  "--set data.KEY=VALUE); images are resized to the run's input size")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a protocol parameter (k=20,200 or linear.max_iter=200) or data.KEY=VALUE")
+    p.add_argument("--baseline", choices=("random",),
+                   help="also evaluate a randomly initialised backbone of the same architecture")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--json", action="store_true", help="print the stored results as JSON")
+    p.add_argument("--home", help="experiment home (default: PRETEXT_HOME or the user data folder)")
+    p.set_defaults(func=cmd_eval)
+
+    p = subparsers.add_parser("evals", help="list stored evaluation results or write the comparison table",
+                              description="List stored evaluation results, or write the comparison table "
+                                          "(rows = runs, columns = protocol headline figures, in percent).")
+    p.add_argument("runs", nargs="*", metavar="RUN", help="only these runs (default: all)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--table", choices=TABLE_FORMATS, help="write the comparison table in this format")
+    p.add_argument("--out", help="file for --table (default: standard output)")
+    p.add_argument("--home", help="experiment home (default: PRETEXT_HOME or the user data folder)")
+    p.set_defaults(func=cmd_evals)
+
+
+def route_sets(sets: dict, protocol_ids: list[str], data_id: str | None) -> tuple[dict, dict]:
+    """Send ``--set`` pairs to protocols and the evaluation dataset.
+
+    ``knn.k=20`` goes to one protocol, ``data.image_size=32`` to the dataset, a bare key to
+    every chosen protocol that has a parameter of that name. Returns (per-protocol values,
+    dataset values)."""
+    from engine.evaluation import protocols
+
+    per = {pid: {} for pid in protocol_ids}
+    data: dict = {}
+    for key, value in sets.items():
+        head, _, name = key.partition(".")
+        if name and head == "data":
+            if not data_id:
+                raise ParamError(f"--set {key} needs --data DATASET (the dataset to evaluate on)")
+            data[name] = value
+        elif name and head in per:
+            per[head][name] = value
+        elif name and head in protocols.PROTOCOLS:
+            raise ParamError(f"--set {key} is for protocol {head}, which is not among --protocol {','.join(protocol_ids)}")
+        else:
+            owners = [pid for pid in protocol_ids if any(p.name == key for p in protocols.get(pid).params)]
+            if not owners:
+                raise ParamError(f"unknown parameter {key!r}: no chosen protocol ({', '.join(protocol_ids)}) has it")
+            for pid in owners:
+                per[pid][key] = value
+    return per, data
+
+
+def _figures(headline: dict) -> str:
+    parts = []
+    for name, value in headline.items():
+        if isinstance(value, (list, tuple)):
+            parts.append(f"{name} {100 * value[0]:.1f}±{100 * value[1]:.1f}")
+        else:
+            parts.append(f"{name} {100 * value:.1f}")
+    return ", ".join(parts) or "(no figure; see the artifact)"
+
+
+def _targets(home, run_refs: list[str], baseline: str | None) -> list[str]:
+    """Run ids to evaluate: the named runs, plus their random baselines when asked."""
+    from engine.evaluation.evaluate import random_baseline
+    from engine.store.database import Store
+
+    store = Store(home)
+    try:
+        ids = [store.get_run(ref)["id"] for ref in run_refs]
+    finally:
+        store.close()
+    ids = list(dict.fromkeys(ids))
+    if baseline == "random":
+        for base in dict.fromkeys(random_baseline(home, rid) for rid in ids):
+            if base not in ids:
+                ids.append(base)
+    return ids
+
+
+def cmd_eval(args) -> int:
+    from engine.cli.progress import CountBar
+    from engine.evaluation import protocols
+    from engine.evaluation.evaluate import evaluate
+
+    protocol_ids = list(dict.fromkeys(p.strip() for p in args.protocol.split(",") if p.strip()))
+    if protocol_ids == ["all"]:
+        protocol_ids = list(protocols.PROTOCOLS)
+    if not protocol_ids:
+        raise ParamError("--protocol needs at least one protocol name")
+    for pid in protocol_ids:
+        protocols.get(pid)
+    per, data_values = route_sets(parse_assignments(args.set), protocol_ids, args.data)
+    for pid in protocol_ids:  # every value checked before any work starts
+        protocols.resolve_params(pid, per[pid])
+    data = {"id": args.data, "params": data_values} if args.data else None
+    results = []
+    for run_id in _targets(args.home, args.runs, args.baseline):
+        for pid in protocol_ids:
+            bar = CountBar(f"{pid} {run_id}")
+            row = evaluate(args.home, run_id, pid, per[pid], data, progress=bar, device=args.device)
+            results.append(row)
+            if not args.json:
+                print(f"{row['run_id']} {pid} on {row['dataset']} ({row['checkpoint']}): {_figures(row['headline'])}")
+    if args.json:
+        print(json.dumps(results, indent=2, default=str))
+    return 0
+
+
+def cmd_evals(args) -> int:
+    from engine.evaluation import protocols
+    from engine.evaluation.tables import write_table
+    from engine.store.database import Store
+
+    if args.out and not args.table:
+        raise ParamError("--out needs --table csv|md|tex")
+    if args.table:
+        text = write_table(args.home, args.table, args.out, args.runs or None)
+        if args.out:
+            print(f"wrote {args.out}", file=sys.stderr)
+        else:
+            sys.stdout.write(text)
+        return 0
+    store = Store(args.home)
+    try:
+        ids = {store.get_run(ref)["id"] for ref in args.runs}
+        rows = [e for e in store.evals() if not ids or e["run_id"] in ids]
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(rows, indent=2, default=str))
+        return 0
+    for e in rows:
+        cls = protocols.PROTOCOLS.get(e["protocol"])
+        figures = _figures(cls.headline(e["results"])) if cls else json.dumps(e["results"])[:80]
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(e["time"]))
+        print(f"{e['id']:>4}  {e['run_id']}  {e['protocol']:<9} {e['dataset']:<10} {when}  {figures}")
+    if not rows:
+        print("no evaluations stored", file=sys.stderr)
+    return 0

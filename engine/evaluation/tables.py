@@ -1,0 +1,130 @@
+"""The comparison table: one row per run, one column per protocol headline figure (kNN top-1
+at each k, linear top-1/top-5, SVM accuracy, k-shot mean +- std, ...), written as CSV,
+Markdown or LaTeX. Figures are percentages; for each run, protocol, evaluation dataset and
+figure the most recent evaluation wins. A figure measured on another dataset than the run
+was pre-trained on gets the dataset in its column name, e.g. ``knn@20 [digits]`` (and the
+parameters that differ when it is the same dataset, e.g. ``knn@20 [shapes image_size=64]``).
+"""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from engine.evaluation import protocols
+from engine.params import ParamError
+from engine.store.database import Store
+
+RUN_COLUMNS = ["run", "id", "method", "backbone", "dataset"]
+FORMATS = ("csv", "md", "tex")
+
+
+def _data_suffix(ev: dict, run: dict) -> str:
+    """"" when evaluated on the run's own data; else `` [dataset]`` and, for the same dataset
+    with other parameters, the parameters that differ: `` [shapes image_size=64]``."""
+    own = run["config"]["data"]
+    data = ev["params"].get("data") or {"id": ev["dataset"], "params": own["params"]}
+    if data["id"] != own["id"]:
+        return f" [{data['id']}]"
+    diff = [f"{k}={v}" for k, v in sorted(data["params"].items()) if own["params"].get(k) != v]
+    return f" [{data['id']} {' '.join(diff)}]" if diff else ""
+
+
+def comparison_table(home, run_ids: list[str] | None = None) -> tuple[list[str], list[dict]]:
+    """(columns, rows): rows are dicts keyed by column; figure values are fractions or
+    ``[mean, std]`` pairs. Runs without evaluations are left out unless named."""
+    store = Store(home)
+    try:
+        runs = [store.get_run(r) for r in run_ids] if run_ids else store.list_runs()
+        evals = store.evals()
+    finally:
+        store.close()
+    by_run = {r["id"]: r for r in runs}
+    order = {pid: i for i, pid in enumerate(protocols.PROTOCOLS)}
+    figures: dict[str, dict] = {rid: {} for rid in by_run}
+    seen_columns: dict[str, tuple] = {}
+    for ev in evals:  # in id order: later evaluations overwrite earlier ones
+        run = by_run.get(ev["run_id"])
+        if run is None or ev["protocol"] not in protocols.PROTOCOLS:
+            continue
+        suffix = _data_suffix(ev, run)
+        for name, value in protocols.get(ev["protocol"]).headline(ev["results"]).items():
+            column = name + suffix
+            figures[run["id"]][column] = value
+            seen_columns.setdefault(column, (order[ev["protocol"]], suffix, len(seen_columns)))
+    columns = sorted(seen_columns, key=lambda c: seen_columns[c])
+    rows = []
+    for rid, run in by_run.items():
+        if not figures[rid] and not run_ids:
+            continue
+        rows.append({"run": run["name"], "id": rid, "method": run["method"], "backbone": run["backbone"],
+                     "dataset": run["dataset"], **figures[rid]})
+    return RUN_COLUMNS + columns, rows
+
+
+def _percent(value, pm: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return f"{100 * value[0]:.1f}{pm}{100 * value[1]:.1f}"
+    return f"{100 * value:.1f}"
+
+
+_TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "_": r"\_", "#": r"\#", "$": r"\$",
+        "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+
+
+def _tex(text: str) -> str:
+    return "".join(_TEX.get(ch, ch) for ch in text)
+
+
+def _csv(columns, rows) -> str:
+    """Plain numbers (percent); a mean +- std figure becomes two columns, ``X`` and ``X std``."""
+    pairs = {c for c in columns for r in rows if isinstance(r.get(c), (list, tuple))}
+    header = [h for c in columns for h in ([c, f"{c} std"] if c in pairs else [c])]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    for r in rows:
+        line = []
+        for c in columns:
+            v = r.get(c)
+            if c in RUN_COLUMNS:
+                line.append(v)
+            elif c in pairs:
+                line += ["", ""] if v is None else [f"{100 * v[0]:.2f}", f"{100 * v[1]:.2f}"]
+            else:
+                line.append("" if v is None else f"{100 * v:.2f}")
+        writer.writerow(line)
+    return buf.getvalue()
+
+
+def render_table(columns: list[str], rows: list[dict], fmt: str) -> str:
+    """The table as ``csv``, ``md`` (GitHub Markdown) or ``tex`` (a booktabs tabular)."""
+    if fmt not in FORMATS:
+        raise ParamError(f"table format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    if fmt == "csv":
+        return _csv(columns, rows)
+    shown = [c for c in columns if c != "id"]
+    figure_cols = [c for c in shown if c not in RUN_COLUMNS]
+    if fmt == "md":
+        cells = [[str(r.get(c, "")) if c in RUN_COLUMNS else _percent(r.get(c), " ± ") for c in shown] for r in rows]
+        lines = ["| " + " | ".join(shown) + " |",
+                 "|" + "|".join("---" if c in RUN_COLUMNS else "---:" for c in shown) + "|"]
+        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in cells]
+        return "\n".join(lines) + "\n"
+    spec = "l" * (len(shown) - len(figure_cols)) + "r" * len(figure_cols)
+    lines = [r"\begin{tabular}{" + spec + "}", r"\toprule", " & ".join(_tex(c) for c in shown) + r" \\", r"\midrule"]
+    for r in rows:
+        cells = [_tex(str(r.get(c, ""))) if c in RUN_COLUMNS else _percent(r.get(c), r" $\pm$ ") for c in shown]
+        lines.append(" & ".join(cells) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines) + "\n"
+
+
+def write_table(home, fmt: str, out: Path | str | None = None, run_ids: list[str] | None = None) -> str:
+    """Build and render the comparison table; write it to ``out`` when given. Returns the text."""
+    text = render_table(*comparison_table(home, run_ids), fmt)
+    if out is not None:
+        Path(out).write_text(text, encoding="utf-8")
+    return text

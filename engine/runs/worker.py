@@ -1,0 +1,146 @@
+"""The engine worker: ``python -m engine.runs.worker RUN_ID --home H`` trains one stored run.
+
+It owns the run's row while it lives: status, heartbeat, metrics, checkpoints. It obeys
+``runs.control`` between steps and SIGTERM (checkpoint, then ``stopped``), and records
+``failed`` with a readable error on any exception. A run with a checkpoint continues from it.
+"""
+from __future__ import annotations
+
+import argparse
+import errno
+import os
+import signal
+import socket
+import sqlite3
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from engine.store.database import Store, StoreError
+from engine.store.run_log import RunLog
+
+
+class WorkerHooks:
+    """Connects the trainer to the store (and, in the foreground CLI, a progress bar)."""
+
+    def __init__(self, log: RunLog, progress=None):
+        self.log, self.progress, self.terminate = log, progress, False
+
+    def on_step(self, step, total, epoch, metrics):
+        self.log.metrics(step, epoch, metrics)
+        if self.progress:
+            self.progress.update(step, total, epoch, metrics)
+
+    def on_epoch(self, epoch, metrics):
+        if metrics:
+            self.log.metrics(self.log.last_step, float(epoch), metrics)
+        self.log.flush()
+
+    def control(self) -> str:
+        return "stop" if self.terminate else self.log.control()
+
+    def flush(self):
+        """Called before each checkpoint, so the store holds every row the checkpoint covers."""
+        self.log.flush()
+
+    def text(self, message):
+        self.log.text(message)
+        if self.progress:
+            self.progress.message(message)
+
+
+def explain(exc: BaseException) -> str:
+    """One readable sentence for a failure, with a hint where there is one."""
+    import torch
+
+    from engine.data.dataset import DataError
+    from engine.params import ParamError
+    from engine.training.trainer import TrainingError
+
+    if isinstance(exc, (TrainingError, DataError, ParamError, StoreError)):
+        return str(exc)
+    if isinstance(exc, torch.OutOfMemoryError):
+        return "out of GPU memory; lower the batch size (or use a smaller backbone or image size)"
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return f"the disk is full ({exc.filename or 'writing'}); free space and resume the run"
+    if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):  # SQLITE_FULL
+        return "the disk is full (writing the experiment store); free space and resume the run"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def execute(home: Path, run_id: str, progress=None) -> str:
+    """Train run ``run_id`` to an end state; return that status."""
+    from engine import registry
+    from engine.training.trainer import Trainer
+
+    store = Store(home)
+    run = store.get_run(run_id, check_liveness=False)
+    run_id = run["id"]
+    registry.discover(Path(home))
+    log = RunLog(home, run_id)
+    hooks = WorkerHooks(log, progress)
+    previous = signal.signal(signal.SIGTERM, lambda *_: setattr(hooks, "terminate", True))
+    store.update_run(run_id, status="running", started=run["started"] or time.time(), heartbeat=time.time(),
+                     pid=os.getpid(), host=socket.gethostname(), control="", error="", ended=None)
+    status = "failed"
+    try:
+        trainer = Trainer(run["config"], store.run_dir(run_id), Path(home) / "cache", hooks)
+        ckpt = store.run_dir(run_id) / "checkpoints" / "last.pt"
+        if ckpt.exists():
+            trainer.load_checkpoint(ckpt)
+            log.text(f"resumed from step {trainer.step}")
+        # Rows after the checkpoint are replayed; with no checkpoint yet (a worker killed in its
+        # first epoch) that is every row the earlier attempt wrote.
+        store.truncate_metrics(run_id, trainer.step)
+        device = str(trainer.device) if trainer.device.type == "cpu" else __import__("torch").cuda.get_device_name()
+        store.update_run(run_id, device=device, total_steps=trainer.total_steps, step=trainer.step)
+        log.text(f"training {run['name']} on {device}: {trainer.total_steps} steps of {trainer.batch_size} images")
+        if trainer.skipped:
+            hooks.text(f"skipped {trainer.skipped} unreadable image files")
+        outcome = trainer.run()
+        if outcome.status == "completed":
+            path = trainer.save_backbone()
+            store.add_artifact(run_id, "backbone", str(path), outcome.step)
+        status = outcome.status
+        log.flush(status=status, ended=time.time(), step=outcome.step, control="")
+    except BaseException as exc:  # noqa: BLE001 -- every failure must land in the store
+        message = "interrupted" if isinstance(exc, KeyboardInterrupt) else explain(exc)
+        status = "stopped" if isinstance(exc, KeyboardInterrupt) else "failed"
+        try:
+            log.text(f"{status}: {message}\n{traceback.format_exc()}")
+        except OSError:  # a full disk must not keep the status from the store
+            pass
+        end = dict(status=status, ended=time.time(), error=message if status == "failed" else "")
+        try:
+            log.flush(**end)
+        except Exception:  # the store may be what failed: record the end without the unsaved rows
+            log.rows = []
+            try:
+                store.update_run(run_id, **end)
+            except Exception:  # readers will see it crashed; the log file has the reason
+                pass
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        log.close()
+        store.close()
+    return status
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m engine.runs.worker", description=__doc__.splitlines()[0])
+    parser.add_argument("run_id")
+    parser.add_argument("--home", required=True)
+    args = parser.parse_args(argv)
+    try:
+        status = execute(Path(args.home), args.run_id)
+    except StoreError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0 if status in ("completed", "stopped") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

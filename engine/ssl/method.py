@@ -1,0 +1,53 @@
+"""What a method plugin is: an ``nn.Module`` built from a backbone that turns a batch of
+uint8 images on the device into ``{"loss": ..., **metrics}``.
+
+Subclasses declare ``id, title, summary, citation, params`` (class attributes), build their
+heads in ``__init__`` and implement ``training_step``. Optional hooks: ``on_step_end``
+(momentum encoders, queues, re-assignments), ``input_preview`` (what the network really
+sees, for the GUI) and ``embed`` (features for kNN and probes).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from engine.ssl.augment import normalize, to_float
+
+
+class MethodPlugin(nn.Module):
+    id = ""
+    title = ""
+    summary = ""
+    citation = ""
+    params: list = []
+    needs_labels = False   # True: trained on the labeled ``train`` split (e.g. supervised)
+    accuracy_key = "contrastive_acc"  # the metric the progress bar and monitor show
+
+    def __init__(self, backbone: nn.Module, image_size: int = 32, num_classes: int | None = None, **params):
+        super().__init__()
+        self.backbone = backbone
+        self.image_size = image_size
+        self.num_classes = num_classes
+        self.hparams = params
+        self.gen = torch.Generator().manual_seed(0)
+
+    def set_seed(self, seed: int) -> None:
+        """Seed the generator that draws augmentation parameters (on the CPU)."""
+        self.gen = torch.Generator().manual_seed(seed)
+
+    def training_step(self, x: torch.Tensor, y: torch.Tensor | None = None) -> dict:
+        """x: (N, 3, H, W) uint8 on the device; y: (N,) int64 or None."""
+        raise NotImplementedError
+
+    def on_step_end(self, progress: float) -> None:
+        """Called after each optimizer step; ``progress`` in [0, 1] over the whole run."""
+
+    @torch.no_grad()
+    def input_preview(self, x: torch.Tensor) -> dict:
+        """Named batches of (N, 3, H, W) float images in [0, 1] as the network sees them."""
+        return {"original": to_float(x)}
+
+    @torch.no_grad()
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (N, 3, H, W) uint8 -> (N, F) frozen backbone features."""
+        return self.backbone.forward_features(normalize(to_float(x)))

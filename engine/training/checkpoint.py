@@ -1,0 +1,62 @@
+"""Checkpoints: written atomically (temp file, fsync, rename), read with ``weights_only``
+so a crafted file cannot execute code."""
+from __future__ import annotations
+
+import os
+import pickle
+import warnings
+from pathlib import Path
+
+import torch
+
+from engine.store.schema import StoreError
+
+
+class CheckpointError(StoreError):
+    """A checkpoint that cannot be loaded safely (damaged, or more than tensors); one sentence."""
+
+
+def save_atomic(obj: dict, path: Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    for stale in path.parent.glob(f".{path.name}.tmp*"):  # left by a writer killed mid-save
+        stale.unlink(missing_ok=True)
+
+
+def _reason(e: Exception) -> str:
+    """The useful part of torch's long load error, e.g. "Unsupported global: posix.system"."""
+    text = str(e)
+    if "WeightsUnpickler error:" in text:
+        text = text.split("WeightsUnpickler error:", 1)[1]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return (lines[0].split(". ")[0] if lines else type(e).__name__)[:160]
+
+
+def load(path: Path, map_location="cpu") -> dict:
+    """The saved dict; CheckpointError if the file is damaged or would need code to load."""
+    try:
+        with warnings.catch_warnings():  # a foreign pickle protocol is refused below, not warned about
+            warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
+            saved = torch.load(path, map_location=map_location, weights_only=True)
+    except (pickle.UnpicklingError, EOFError, RuntimeError, ValueError, TypeError, AttributeError,
+            IndexError, KeyError, ImportError) as e:
+        raise CheckpointError(f"checkpoint {path} was not loaded: it is damaged or holds more than tensors "
+                              f"(which could run code), so it is not trusted ({_reason(e)})") from None
+    if not isinstance(saved, dict):
+        raise CheckpointError(f"checkpoint {path} holds a {type(saved).__name__}, not a checkpoint dict")
+    return saved
+
+
+def latest(run_dir: Path) -> Path | None:
+    path = Path(run_dir) / "checkpoints" / "last.pt"
+    return path if path.exists() else None
