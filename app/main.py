@@ -42,6 +42,13 @@ def run(home: Path) -> int:
     if not display_available():
         print(HEADLESS_HINT, file=sys.stderr)
         return 2
+    from app import system_libraries
+
+    if system_libraries.uses_xcb():  # Qt would abort with a misleading message; say what is missing
+        missing = system_libraries.missing_for_xcb()
+        if missing:
+            print(system_libraries.missing_message(missing), file=sys.stderr)
+            return 2
     app, window = create_window(home)
     window.show()
     return app.exec()

@@ -13,3 +13,15 @@ def test_ci_runs_the_readme_test_command():
 def test_readme_opens_with_install_and_start():
     head = (ROOT / "README.md").read_text()[:1500]
     assert "python main.py" in head and 'pip install -q -e ".[test]"' in head
+
+
+def _qt_packages() -> list[str]:
+    lines = (ROOT / "resources" / "qt-system-packages.txt").read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def test_readme_names_the_qt_system_packages_ci_installs():
+    readme = (ROOT / "README.md").read_text()[:1500]
+    install = next(line for line in readme.splitlines() if line.startswith("sudo apt-get install"))
+    assert install.split("#")[0].split()[4:] == _qt_packages()
+    assert "resources/qt-system-packages.txt" in (ROOT / ".ci" / "run").read_text()
