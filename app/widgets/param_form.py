@@ -1,29 +1,29 @@
 """A form generated from a plugin's parameter schema (``engine.params.Param``) alone.
 
-int -> spin box with the schema's range; float -> spin box, or a validated line edit when
-the value spans orders of magnitude (``log``) or is optional; bool -> check box; choice ->
+int and float -> a number field that keeps what was typed and is checked against the
+schema's range as one types (a line edit when a float spans orders of magnitude, ``log``, or
+is optional); bool -> check box; choice ->
 combo box; path/dir -> line edit with a Browse button; str and list -> line edit.
 """
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QSpinBox,
     QWidget,
 )
 
 from app.theme import mark_invalid
+from app.widgets.number_edit import FocusedWheelOnly, NumberEdit
 from engine.params import Param, ParamError
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
@@ -47,6 +47,7 @@ class ParamForm(QWidget):
         self.schema = list(schema)
         self.params = {p.name: p for p in self.schema}
         self.editors: dict[str, QWidget] = {}
+        self._wheel_guard = FocusedWheelOnly(self)
         layout = QFormLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
@@ -65,20 +66,15 @@ class ParamForm(QWidget):
     # --- building -------------------------------------------------------------------------
     def _make_editor(self, p: Param):
         if p.kind == "int" and not p.optional:
-            w = QSpinBox()
-            w.setRange(int(max(p.low, INT_MIN)) if p.low is not None else INT_MIN,
-                       int(min(p.high, INT_MAX)) if p.high is not None else INT_MAX)
+            w = NumberEdit(True, p.low, p.high, 1)
             w.setValue(int(p.default))
-            w.setKeyboardTracking(True)
-            w.valueChanged.connect(self.changed)
+            w.textChanged.connect(self._line_edited)
             return w, w
         if p.kind == "float" and not p.optional and not p.log:
-            w = QDoubleSpinBox()
-            w.setDecimals(_float_decimals(p))
-            w.setRange(p.low if p.low is not None else -1e12, p.high if p.high is not None else 1e12)
-            w.setSingleStep(10 ** -(w.decimals() - 1) if w.decimals() > 2 else 0.1)
+            decimals = _float_decimals(p)
+            w = NumberEdit(False, p.low, p.high, 10 ** -(decimals - 1) if decimals > 2 else 0.1, decimals + 1)
             w.setValue(float(p.default))
-            w.valueChanged.connect(self.changed)
+            w.textChanged.connect(self._line_edited)
             return w, w
         if p.kind == "bool":
             w = QCheckBox()
@@ -90,6 +86,8 @@ class ParamForm(QWidget):
             for choice in p.choices:
                 w.addItem(str(choice), choice)
             w.setCurrentIndex(max(0, w.findText(str(p.default))))
+            w.setFocusPolicy(Qt.StrongFocus)
+            w.installEventFilter(self._wheel_guard)
             w.currentIndexChanged.connect(self.changed)
             return w, w
         w = QLineEdit(self._text(p, p.default))
@@ -134,7 +132,7 @@ class ParamForm(QWidget):
         editor = self.sender()
         name = next(n for n, e in self.editors.items() if e is editor)
         try:
-            self.params[name].parse(editor.text())
+            self.params[name].parse(self.value(name))
             mark_invalid(editor, None)
         except ParamError as e:
             mark_invalid(editor, str(e))
@@ -143,9 +141,7 @@ class ParamForm(QWidget):
     # --- values -----------------------------------------------------------------------------
     def value(self, name: str):
         w = self.editors[name]
-        if isinstance(w, QSpinBox):
-            return w.value()
-        if isinstance(w, QDoubleSpinBox):
+        if isinstance(w, NumberEdit):
             return w.value()
         if isinstance(w, QCheckBox):
             return w.isChecked()
@@ -162,10 +158,8 @@ class ParamForm(QWidget):
             w, p = self.editors.get(name), self.params.get(name)
             if w is None:
                 continue
-            if isinstance(w, QSpinBox):
-                w.setValue(int(value))
-            elif isinstance(w, QDoubleSpinBox):
-                w.setValue(float(value))
+            if isinstance(w, NumberEdit):
+                w.setValue(value)
             elif isinstance(w, QCheckBox):
                 w.setChecked(bool(value))
             elif isinstance(w, QComboBox):

@@ -1,13 +1,15 @@
 """Forms are generated from plugin schemas and check what is typed."""
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QLineEdit,
     QPushButton,
-    QSpinBox,
 )
 
+from app.widgets.number_edit import NumberEdit
 from app.widgets.param_form import ParamForm
 from engine.params import Param
 
@@ -26,9 +28,9 @@ def test_editors_follow_the_schema(qtbot):
     form = ParamForm(SCHEMA)
     qtbot.addWidget(form)
     e = form.editors
-    assert isinstance(e["width"], QSpinBox) and (e["width"].minimum(), e["width"].maximum()) == (4, 512)
+    assert isinstance(e["width"], NumberEdit) and (e["width"].minimum(), e["width"].maximum()) == (4, 512)
     assert isinstance(e["lr"], QLineEdit)  # log-scale floats are typed, not spun
-    assert isinstance(e["momentum"], QDoubleSpinBox) and e["momentum"].maximum() == 0.999
+    assert isinstance(e["momentum"], NumberEdit) and e["momentum"].maximum() == 0.999
     assert isinstance(e["flip"], QCheckBox) and e["flip"].isChecked()
     assert isinstance(e["optimizer"], QComboBox) and e["optimizer"].count() == 2
     assert isinstance(e["root"], QLineEdit) and form.findChild(QPushButton, "browse_root") is not None
@@ -64,3 +66,41 @@ def test_bad_values_are_marked_on_the_field(qtbot, tmp_path):
     form.editors["lr"].setText("1e-3")
     assert form.editors["lr"].property("invalid") == "false"
     assert form.editors["lr"].toolTip() == "learning rate"
+
+
+def _wheel(widget, up=True):
+    pos = QPointF(widget.rect().center())
+    event = QWheelEvent(pos, widget.mapToGlobal(pos), QPoint(0, 0), QPoint(0, 120 if up else -120),
+                        Qt.NoButton, Qt.NoModifier, Qt.NoScrollPhase, False)
+    QApplication.sendEvent(widget, event)
+
+
+def test_the_wheel_changes_only_a_focused_field(qtbot):
+    form = ParamForm(SCHEMA)
+    qtbot.addWidget(form)
+    form.show()
+    _wheel(form.editors["width"])
+    _wheel(form.editors["optimizer"], up=False)
+    assert form.values()["width"] == 16 and form.values()["optimizer"] == "sgd"  # scrolling past
+    form.editors["width"].setFocus()
+    qtbot.waitUntil(form.editors["width"].hasFocus, timeout=2000)
+    _wheel(form.editors["width"])
+    assert form.values()["width"] == 17
+
+
+def test_bad_numbers_are_kept_and_marked_not_replaced(qtbot):
+    form = ParamForm(SCHEMA)
+    qtbot.addWidget(form)
+    width, momentum = form.editors["width"], form.editors["momentum"]
+    for text, reason in (("-5", "at least 4"), ("abc", "whole number"), ("", "needs a value"), ("2.5", "whole number")):
+        width.setText(text)
+        assert width.text() == text and width.property("invalid") == "true", text
+        assert reason in form.field_errors()["width"], text
+    momentum.setText("1.5")
+    assert "at most 0.999" in form.field_errors()["momentum"]
+    width.setText("32")
+    momentum.setText("0.5")
+    assert form.field_errors() == {} and form.values()["width"] == 32 and form.values()["momentum"] == 0.5
+    width.setFocus()
+    qtbot.keyClick(width, Qt.Key_Up)
+    assert form.values()["width"] == 33

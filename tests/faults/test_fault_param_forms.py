@@ -8,8 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 pytest.importorskip("PySide6")
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox  # noqa: E402
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit  # noqa: E402
 
+from app.widgets.number_edit import NumberEdit  # noqa: E402
 from app.widgets.param_form import ParamForm  # noqa: E402
 from engine import registry  # noqa: E402
 from engine.params import ParamError, resolve  # noqa: E402
@@ -24,10 +25,9 @@ TYPED = st.one_of(st.text(max_size=16), st.sampled_from(["nan", "inf", "-1e309",
 
 def _act(editor, data) -> None:
     """One thing a person can do to an editor."""
-    if isinstance(editor, QSpinBox):
-        editor.setValue(data.draw(st.integers(-2**31, 2**31 - 1)))
-    elif isinstance(editor, QDoubleSpinBox):
-        editor.setValue(data.draw(st.floats(allow_nan=False, allow_infinity=True)))
+    if isinstance(editor, NumberEdit) and data.draw(st.booleans()):
+        editor.setValue(data.draw(st.integers(-2**31, 2**31 - 1) if editor.integer
+                                  else st.floats(allow_nan=False, allow_infinity=True)))
     elif isinstance(editor, QCheckBox):
         editor.setChecked(data.draw(st.booleans()))
     elif isinstance(editor, QComboBox):
