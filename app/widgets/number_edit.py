@@ -15,7 +15,6 @@ class NumberEdit(QLineEdit):
         super().__init__()
         self.integer, self.low, self.high, self.step, self.decimals = integer, low, high, step, decimals
         self.setFocusPolicy(Qt.StrongFocus)
-        self.setAlignment(Qt.AlignRight)
 
     def minimum(self):
         return self.low
