@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from app.jobs.eval_job import PROGRESS_LINE, RESULT_LINE, EvalRequest
+from app.jobs.eval_job import EvalJob, EvalRequest
 from app.views.evaluate_view import EvaluateView
 from engine.store.database import Store
 from tests.app.conftest import TINY, tiny_config
@@ -109,7 +109,7 @@ def test_cancel_ends_the_process(view, qtbot, trained_run):
     assert process.state() == process.ProcessState.NotRunning
 
 
-def test_request_arguments_and_progress_lines():
+def test_request_arguments():
     request = EvalRequest(["r1", "r2"], {"knn": {"k": "20, 200", "temperature": 0.07}, "fewshot": {}},
                           baseline=True, data={"id": "shapes", "params": {"image_size": 16, "seed": None}},
                           device="cpu")
@@ -119,10 +119,52 @@ def test_request_arguments_and_progress_lines():
     assert args[args.index("--data") + 1] == "shapes" and "--set=data.image_size=16" in args
     assert not any("seed" in a for a in args)  # an empty value keeps the default
     assert args[-2:] == ["--baseline", "random"]
-    m = PROGRESS_LINE.match("knn 261124-194231-735d [#####-------------------] 450/1000 features of train 00:03")
-    assert m and m["protocol"] == "knn" and m["done"] == "450" and m["note"] == "features of train"
-    m = RESULT_LINE.match("261124-194231-735d fewshot on shapes (backbone.pt): 1-shot 11.2±1.5")
-    assert m and m["run"] == "261124-194231-735d" and m["protocol"] == "fewshot"
+    assert args[args.index("--progress") + 1] == "jsonl"  # the job reads events, not the bar
+
+
+class ScriptedJob(EvalJob):
+    """An EvalJob whose process is a script that writes the given stdout and stderr."""
+
+    def __init__(self, home, stdout: str, stderr: str, code: int):
+        super().__init__(home, EvalRequest(["r1"], {"knn": {}}), 2)
+        script = f"import sys; sys.stdout.write({stdout!r}); sys.stderr.write({stderr!r}); sys.exit({code})"
+        self.script = ["-c", script]
+
+    @property
+    def command(self):
+        import sys
+
+        return [sys.executable, *self.script]
+
+
+def run_scripted(qtbot, job):
+    seen = {"progress": [], "results": [], "finished": None}
+    job.progress.connect(lambda f, text: seen["progress"].append((f, text)))
+    job.result.connect(lambda run, protocol: seen["results"].append((run, protocol)))
+    job.finished.connect(lambda ok, message: seen.__setitem__("finished", (ok, message)))
+    job.start()
+    qtbot.waitUntil(lambda: seen["finished"] is not None, timeout=30000)
+    return seen
+
+
+def test_the_job_follows_the_events_and_shows_the_error_event(qtbot, home):
+    from engine.evaluation.progress_events import EvalFailed, JobStarted, ResultStored, StepProgress, to_line
+
+    lines = [JobStarted(3, ["r1", "r2"], ["knn"]), StepProgress(0, "r1", "knn", 500, 1000, "features of train"),
+             ResultStored(0, 7, "r1", "knn", "shapes", "backbone.pt", {"knn@20": 0.5}),
+             EvalFailed("run r2 has no checkpoint yet; train it first")]
+    stdout = "a plugin's stray print\n" + "\n".join(map(to_line, lines)) + "\n"
+    seen = run_scripted(qtbot, ScriptedJob(home, stdout, "error: a different last stderr line\n", 2))
+    assert seen["finished"] == (False, "run r2 has no checkpoint yet; train it first")
+    assert seen["results"] == [("r1", "knn")]
+    fractions = {text: f for f, text in seen["progress"]}
+    assert fractions["knn on r1: features of train (1 of 3)"] == pytest.approx(0.5 / 3)
+    assert fractions["knn of r1 stored"] == pytest.approx(1 / 3)
+
+
+def test_without_an_error_event_the_job_shows_the_last_stderr_line(qtbot, home):
+    seen = run_scripted(qtbot, ScriptedJob(home, "", "Traceback (most recent call last):\nMemoryError: out\n", 1))
+    assert seen["finished"] == (False, "MemoryError: out")
 
 
 def _artifact_rows(home, tmp_path):
