@@ -35,20 +35,15 @@ def class_color(label: int, count: int) -> QColor:
     return pg.intColor(label, hues=count)
 
 
-def load_map(home: Path, evaluation: dict) -> dict:
-    """An ``embedding`` eval row -> {"xy" (N, 2), "labels" (N,), "images" (N, H, W, 3) uint8
-    or None, "classes"}: the artifact's points and the test images they stand for."""
-    from engine import registry
+def load_map(home: Path, evaluation: dict):
+    """An ``embedding`` eval row -> its ``MapImages``, or the ``ArtifactError`` saying why
+    not (shown in place: a missing or damaged file is the user's to fix, not a bug)."""
+    from engine.evaluation.artifacts import ArtifactError, map_with_images
 
-    with np.load(evaluation["results"]["path"], allow_pickle=False) as z:
-        xy, labels, indices = z["xy"], z["labels"], z["indices"]
-    data = evaluation["params"].get("data") or {}
-    images, classes = None, []
-    if data:
-        registry.discover(home)
-        split = registry.create_dataset(data["id"], data["params"], Path(home) / "cache").split("test")
-        images, classes = split.images[indices], list(split.classes)
-    return {"xy": xy, "labels": labels, "images": images, "classes": classes}
+    try:
+        return map_with_images(home, evaluation)
+    except ArtifactError as e:
+        return e
 
 
 class EmbeddingMap(QWidget):
@@ -56,7 +51,7 @@ class EmbeddingMap(QWidget):
         super().__init__(parent)
         self.home = Path(home)
         self.maps: dict[str, dict] = {}   # run label -> embedding eval row
-        self.loaded: dict | None = None
+        self.loaded = None  # engine.evaluation.artifacts.MapImages
         self.hovered: int | None = None
         self.run_choice = QComboBox()
         self.run_choice.setObjectName("embedding_run")
@@ -114,10 +109,13 @@ class EmbeddingMap(QWidget):
         home = self.home
         self.job.submit(lambda: load_map(home, evaluation))
 
-    def _loaded(self, result: dict) -> None:
-        self.loaded = result
-        n = len(result["labels"])
-        self.status.setText(f"{n} test images; hover a point to see it")
+    def _loaded(self, result) -> None:
+        if isinstance(result, Exception):
+            self.loaded = None
+            self.status.setText(f"could not load the map: {result}")
+        else:
+            self.loaded = result
+            self.status.setText(f"{len(result.labels)} test images; hover a point to see it")
         self._draw()
 
     def _draw(self) -> None:
@@ -126,7 +124,7 @@ class EmbeddingMap(QWidget):
         self.inset.hide()
         if self.loaded is None:
             return
-        xy, labels, classes = self.loaded["xy"], self.loaded["labels"], self.loaded["classes"]
+        xy, labels, classes = self.loaded.xy, self.loaded.labels, self.loaded.classes
         count = max(len(classes), int(labels.max()) + 1 if len(labels) else 0)
         for c in np.unique(labels):
             idx = np.flatnonzero(labels == c)
@@ -149,11 +147,11 @@ class EmbeddingMap(QWidget):
     def show_point(self, index: int) -> None:
         """Show image ``index`` of the map (and its class) in the inset."""
         self.hovered = index
-        images = self.loaded["images"] if self.loaded else None
+        images = self.loaded.images if self.loaded else None
         if images is None:
             return
-        label = int(self.loaded["labels"][index])
-        classes = self.loaded["classes"]
+        label = int(self.loaded.labels[index])
+        classes = self.loaded.classes
         name = classes[label] if label < len(classes) else str(label)
         self.inset_image.setPixmap(to_pixmap(images[index], INSET_SIDE))
         self.inset_caption.setText(name)

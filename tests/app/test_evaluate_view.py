@@ -1,6 +1,8 @@
 """Evaluate view: a real evaluation runs in an engine process started from the view, its
 results fill the comparison table and the plots, figures and the table are saved; a
 failing job shows the CLI's sentence; no process is left behind."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -188,7 +190,7 @@ def test_the_map_shows_the_hovered_image_and_the_grid_its_neighbours(view, qtbot
     view.plots.setCurrentWidget(view.embedding)
     view.embedding.set_maps([("run a", embedding)])
     qtbot.waitUntil(lambda: view.embedding.loaded is not None, timeout=30000)
-    assert view.embedding.loaded["images"].shape == (16, 16, 16, 3)
+    assert view.embedding.loaded.images.shape == (16, 16, 16, 3)
     scatter = [i for i in view.embedding.plot.getPlotItem().items if hasattr(i, "sigHovered")]
     assert len(scatter) == 5 and sum(len(s.data) for s in scatter) == 16  # one colour per class present
     view.embedding.show_point(3)
@@ -199,3 +201,25 @@ def test_the_map_shows_the_hovered_image_and_the_grid_its_neighbours(view, qtbot
     assert view.neighbours.image_count() == 2 * 6 * 8  # 6 queries, top 8, two runs
     files = view.neighbours.save(tmp_path / "grid.png")
     assert [f.name for f in files] == ["grid.png", "grid.svg"] and all(f.stat().st_size > 1000 for f in files)
+
+
+@pytest.mark.parametrize("damage", ["missing", "garbage", "wrong arrays"])
+def test_a_missing_or_damaged_artifact_is_a_sentence_in_the_view(view, qtbot, home, tmp_path, damage):
+    embedding, retrieval = _artifact_rows(home, tmp_path)
+    for row in (embedding, retrieval):
+        path = Path(row["results"]["path"])
+        if damage == "missing":
+            path.unlink()
+        elif damage == "garbage":
+            path.write_bytes(b"PK\x03\x04 not really a zip")
+        else:
+            np.savez(path, something_else=np.zeros(3))
+    view.embedding.set_maps([("run a", embedding)])
+    view.neighbours.set_retrievals([("run a", retrieval)])
+    qtbot.waitUntil(lambda: not view.embedding.job.running and not view.neighbours.job.running, timeout=30000)
+    for widget, what in ((view.embedding, "map"), (view.neighbours, "neighbours")):
+        text = widget.status.text()
+        assert text.startswith(f"could not load the {what}: the ") and "evaluate again" in text
+        assert ("is missing" in text) == (damage == "missing")
+        assert "Traceback" not in text and "Error:" not in text
+        assert widget.loaded is None
