@@ -164,7 +164,7 @@ def _run_eval(args, events) -> int:
         row = evaluate(args.home, run_id, pid, per[pid], data, progress=progress, device=args.device)
         results.append(row)
         if events:
-            events.emit(ResultStored(index, row["id"], row["run_id"], pid, row["dataset"], row["checkpoint"],
+            events.emit(ResultStored(index, row["run_id"], pid, row["id"], row["dataset"], row["checkpoint"],
                                      row["headline"]))
         elif not args.json:
             print(f"{row['run_id']} {pid} on {row['dataset']} ({row['checkpoint']}): {_figures(row['headline'])}")

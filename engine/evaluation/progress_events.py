@@ -24,12 +24,18 @@ class JobStarted:
 
 
 @dataclass(frozen=True)
-class StepProgress:
-    """``done`` of ``total`` of one evaluation (``index`` 0-based of the job's evaluations)."""
-    kind: ClassVar[str] = "step"
+class _OfOneEvaluation:
+    """An event about evaluation ``index`` (0-based) of the job: protocol ``protocol`` of
+    run ``run_id``."""
     index: int
     run_id: str
     protocol: str
+
+
+@dataclass(frozen=True)
+class StepProgress(_OfOneEvaluation):
+    """``done`` of ``total`` of one evaluation, with what it is doing in ``note``."""
+    kind: ClassVar[str] = "step"
     done: int
     total: int
     note: str = ""
@@ -40,13 +46,10 @@ class StepProgress:
 
 
 @dataclass(frozen=True)
-class ResultStored:
-    """One evaluation stored in the ``evals`` table as row ``eval_id``."""
+class ResultStored(_OfOneEvaluation):
+    """One evaluation stored in the ``evals`` table as row ``eval_id``, with its headline figures."""
     kind: ClassVar[str] = "stored"
-    index: int
     eval_id: int
-    run_id: str
-    protocol: str
     dataset: str
     checkpoint: str
     headline: dict = field(default_factory=dict)

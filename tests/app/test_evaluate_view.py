@@ -153,7 +153,7 @@ def test_the_job_follows_the_events_and_shows_the_error_event(qtbot, home):
     from engine.evaluation.progress_events import EvalFailed, JobStarted, ResultStored, StepProgress, to_line
 
     lines = [JobStarted(3, ["r1", "r2"], ["knn"]), StepProgress(0, "r1", "knn", 500, 1000, "features of train"),
-             ResultStored(0, 7, "r1", "knn", "shapes", "backbone.pt", {"knn@20": 0.5}),
+             ResultStored(0, "r1", "knn", 7, "shapes", "backbone.pt", {"knn@20": 0.5}),
              EvalFailed("run r2 has no checkpoint yet; train it first")]
     stdout = "a plugin's stray print\n" + "\n".join(map(to_line, lines)) + "\n"
     seen = run_scripted(qtbot, ScriptedJob(home, stdout, "error: a different last stderr line\n", 2))

@@ -19,7 +19,7 @@ from engine.evaluation.progress_events import (
 )
 
 EVENTS = [JobStarted(4, ["a", "b"], ["knn", "fewshot"]), StepProgress(1, "a", "knn", 450, 1000, "features of test"),
-          ResultStored(1, 12, "a", "fewshot", "shapes", "last.pt", {"1-shot": [0.5, 0.1]}),
+          ResultStored(1, "a", "fewshot", 12, "shapes", "last.pt", {"1-shot": [0.5, 0.1]}),
           EvalFailed("run 'x' not found")]
 
 
