@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from app.jobs.background_job import LatestJob
 from app.plots.plot_style import ThemedPlot
 from app.widgets.image_convert import to_pixmap
+from engine.evaluation.artifacts import ArtifactError, MapImages, map_with_images
 
 # Tableau 10: ten classes stay distinguishable on light and dark backgrounds
 CLASS_COLORS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
@@ -35,23 +36,12 @@ def class_color(label: int, count: int) -> QColor:
     return pg.intColor(label, hues=count)
 
 
-def load_map(home: Path, evaluation: dict):
-    """An ``embedding`` eval row -> its ``MapImages``, or the ``ArtifactError`` saying why
-    not (shown in place: a missing or damaged file is the user's to fix, not a bug)."""
-    from engine.evaluation.artifacts import ArtifactError, map_with_images
-
-    try:
-        return map_with_images(home, evaluation)
-    except ArtifactError as e:
-        return e
-
-
 class EmbeddingMap(QWidget):
     def __init__(self, home: Path, parent=None):
         super().__init__(parent)
         self.home = Path(home)
         self.maps: dict[str, dict] = {}   # run label -> embedding eval row
-        self.loaded = None  # engine.evaluation.artifacts.MapImages
+        self.loaded: MapImages | None = None
         self.hovered: int | None = None
         self.run_choice = QComboBox()
         self.run_choice.setObjectName("embedding_run")
@@ -83,7 +73,8 @@ class EmbeddingMap(QWidget):
         layout.addWidget(self.plot, 1)
         self.job = LatestJob(self)
         self.job.done.connect(self._loaded)
-        self.job.error.connect(lambda message: self.status.setText(f"could not load the map: {message}"))
+        # a missing or damaged artifact is the user's to fix: its sentence is shown in place
+        self.job.error.connect(lambda message: self._loaded(None, f"could not load the map: {message}"))
 
     def set_maps(self, maps: list[tuple[str, dict]]) -> None:
         """maps: (run label, latest ``embedding`` eval row) per run; reloads only on change."""
@@ -107,15 +98,11 @@ class EmbeddingMap(QWidget):
             return
         self.status.setText("loading the map and its images…")
         home = self.home
-        self.job.submit(lambda: load_map(home, evaluation))
+        self.job.submit(lambda: map_with_images(home, evaluation), sentences=(ArtifactError,))
 
-    def _loaded(self, result) -> None:
-        if isinstance(result, Exception):
-            self.loaded = None
-            self.status.setText(f"could not load the map: {result}")
-        else:
-            self.loaded = result
-            self.status.setText(f"{len(result.labels)} test images; hover a point to see it")
+    def _loaded(self, result: MapImages | None, problem: str = "") -> None:
+        self.loaded = result
+        self.status.setText(problem or f"{len(result.labels)} test images; hover a point to see it")
         self._draw()
 
     def _draw(self) -> None:

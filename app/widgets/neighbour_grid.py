@@ -20,21 +20,11 @@ from app import theme
 from app.jobs.background_job import LatestJob
 from app.plots.plot_export import save_widget
 from app.widgets.image_convert import to_pixmap
+from engine.evaluation.artifacts import ArtifactError, NeighbourImages, neighbours_with_images
 
 QUERIES = 6
 TOP = 8
 CELL = 36
-
-
-def load_neighbours(home: Path, retrievals: list[tuple[str, dict]], queries: int = QUERIES, top: int = TOP):
-    """(run label, ``retrieval`` eval row) per run -> ``NeighbourImages``, or the
-    ``ArtifactError`` saying why not (shown in place)."""
-    from engine.evaluation.artifacts import ArtifactError, neighbours_with_images
-
-    try:
-        return neighbours_with_images(home, retrievals, queries, top)
-    except ArtifactError as e:
-        return e
 
 
 class NeighbourGrid(QWidget):
@@ -42,7 +32,7 @@ class NeighbourGrid(QWidget):
         super().__init__(parent)
         self.home = Path(home)
         self.retrievals: list[tuple[str, dict]] = []
-        self.loaded = None  # engine.evaluation.artifacts.NeighbourImages
+        self.loaded: NeighbourImages | None = None
         self.canvas = QWidget()
         self.canvas.setObjectName("neighbour_canvas")
         self.grid = QGridLayout(self.canvas)
@@ -62,7 +52,8 @@ class NeighbourGrid(QWidget):
         layout.addWidget(scroll, 1)
         self.job = LatestJob(self)
         self.job.done.connect(self._loaded)
-        self.job.error.connect(lambda message: self.status.setText(f"could not load the neighbours: {message}"))
+        # a missing or damaged artifact is the user's to fix: its sentence is shown in place
+        self.job.error.connect(lambda message: self._loaded(None, f"could not load the neighbours: {message}"))
         mgr = theme.manager()
         if mgr is not None:
             mgr.changed.connect(lambda *_: self._draw())
@@ -78,16 +69,12 @@ class NeighbourGrid(QWidget):
             return
         self.status.setText("loading the neighbours…")
         home, wanted = self.home, list(retrievals)
-        self.job.submit(lambda: load_neighbours(home, wanted))
+        self.job.submit(lambda: neighbours_with_images(home, wanted, QUERIES, TOP), sentences=(ArtifactError,))
 
-    def _loaded(self, result) -> None:
-        if isinstance(result, Exception):
-            self.loaded = None
-            self.status.setText(f"could not load the neighbours: {result}")
-        else:
-            self.loaded = result
-            self.status.setText(f"{len(result.queries)} test queries and their {TOP} nearest train images "
-                                f"per run; frame: same class (ok) or another class (error)")
+    def _loaded(self, result: NeighbourImages | None, problem: str = "") -> None:
+        self.loaded = result
+        self.status.setText(problem or f"{len(result.queries)} test queries and their {TOP} nearest train "
+                                       f"images per run; frame: same class (ok) or another class (error)")
         self._draw()
 
     def _clear(self) -> None:
