@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.jobs.background_job import LatestJob
+from app.theme import restyle
 from app.widgets.image_grid import ImageGrid
 from engine.ssl.input_preview import augmentation_preview
 
@@ -74,6 +75,4 @@ class AugmentPreview(QWidget):
         self._set_role("error")
 
     def _set_role(self, role: str) -> None:
-        self.status.setProperty("role", role)
-        self.status.style().unpolish(self.status)
-        self.status.style().polish(self.status)
+        restyle(self.status, "role", role)

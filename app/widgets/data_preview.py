@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.jobs.background_job import LatestJob
+from app.theme import restyle
 from app.widgets.image_grid import ImageGrid
 from engine.data.preview import data_preview
 
@@ -37,8 +38,7 @@ class DataPreview(QWidget):
 
     def request(self, data_id: str, params: dict) -> None:
         self.header.setText(f"Building {data_id}… (first use generates or decodes the data)")
-        self.header.setProperty("role", "")
-        self.header.style().polish(self.header)
+        restyle(self.header, "role", "")
         home = self.home
         self.job.submit(lambda: data_preview(home, data_id, params, 3 * COLUMNS))  # three rows
 
@@ -60,6 +60,5 @@ class DataPreview(QWidget):
         self.last = None
         self.grid.clear()
         self.header.setText(f"Cannot load this dataset: {message}")
-        self.header.setProperty("role", "error")
-        self.header.style().polish(self.header)
+        restyle(self.header, "role", "error")
         self.classes.setText("")
