@@ -137,9 +137,15 @@ def curve_color(index: int, name: str | None = None) -> str:
     return palette[index % len(palette)]
 
 
-def mark_invalid(widget, message: str | None) -> None:
-    """Red border and the reason as tooltip (``message`` None clears both)."""
-    widget.setProperty("invalid", "true" if message else "false")
-    widget.setToolTip(message or widget.property("help_text") or "")
+def restyle(widget, name: str, value: str) -> None:
+    """Set the style-sheet property ``name`` (``role``: "error", "muted", ...) and re-apply
+    the style sheet, which Qt does not do by itself when a property changes."""
+    widget.setProperty(name, value)
     widget.style().unpolish(widget)
     widget.style().polish(widget)
+
+
+def mark_invalid(widget, message: str | None) -> None:
+    """Red border and the reason as tooltip (``message`` None clears both)."""
+    widget.setToolTip(message or widget.property("help_text") or "")
+    restyle(widget, "invalid", "true" if message else "false")

@@ -24,6 +24,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine import registry  # noqa: E402
+from engine.data.tensors import images_to_tensor  # noqa: E402
 from engine.evaluation.protocols.probe import probe as linear_probe  # noqa: E402
 from engine.evaluation.weighted_knn import extract_features, knn_accuracy  # noqa: E402
 from engine.runs.worker import execute  # noqa: E402
@@ -31,7 +32,6 @@ from engine.ssl.method import MethodPlugin  # noqa: E402
 from engine.store.database import Store  # noqa: E402
 from engine.training import checkpoint  # noqa: E402
 from engine.training.config import build_config  # noqa: E402
-from engine.training.trainer import to_tensor  # noqa: E402
 
 RANDOM = "random init"
 # docs/methods.md says why: shapes has no upright unless told; colour is random per image and
@@ -148,7 +148,8 @@ def labeled(home: Path, data: dict):
     """(train images, train labels, test images, test labels) from the shared dataset cache."""
     ds = registry.create_dataset("shapes", data, home / "cache")
     tr, te = ds.split("train"), ds.split("test")
-    return to_tensor(tr.images), torch.from_numpy(tr.labels), to_tensor(te.images), torch.from_numpy(te.labels)
+    return (images_to_tensor(tr.images), torch.from_numpy(tr.labels),
+            images_to_tensor(te.images), torch.from_numpy(te.labels))
 
 
 def evaluate(embed, splits, args, device) -> dict:

@@ -18,15 +18,17 @@ class _Relay(QObject):
 
 
 class _Task(QRunnable):
-    def __init__(self, ticket: int, fn: Callable[[], Any], relay: _Relay):
+    def __init__(self, ticket: int, fn: Callable[[], Any], relay: _Relay, sentences: tuple = ()):
         super().__init__()
-        self.ticket, self.fn, self.relay = ticket, fn, relay
+        self.ticket, self.fn, self.relay, self.sentences = ticket, fn, relay, sentences
 
     def run(self):
         try:
             result = self.fn()
         except BaseException as exc:  # noqa: BLE001 -- a plugin error is shown, never raised
-            self._emit(self.relay.failed, self.ticket, f"{type(exc).__name__}: {exc}", traceback.format_exc())
+            # an expected error's message is the sentence to show; another one's type says what broke
+            message = str(exc) if isinstance(exc, self.sentences) else f"{type(exc).__name__}: {exc}"
+            self._emit(self.relay.failed, self.ticket, message, traceback.format_exc())
             return
         self._emit(self.relay.finished, self.ticket, result)
 
@@ -54,11 +56,13 @@ class LatestJob(QObject):
         self.relay.finished.connect(self._finished)
         self.relay.failed.connect(self._failed)
 
-    def submit(self, fn: Callable[[], Any]) -> None:
+    def submit(self, fn: Callable[[], Any], sentences: tuple[type[BaseException], ...] = ()) -> None:
+        """Run ``fn`` on the pool; an exception of a ``sentences`` type is reported by its
+        message alone (it is one sentence for the user), any other with its type's name."""
         self.ticket += 1
         self.pending += 1
         self.busy.emit(True)
-        self.pool.start(_Task(self.ticket, fn, self.relay))
+        self.pool.start(_Task(self.ticket, fn, self.relay, sentences))
 
     def _settle(self, ticket: int) -> bool:
         self.pending -= 1

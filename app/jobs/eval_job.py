@@ -1,24 +1,20 @@
 """One evaluation job: ``python main.py eval RUN... --protocol P,... --home H`` in its own
 process (``QProcess``), so torch, feature extraction and probe fitting never run in the
-GUI process. Progress comes from the CLI's progress lines on stderr; results land in the
-store's ``evals`` table, which the Evaluate view polls.
+GUI process. Progress comes as the typed events of ``--progress jsonl`` on stdout
+(``engine.evaluation.progress_events``); results land in the store's ``evals`` table,
+which the Evaluate view polls.
 """
 from __future__ import annotations
 
 import os
-import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
 
+from engine.evaluation.progress_events import EvalFailed, JobStarted, ResultStored, StepProgress, parse_line
 from engine.runs.process_control import PROJECT_ROOT
-
-# "knn 261124-194231-735d [#####-----] 450/1000 features of train 00:03" (engine.progress.CountBar)
-PROGRESS_LINE = re.compile(r"^(?P<protocol>\S+) (?P<run>\S+) \[[#-]*\] (?P<done>\d+)/(?P<total>\d+) ?(?P<note>.*?) ?\d+:\d\d(:\d\d)?$")
-# "261124-194231-735d knn on shapes (backbone.pt): knn@20 12.5, knn@200 15.6" (engine.cli.eval_commands)
-RESULT_LINE = re.compile(r"^(?P<run>\S+) (?P<protocol>\S+) on \S+ \(")
 
 
 @dataclass
@@ -35,7 +31,7 @@ class EvalRequest:
     def arguments(self, home: Path) -> list[str]:
         """The ``main.py`` arguments (after the script) of this request."""
         args = ["eval", *self.run_ids, "--protocol", ",".join(self.protocols), "--home", str(home),
-                "--device", self.device]
+                "--device", self.device, "--progress", "jsonl"]
         for pid, values in self.protocols.items():
             args += [f"--set={pid}.{name}={_text(value)}" for name, value in values.items() if _text(value)]
         if self.data:
@@ -58,7 +54,8 @@ def _text(value) -> str:
 class EvalJob(QObject):
     """Runs one ``EvalRequest``; ``progress(fraction, text)`` as it goes, ``result(run_id,
     protocol)`` as each evaluation is stored, ``finished(ok, message)`` at the end, where
-    the message of a failure is the CLI's last stderr line (its one-sentence error)."""
+    the message of a failure is the CLI's error event (its one sentence), or, when the
+    process died without one, its last stderr line."""
 
     progress = Signal(float, str)
     result = Signal(str, str)
@@ -70,6 +67,7 @@ class EvalJob(QObject):
         self.expected = max(1, expected_jobs)
         self.done = 0
         self.stderr_tail: list[str] = []
+        self.failure: str | None = None  # the sentence of an EvalFailed event
         self.cancelled = False
         self._buffers = {"out": "", "err": ""}
         self.process = QProcess(self)
@@ -114,21 +112,24 @@ class EvalJob(QObject):
             self._stdout_line(line) if stream == "out" else self._stderr_line(line)
 
     def _stdout_line(self, line: str) -> None:
-        m = RESULT_LINE.match(line)
-        if m:
+        event = parse_line(line)
+        if isinstance(event, JobStarted):
+            self.expected = max(1, event.evaluations)
+        elif isinstance(event, StepProgress):
+            fraction = min(1.0, (self.done + min(event.fraction, 0.999)) / self.expected)
+            note = f": {event.note}" if event.note else ""
+            self.progress.emit(fraction, f"{event.protocol} on {event.run_id}{note} "
+                                         f"({self.done + 1} of {self.expected})")
+        elif isinstance(event, ResultStored):
             self.done += 1
             self.expected = max(self.expected, self.done)
-            self.progress.emit(self.done / self.expected, f"{m['protocol']} of {m['run']} stored")
-            self.result.emit(m["run"], m["protocol"])
+            self.progress.emit(self.done / self.expected, f"{event.protocol} of {event.run_id} stored")
+            self.result.emit(event.run_id, event.protocol)
+        elif isinstance(event, EvalFailed):
+            self.failure = event.message
 
     def _stderr_line(self, line: str) -> None:
         self.stderr_tail = (self.stderr_tail + [line])[-20:]
-        m = PROGRESS_LINE.match(line)
-        if m:
-            part = int(m["done"]) / max(1, int(m["total"]))
-            fraction = min(1.0, (self.done + min(part, 0.999)) / self.expected)
-            note = f": {m['note']}" if m["note"] else ""
-            self.progress.emit(fraction, f"{m['protocol']} on {m['run']}{note} ({self.done + 1} of ~{self.expected})")
 
     def _finished(self, code: int, status) -> None:
         for stream in ("out", "err"):  # a last line without its newline
@@ -147,8 +148,9 @@ class EvalJob(QObject):
             self.finished.emit(False, f"the evaluation process did not start: {self.process.errorString()}")
 
     def error_message(self, code: int) -> str:
-        """The CLI's last stderr line that is not a progress line (its error sentence, or the
-        last line of a traceback)."""
-        lines = [ln for ln in self.stderr_tail if not PROGRESS_LINE.match(ln)]
-        last = lines[-1] if lines else f"the evaluation process exited with code {code}"
+        """The sentence of the CLI's error event; without one (the process was killed, or
+        failed before it could write events) its last stderr line."""
+        if self.failure:
+            return self.failure
+        last = self.stderr_tail[-1] if self.stderr_tail else f"the evaluation process exited with code {code}"
         return last[len("error: "):] if last.startswith("error: ") else last

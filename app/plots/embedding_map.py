@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from app.jobs.background_job import LatestJob
 from app.plots.plot_style import ThemedPlot
 from app.widgets.image_convert import to_pixmap
+from engine.evaluation.artifacts import ArtifactError, MapImages, map_with_images
 
 # Tableau 10: ten classes stay distinguishable on light and dark backgrounds
 CLASS_COLORS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
@@ -35,28 +36,12 @@ def class_color(label: int, count: int) -> QColor:
     return pg.intColor(label, hues=count)
 
 
-def load_map(home: Path, evaluation: dict) -> dict:
-    """An ``embedding`` eval row -> {"xy" (N, 2), "labels" (N,), "images" (N, H, W, 3) uint8
-    or None, "classes"}: the artifact's points and the test images they stand for."""
-    from engine import registry
-
-    with np.load(evaluation["results"]["path"], allow_pickle=False) as z:
-        xy, labels, indices = z["xy"], z["labels"], z["indices"]
-    data = evaluation["params"].get("data") or {}
-    images, classes = None, []
-    if data:
-        registry.discover(home)
-        split = registry.create_dataset(data["id"], data["params"], Path(home) / "cache").split("test")
-        images, classes = split.images[indices], list(split.classes)
-    return {"xy": xy, "labels": labels, "images": images, "classes": classes}
-
-
 class EmbeddingMap(QWidget):
     def __init__(self, home: Path, parent=None):
         super().__init__(parent)
         self.home = Path(home)
         self.maps: dict[str, dict] = {}   # run label -> embedding eval row
-        self.loaded: dict | None = None
+        self.loaded: MapImages | None = None
         self.hovered: int | None = None
         self.run_choice = QComboBox()
         self.run_choice.setObjectName("embedding_run")
@@ -88,7 +73,8 @@ class EmbeddingMap(QWidget):
         layout.addWidget(self.plot, 1)
         self.job = LatestJob(self)
         self.job.done.connect(self._loaded)
-        self.job.error.connect(lambda message: self.status.setText(f"could not load the map: {message}"))
+        # a missing or damaged artifact is the user's to fix: its sentence is shown in place
+        self.job.error.connect(lambda message: self._loaded(None, f"could not load the map: {message}"))
 
     def set_maps(self, maps: list[tuple[str, dict]]) -> None:
         """maps: (run label, latest ``embedding`` eval row) per run; reloads only on change."""
@@ -112,12 +98,11 @@ class EmbeddingMap(QWidget):
             return
         self.status.setText("loading the map and its images…")
         home = self.home
-        self.job.submit(lambda: load_map(home, evaluation))
+        self.job.submit(lambda: map_with_images(home, evaluation), sentences=(ArtifactError,))
 
-    def _loaded(self, result: dict) -> None:
+    def _loaded(self, result: MapImages | None, problem: str = "") -> None:
         self.loaded = result
-        n = len(result["labels"])
-        self.status.setText(f"{n} test images; hover a point to see it")
+        self.status.setText(problem or f"{len(result.labels)} test images; hover a point to see it")
         self._draw()
 
     def _draw(self) -> None:
@@ -126,7 +111,7 @@ class EmbeddingMap(QWidget):
         self.inset.hide()
         if self.loaded is None:
             return
-        xy, labels, classes = self.loaded["xy"], self.loaded["labels"], self.loaded["classes"]
+        xy, labels, classes = self.loaded.xy, self.loaded.labels, self.loaded.classes
         count = max(len(classes), int(labels.max()) + 1 if len(labels) else 0)
         for c in np.unique(labels):
             idx = np.flatnonzero(labels == c)
@@ -149,11 +134,11 @@ class EmbeddingMap(QWidget):
     def show_point(self, index: int) -> None:
         """Show image ``index`` of the map (and its class) in the inset."""
         self.hovered = index
-        images = self.loaded["images"] if self.loaded else None
+        images = self.loaded.images if self.loaded else None
         if images is None:
             return
-        label = int(self.loaded["labels"][index])
-        classes = self.loaded["classes"]
+        label = int(self.loaded.labels[index])
+        classes = self.loaded.classes
         name = classes[label] if label < len(classes) else str(label)
         self.inset_image.setPixmap(to_pixmap(images[index], INSET_SIDE))
         self.inset_caption.setText(name)

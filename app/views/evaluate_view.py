@@ -30,6 +30,7 @@ from app.plots.embedding_map import EmbeddingMap
 from app.plots.fewshot_plot import FewShotPlot
 from app.plots.layerwise_plot import LayerwisePlot
 from app.plots.plot_export import ask_and_save
+from app.theme import restyle
 from app.views.eval_setup import EvalSetup
 from app.widgets.neighbour_grid import NeighbourGrid
 from app.widgets.results_table import ResultsTable
@@ -195,9 +196,7 @@ class EvaluateView(QWidget):
 
     def _set_message(self, text: str, error: bool) -> None:
         self.message.setText(text)
-        self.message.setProperty("role", "error" if error else "muted")
-        self.message.style().unpolish(self.message)
-        self.message.style().polish(self.message)
+        restyle(self.message, "role", "error" if error else "muted")
 
     # --- results -------------------------------------------------------------------------------
     def _poll(self) -> None:

@@ -12,41 +12,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.jobs.background_job import LatestJob
-from app.jobs.dataset_loader import load_dataset, preview_split, sample_indices
+from app.theme import restyle
 from app.widgets.image_grid import ImageGrid
+from engine.ssl.input_preview import augmentation_preview
 
 SAMPLES = 8
-
-
-def build_input_preview(home: Path, config: dict, seed: int) -> dict:
-    """{name: (8, H, W, 3) float in [0, 1]} from ``method.input_preview`` on 8 samples."""
-    import torch
-
-    from app.widgets.image_convert import chw_to_hwc
-    from engine import registry
-
-    dataset = load_dataset(home, config["data"]["id"], config["data"]["params"])
-    _, split = preview_split(dataset)
-    idx = sample_indices(len(split), SAMPLES)
-    x = torch.from_numpy(split.images[idx]).permute(0, 3, 1, 2).contiguous()
-    size = int(x.shape[-1])
-    num_classes = len(split.classes) or None
-    with torch.random.fork_rng():  # building modules draws weights; keep the GUI's stream alone
-        torch.manual_seed(seed)
-        backbone = registry.create_backbone(config["backbone"]["id"], config["backbone"]["params"], size)
-        method = registry.create_method(config["method"]["id"], backbone, config["method"]["params"],
-                                        size, num_classes)
-        method.set_seed(seed)
-        method.eval()
-        with torch.no_grad():
-            views = method.input_preview(x)
-    out = {}
-    for name, batch in views.items():
-        batch = batch.float()
-        if batch.shape[1] == 1:  # single-channel inputs (e.g. an L channel) shown in grey
-            batch = batch.expand(-1, 3, -1, -1)
-        out[name] = chw_to_hwc(batch[:, :3].clamp(0, 1))
-    return out
 
 
 class AugmentPreview(QWidget):
@@ -80,7 +50,7 @@ class AugmentPreview(QWidget):
         self.status.setText(f"Building the inputs of {config['method']['id']}…")
         self._set_role("")
         home, seed = self.home, self.seed
-        self.job.submit(lambda: build_input_preview(home, config, seed))
+        self.job.submit(lambda: augmentation_preview(home, config, SAMPLES, seed))
 
     def _reroll(self):
         self.seed = random.randrange(2**31)
@@ -105,6 +75,4 @@ class AugmentPreview(QWidget):
         self._set_role("error")
 
     def _set_role(self, role: str) -> None:
-        self.status.setProperty("role", role)
-        self.status.style().unpolish(self.status)
-        self.status.style().polish(self.status)
+        restyle(self.status, "role", role)

@@ -9,8 +9,9 @@ from pathlib import Path
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.jobs.background_job import LatestJob
-from app.jobs.dataset_loader import describe_for_preview
+from app.theme import restyle
 from app.widgets.image_grid import ImageGrid
+from engine.data.preview import data_preview
 
 COLUMNS = 8
 
@@ -33,33 +34,31 @@ class DataPreview(QWidget):
         self.job = LatestJob(self)
         self.job.done.connect(self._show)
         self.job.error.connect(self._failed)
-        self.last: dict | None = None
+        self.last = None  # engine.data.preview.DataSample
 
     def request(self, data_id: str, params: dict) -> None:
         self.header.setText(f"Building {data_id}… (first use generates or decodes the data)")
-        self.header.setProperty("role", "")
-        self.header.style().polish(self.header)
+        restyle(self.header, "role", "")
         home = self.home
-        self.job.submit(lambda: describe_for_preview(home, data_id, params))
+        self.job.submit(lambda: data_preview(home, data_id, params, 3 * COLUMNS))  # three rows
 
-    def _show(self, result: dict) -> None:
+    def _show(self, result) -> None:
         self.last = result
-        info = result["info"]
+        info = result.info
         sizes = ", ".join(f"{n:,} {name}" for name, n in info["splits"].items())
         classes = info.get("classes", [])
         text = f"{sizes} images of {info['image_size']} px"
-        if result["skipped"]:
-            text += f" ({result['skipped']} unreadable files skipped)"
-        self.header.setText(text + f" — samples from the {result['split']} split")
+        if result.skipped:
+            text += f" ({result.skipped} unreadable files skipped)"
+        self.header.setText(text + f" — samples from the {result.split} split")
         self.classes.setText(f"{len(classes)} classes: " + ", ".join(classes) if classes else "unlabeled")
         self.grid.clear()
-        for i, (image, label) in enumerate(zip(result["images"], result["labels"])):
+        for i, (image, label) in enumerate(zip(result.images, result.labels)):
             self.grid.add(i // COLUMNS, i % COLUMNS, image, label)
 
     def _failed(self, message: str) -> None:
         self.last = None
         self.grid.clear()
         self.header.setText(f"Cannot load this dataset: {message}")
-        self.header.setProperty("role", "error")
-        self.header.style().polish(self.header)
+        restyle(self.header, "role", "error")
         self.classes.setText("")

@@ -16,8 +16,3 @@ def to_pixmap(image: np.ndarray, side: int = 72) -> QPixmap:
     qimage = QImage(image.data, w, h, 3 * w, QImage.Format_RGB888).copy()  # copy: own the bytes
     return QPixmap.fromImage(qimage).scaled(side, side, Qt.KeepAspectRatio, Qt.FastTransformation)
 
-
-def chw_to_hwc(batch) -> np.ndarray:
-    """(N, 3, H, W) tensor or array -> (N, H, W, 3) numpy."""
-    array = batch.detach().cpu().numpy() if hasattr(batch, "detach") else np.asarray(batch)
-    return np.transpose(array, (0, 2, 3, 1))

@@ -4,10 +4,8 @@ features (the ``retrieval`` protocol's artifact; Wu et al., 2018). A neighbour o
 query's class is framed in the theme's "ok" colour, another class in its "error" colour."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -22,54 +20,11 @@ from app import theme
 from app.jobs.background_job import LatestJob
 from app.plots.plot_export import save_widget
 from app.widgets.image_convert import to_pixmap
+from engine.evaluation.artifacts import ArtifactError, NeighbourImages, neighbours_with_images
 
 QUERIES = 6
 TOP = 8
 CELL = 36
-
-
-def load_neighbours(home: Path, retrievals: list[tuple[str, dict]], queries: int = QUERIES,
-                    top: int = TOP) -> dict:
-    """retrievals: (run label, ``retrieval`` eval row) per run -> {"queries": (Q, H, W, 3),
-    "query_classes": [Q names], "runs": [(label, (Q, K, H, W, 3) images, (Q, K) same-class)]}.
-
-    The first ``queries`` query images of the first run are shown; every other run shows
-    its neighbours of the same test images (retrieval draws its queries with a seed, so
-    runs evaluated alike share them; a run without that query is left out)."""
-    from engine import registry
-
-    registry.discover(home)
-    splits: dict[str, tuple] = {}
-
-    def data_of(evaluation):
-        data = evaluation["params"]["data"]
-        key = json.dumps(data, sort_keys=True, default=str)
-        if key not in splits:
-            dataset = registry.create_dataset(data["id"], data["params"], Path(home) / "cache")
-            splits[key] = (dataset.split("train"), dataset.split("test"))
-        return splits[key]
-
-    arrays = []
-    for label, evaluation in retrievals:
-        with np.load(evaluation["results"]["path"], allow_pickle=False) as z:
-            arrays.append((label, evaluation, {k: z[k] for k in z.files}))
-    if not arrays:
-        return {"queries": np.zeros((0, 1, 1, 3), np.uint8), "query_classes": [], "runs": []}
-    _, first_eval, first = arrays[0]
-    chosen = first["queries"][:queries]
-    _, test = data_of(first_eval)
-    result = {"queries": test.images[chosen],
-              "query_classes": [test.classes[int(test.labels[q])] for q in chosen], "runs": []}
-    for label, evaluation, a in arrays:
-        rows = [np.flatnonzero(a["queries"] == q) for q in chosen]
-        if any(len(r) == 0 for r in rows):
-            continue
-        rows = np.array([r[0] for r in rows])
-        train, _ = data_of(evaluation)
-        neighbours = a["neighbours"][rows, :top]
-        same = a["neighbour_labels"][rows, :top] == a["query_labels"][rows][:, None]
-        result["runs"].append((label, train.images[neighbours], same))
-    return result
 
 
 class NeighbourGrid(QWidget):
@@ -77,7 +32,7 @@ class NeighbourGrid(QWidget):
         super().__init__(parent)
         self.home = Path(home)
         self.retrievals: list[tuple[str, dict]] = []
-        self.loaded: dict | None = None
+        self.loaded: NeighbourImages | None = None
         self.canvas = QWidget()
         self.canvas.setObjectName("neighbour_canvas")
         self.grid = QGridLayout(self.canvas)
@@ -97,7 +52,8 @@ class NeighbourGrid(QWidget):
         layout.addWidget(scroll, 1)
         self.job = LatestJob(self)
         self.job.done.connect(self._loaded)
-        self.job.error.connect(lambda message: self.status.setText(f"could not load the neighbours: {message}"))
+        # a missing or damaged artifact is the user's to fix: its sentence is shown in place
+        self.job.error.connect(lambda message: self._loaded(None, f"could not load the neighbours: {message}"))
         mgr = theme.manager()
         if mgr is not None:
             mgr.changed.connect(lambda *_: self._draw())
@@ -113,12 +69,12 @@ class NeighbourGrid(QWidget):
             return
         self.status.setText("loading the neighbours…")
         home, wanted = self.home, list(retrievals)
-        self.job.submit(lambda: load_neighbours(home, wanted))
+        self.job.submit(lambda: neighbours_with_images(home, wanted, QUERIES, TOP), sentences=(ArtifactError,))
 
-    def _loaded(self, result: dict) -> None:
+    def _loaded(self, result: NeighbourImages | None, problem: str = "") -> None:
         self.loaded = result
-        self.status.setText(f"{len(result['queries'])} test queries and their {TOP} nearest train images "
-                            f"per run; frame: same class (ok) or another class (error)")
+        self.status.setText(problem or f"{len(result.queries)} test queries and their {TOP} nearest train "
+                                       f"images per run; frame: same class (ok) or another class (error)")
         self._draw()
 
     def _clear(self) -> None:
@@ -139,23 +95,23 @@ class NeighbourGrid(QWidget):
     def _draw(self) -> None:
         self._clear()
         data = self.loaded
-        if not data or not data["runs"]:
+        if not data or not data.runs:
             self.canvas.adjustSize()
             return
         c = theme.colors()
         self.canvas.setStyleSheet(f"#neighbour_canvas {{ background: {c.base}; }}")
         self.grid.addWidget(self._title("query"), 0, 0)
-        for r, (label, _, _) in enumerate(data["runs"]):
-            self.grid.addWidget(self._title(label), 0, 2 + r * (TOP + 1), 1, TOP)
-        for q, image in enumerate(data["queries"]):
+        for r, run in enumerate(data.runs):
+            self.grid.addWidget(self._title(run.label), 0, 2 + r * (TOP + 1), 1, TOP)
+        for q, image in enumerate(data.queries):
             cell = self._cell(image)
-            cell.setToolTip(data["query_classes"][q])
+            cell.setToolTip(data.query_classes[q])
             self.grid.addWidget(cell, q + 1, 0)
-            for r, (_, images, same) in enumerate(data["runs"]):
-                for k in range(images.shape[1]):
-                    self.grid.addWidget(self._cell(images[q, k], c.ok if same[q, k] else c.error),
+            for r, run in enumerate(data.runs):
+                for k in range(run.images.shape[1]):
+                    self.grid.addWidget(self._cell(run.images[q, k], c.ok if run.same_class[q, k] else c.error),
                                         q + 1, 2 + r * (TOP + 1) + k)
-        for r in range(len(data["runs"])):  # a gap between the query and each run's block
+        for r in range(len(data.runs)):  # a gap between the query and each run's block
             self.grid.setColumnMinimumWidth(1 + r * (TOP + 1), 14)
         self.canvas.adjustSize()
 
@@ -167,7 +123,8 @@ class NeighbourGrid(QWidget):
         return label
 
     def image_count(self) -> int:
-        return sum(images.shape[0] * images.shape[1] for _, images, _ in (self.loaded or {}).get("runs", []))
+        runs = self.loaded.runs if self.loaded else []
+        return sum(run.images.shape[0] * run.images.shape[1] for run in runs)
 
     def save(self, path) -> list:
         return save_widget(self.canvas, path)

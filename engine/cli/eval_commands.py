@@ -33,6 +33,9 @@ def add_parsers(subparsers) -> None:
                    help="also evaluate a randomly initialised backbone of the same architecture")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--json", action="store_true", help="print the stored results as JSON")
+    p.add_argument("--progress", choices=("bar", "jsonl"), default="bar",
+                   help="bar: a progress bar on stderr and one line per result (default); jsonl: one "
+                        "JSON event per line on stdout, for programs (engine.evaluation.progress_events)")
     p.add_argument("--home", help="experiment home (default: PRETEXT_HOME or the user data folder)")
     p.set_defaults(func=cmd_eval)
 
@@ -104,10 +107,10 @@ def _targets(home, run_refs: list[str], baseline: str | None) -> list[str]:
     return ids
 
 
-def cmd_eval(args) -> int:
-    from engine.cli.progress import CountBar
+def _plan(args) -> tuple[list[str], dict, dict | None]:
+    """The checked protocol ids, their values and the evaluation data of ``args``; every
+    value is checked before any work starts."""
     from engine.evaluation import protocols
-    from engine.evaluation.evaluate import evaluate
 
     protocol_ids = list(dict.fromkeys(p.strip() for p in args.protocol.split(",") if p.strip()))
     if protocol_ids == ["all"]:
@@ -117,17 +120,54 @@ def cmd_eval(args) -> int:
     for pid in protocol_ids:
         protocols.get(pid)
     per, data_values = route_sets(parse_assignments(args.set), protocol_ids, args.data)
-    for pid in protocol_ids:  # every value checked before any work starts
+    for pid in protocol_ids:
         protocols.resolve_params(pid, per[pid])
-    data = {"id": args.data, "params": data_values} if args.data else None
+    return protocol_ids, per, ({"id": args.data, "params": data_values} if args.data else None)
+
+
+def cmd_eval(args) -> int:
+    if args.progress == "jsonl" and args.json:
+        raise ParamError("--json and --progress jsonl both write standard output; choose one")
+    if args.progress != "jsonl":
+        return _run_eval(args, None)
+    from engine.data.dataset import DataError
+    from engine.evaluation.progress_events import EvalFailed, EventWriter
+    from engine.store.database import StoreError
+
+    events = EventWriter()
+    try:
+        return _run_eval(args, events)
+    except (ParamError, StoreError, DataError) as e:  # the reader gets main's one sentence too
+        events.emit(EvalFailed(str(e)))
+        raise
+    except KeyboardInterrupt:
+        events.emit(EvalFailed("interrupted"))
+        raise
+    except Exception as e:  # a bug or a plugin's error: its traceback still goes to stderr
+        events.emit(EvalFailed(f"{type(e).__name__}: {e}"))
+        raise
+
+
+def _run_eval(args, events) -> int:
+    """Evaluate; progress as a bar and result lines (``events`` None) or as events."""
+    from engine.cli.progress import CountBar
+    from engine.evaluation.evaluate import evaluate
+    from engine.evaluation.progress_events import JobStarted, ResultStored
+
+    protocol_ids, per, data = _plan(args)
+    jobs = [(rid, pid) for rid in _targets(args.home, args.runs, args.baseline) for pid in protocol_ids]
+    if events:
+        events.emit(JobStarted(len(jobs), list(dict.fromkeys(r for r, _ in jobs)), protocol_ids))
     results = []
-    for run_id in _targets(args.home, args.runs, args.baseline):
-        for pid in protocol_ids:
-            bar = CountBar(f"{pid} {run_id}")
-            row = evaluate(args.home, run_id, pid, per[pid], data, progress=bar, device=args.device)
-            results.append(row)
-            if not args.json:
-                print(f"{row['run_id']} {pid} on {row['dataset']} ({row['checkpoint']}): {_figures(row['headline'])}")
+    for index, (run_id, pid) in enumerate(jobs):
+        progress = events.step(index, run_id, pid) if events else CountBar(f"{pid} {run_id}")
+        row = evaluate(args.home, run_id, pid, per[pid], data, progress=progress, device=args.device)
+        results.append(row)
+        if events:
+            events.emit(ResultStored(index, row["run_id"], pid, row["id"], row["dataset"], row["checkpoint"],
+                                     row["headline"]))
+        elif not args.json:
+            print(f"{row['run_id']} {pid} on {row['dataset']} ({row['checkpoint']}): {_figures(row['headline'])}")
     if args.json:
         print(json.dumps(results, indent=2, default=str))
     return 0

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from engine.data.npz_cache import load_or_build
 
 SPLITS = ("unlabeled", "train", "test")
 
@@ -99,24 +100,23 @@ class DatasetPlugin:
 
     def _cached(self, name: str) -> Split:
         path = self._cache_path(name)
-        if path is not None and path.exists():
-            try:
-                with np.load(path, allow_pickle=False) as z:
-                    labels = z["labels"] if "labels" in z.files else None
-                    return Split(z["images"], labels, [str(c) for c in z["classes"]], int(z["skipped"]))
-            except Exception:  # a damaged cache is rebuilt, never trusted
-                path.unlink(missing_ok=True)
-        split = self.build_split(name)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".tmp{os.getpid()}.npz")
-            arrays = {"images": split.images, "classes": np.array(split.classes, dtype=str),
-                      "skipped": np.array(split.skipped)}
-            if split.labels is not None:
-                arrays["labels"] = split.labels
-            np.savez(tmp, **arrays)
-            os.replace(tmp, path)
-        return split
+        if path is None:
+            return self.build_split(name)
+        return load_or_build(path, lambda: _split_arrays(self.build_split(name)), _split_of)
+
+
+def _split_arrays(split: Split) -> dict[str, np.ndarray]:
+    """A split as the arrays of its cache file."""
+    arrays = {"images": split.images, "classes": np.array(split.classes, dtype=str),
+              "skipped": np.array(split.skipped)}
+    if split.labels is not None:
+        arrays["labels"] = split.labels
+    return arrays
+
+
+def _split_of(arrays: dict[str, np.ndarray]) -> Split:
+    """The split a cache file holds; raises (so the file is rebuilt) when it is not one."""
+    return Split(arrays["images"], arrays.get("labels"), [str(c) for c in arrays["classes"]], int(arrays["skipped"]))
 
 
 def resize_images(images: np.ndarray, size: int) -> np.ndarray:

@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine.data.tensors import images_to_tensor
+
 
 class OnlineProbe:
     """Linear classifier on frozen-for-it features: BatchNorm without affine (He et al., 2022,
@@ -39,7 +41,7 @@ class OnlineProbe:
             if "train" not in ds.splits or not ds.has_labels or ds.split("train").labels is None:
                 return None
             split = ds.split("train")
-            bank = (torch.from_numpy(split.images).permute(0, 3, 1, 2).contiguous(), torch.from_numpy(split.labels))
+            bank = (images_to_tensor(split.images), torch.from_numpy(split.labels))
             num_classes = max(len(split.classes), int(split.labels.max()) + 1)
         else:
             num_classes = max(trainer.method.num_classes or 0, int(trainer.labels.max()) + 1)

@@ -15,6 +15,7 @@ import torch
 
 from engine import registry
 from engine.data.dataset import DataError
+from engine.data.tensors import images_to_tensor
 from engine.evaluation.weighted_knn import extract_features, knn_accuracy
 from engine.training import checkpoint, distributed
 from engine.training.batch_source import BatchSource
@@ -71,11 +72,6 @@ def pretrain_split_name(dataset, method_cls) -> str:
     return "unlabeled" if "unlabeled" in dataset.splits else "train"
 
 
-def to_tensor(images) -> torch.Tensor:
-    """(N, H, W, 3) uint8 numpy -> (N, 3, H, W) uint8 tensor."""
-    return torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()
-
-
 class Trainer:
     def __init__(self, config: dict, run_dir: Path, cache_dir: Path | None = None, hooks=None):
         self.config, self.run_dir = config, Path(run_dir)
@@ -105,7 +101,7 @@ class Trainer:
                                     t.get("sync_bn", False), t.get("compile", False))
         self.batch_size = min(t["batch_size"], len(split) // self.dist.world)  # per process
         labels = torch.from_numpy(split.labels) if split.labels is not None else None
-        self.data = BatchSource(to_tensor(split.images), labels, self.device, self.batch_size, t["seed"],
+        self.data = BatchSource(images_to_tensor(split.images), labels, self.device, self.batch_size, t["seed"],
                                 self.dist.rank, self.dist.world, t.get("gpu_data_fraction", 0.5))
         self.images, self.labels = self.data.images, self.data.labels
         self.steps_per_epoch = self.data.steps_per_epoch
@@ -156,8 +152,8 @@ class Trainer:
             bank, query = self.dataset.split("train"), self.dataset.split("test")
             if bank.labels is None or query.labels is None:
                 return None
-            self._knn_data = (to_tensor(bank.images), torch.from_numpy(bank.labels),
-                              to_tensor(query.images), torch.from_numpy(query.labels))
+            self._knn_data = (images_to_tensor(bank.images), torch.from_numpy(bank.labels),
+                              images_to_tensor(query.images), torch.from_numpy(query.labels))
         bx, by, qx, qy = self._knn_data
         was_training = self.method.training
         self.method.eval()

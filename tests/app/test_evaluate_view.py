@@ -1,11 +1,13 @@
 """Evaluate view: a real evaluation runs in an engine process started from the view, its
 results fill the comparison table and the plots, figures and the table are saved; a
 failing job shows the CLI's sentence; no process is left behind."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from app.jobs.eval_job import PROGRESS_LINE, RESULT_LINE, EvalRequest
+from app.jobs.eval_job import EvalJob, EvalRequest
 from app.views.evaluate_view import EvaluateView
 from engine.store.database import Store
 from tests.app.conftest import TINY, tiny_config
@@ -109,7 +111,7 @@ def test_cancel_ends_the_process(view, qtbot, trained_run):
     assert process.state() == process.ProcessState.NotRunning
 
 
-def test_request_arguments_and_progress_lines():
+def test_request_arguments():
     request = EvalRequest(["r1", "r2"], {"knn": {"k": "20, 200", "temperature": 0.07}, "fewshot": {}},
                           baseline=True, data={"id": "shapes", "params": {"image_size": 16, "seed": None}},
                           device="cpu")
@@ -119,10 +121,52 @@ def test_request_arguments_and_progress_lines():
     assert args[args.index("--data") + 1] == "shapes" and "--set=data.image_size=16" in args
     assert not any("seed" in a for a in args)  # an empty value keeps the default
     assert args[-2:] == ["--baseline", "random"]
-    m = PROGRESS_LINE.match("knn 261124-194231-735d [#####-------------------] 450/1000 features of train 00:03")
-    assert m and m["protocol"] == "knn" and m["done"] == "450" and m["note"] == "features of train"
-    m = RESULT_LINE.match("261124-194231-735d fewshot on shapes (backbone.pt): 1-shot 11.2±1.5")
-    assert m and m["run"] == "261124-194231-735d" and m["protocol"] == "fewshot"
+    assert args[args.index("--progress") + 1] == "jsonl"  # the job reads events, not the bar
+
+
+class ScriptedJob(EvalJob):
+    """An EvalJob whose process is a script that writes the given stdout and stderr."""
+
+    def __init__(self, home, stdout: str, stderr: str, code: int):
+        super().__init__(home, EvalRequest(["r1"], {"knn": {}}), 2)
+        script = f"import sys; sys.stdout.write({stdout!r}); sys.stderr.write({stderr!r}); sys.exit({code})"
+        self.script = ["-c", script]
+
+    @property
+    def command(self):
+        import sys
+
+        return [sys.executable, *self.script]
+
+
+def run_scripted(qtbot, job):
+    seen = {"progress": [], "results": [], "finished": None}
+    job.progress.connect(lambda f, text: seen["progress"].append((f, text)))
+    job.result.connect(lambda run, protocol: seen["results"].append((run, protocol)))
+    job.finished.connect(lambda ok, message: seen.__setitem__("finished", (ok, message)))
+    job.start()
+    qtbot.waitUntil(lambda: seen["finished"] is not None, timeout=30000)
+    return seen
+
+
+def test_the_job_follows_the_events_and_shows_the_error_event(qtbot, home):
+    from engine.evaluation.progress_events import EvalFailed, JobStarted, ResultStored, StepProgress, to_line
+
+    lines = [JobStarted(3, ["r1", "r2"], ["knn"]), StepProgress(0, "r1", "knn", 500, 1000, "features of train"),
+             ResultStored(0, "r1", "knn", 7, "shapes", "backbone.pt", {"knn@20": 0.5}),
+             EvalFailed("run r2 has no checkpoint yet; train it first")]
+    stdout = "a plugin's stray print\n" + "\n".join(map(to_line, lines)) + "\n"
+    seen = run_scripted(qtbot, ScriptedJob(home, stdout, "error: a different last stderr line\n", 2))
+    assert seen["finished"] == (False, "run r2 has no checkpoint yet; train it first")
+    assert seen["results"] == [("r1", "knn")]
+    fractions = {text: f for f, text in seen["progress"]}
+    assert fractions["knn on r1: features of train (1 of 3)"] == pytest.approx(0.5 / 3)
+    assert fractions["knn of r1 stored"] == pytest.approx(1 / 3)
+
+
+def test_without_an_error_event_the_job_shows_the_last_stderr_line(qtbot, home):
+    seen = run_scripted(qtbot, ScriptedJob(home, "", "Traceback (most recent call last):\nMemoryError: out\n", 1))
+    assert seen["finished"] == (False, "MemoryError: out")
 
 
 def _artifact_rows(home, tmp_path):
@@ -146,7 +190,7 @@ def test_the_map_shows_the_hovered_image_and_the_grid_its_neighbours(view, qtbot
     view.plots.setCurrentWidget(view.embedding)
     view.embedding.set_maps([("run a", embedding)])
     qtbot.waitUntil(lambda: view.embedding.loaded is not None, timeout=30000)
-    assert view.embedding.loaded["images"].shape == (16, 16, 16, 3)
+    assert view.embedding.loaded.images.shape == (16, 16, 16, 3)
     scatter = [i for i in view.embedding.plot.getPlotItem().items if hasattr(i, "sigHovered")]
     assert len(scatter) == 5 and sum(len(s.data) for s in scatter) == 16  # one colour per class present
     view.embedding.show_point(3)
@@ -157,3 +201,25 @@ def test_the_map_shows_the_hovered_image_and_the_grid_its_neighbours(view, qtbot
     assert view.neighbours.image_count() == 2 * 6 * 8  # 6 queries, top 8, two runs
     files = view.neighbours.save(tmp_path / "grid.png")
     assert [f.name for f in files] == ["grid.png", "grid.svg"] and all(f.stat().st_size > 1000 for f in files)
+
+
+@pytest.mark.parametrize("damage", ["missing", "garbage", "wrong arrays"])
+def test_a_missing_or_damaged_artifact_is_a_sentence_in_the_view(view, qtbot, home, tmp_path, damage):
+    embedding, retrieval = _artifact_rows(home, tmp_path)
+    for row in (embedding, retrieval):
+        path = Path(row["results"]["path"])
+        if damage == "missing":
+            path.unlink()
+        elif damage == "garbage":
+            path.write_bytes(b"PK\x03\x04 not really a zip")
+        else:
+            np.savez(path, something_else=np.zeros(3))
+    view.embedding.set_maps([("run a", embedding)])
+    view.neighbours.set_retrievals([("run a", retrieval)])
+    qtbot.waitUntil(lambda: not view.embedding.job.running and not view.neighbours.job.running, timeout=30000)
+    for widget, what in ((view.embedding, "map"), (view.neighbours, "neighbours")):
+        text = widget.status.text()
+        assert text.startswith(f"could not load the {what}: the ") and "evaluate again" in text
+        assert ("is missing" in text) == (damage == "missing")
+        assert "Traceback" not in text and "Error:" not in text
+        assert widget.loaded is None

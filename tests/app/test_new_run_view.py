@@ -67,7 +67,7 @@ def test_previews_show_samples_and_the_method_inputs(window, qtbot):
     fill_tiny(view)
     view.pickers["method"].set_current("simclr")
     qtbot.waitUntil(lambda: view.data_preview.last is not None
-                    and view.data_preview.last["info"]["splits"]["train"] == 64, timeout=30000)
+                    and view.data_preview.last.info["splits"]["train"] == 64, timeout=30000)
     assert "64 train" in view.data_preview.header.text()
     assert len(view.data_preview.grid.cells) == 24
     qtbot.waitUntil(lambda: view.augment_preview.last is not None

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from engine.evaluation import protocols
+from engine.evaluation.artifacts import read_embedding, read_retrieval
 from engine.evaluation.protocols.fewshot import (
     FewShot,
     draw_support,
@@ -162,10 +163,10 @@ def test_retrieval_precision_and_artifact(tmp_path):
     ctx = separable_context(tmp_path)
     res = protocols.get("retrieval").run(ctx, protocols.resolve_params("retrieval", {"queries": "15", "k": "5"}))
     assert res["precision_at_k"] == 1.0 and res["queries"] == 15
-    with np.load(res["path"]) as z:
-        assert z["neighbours"].shape == (15, 5) and z["similarities"].shape == (15, 5)
-        assert (z["neighbour_labels"] == z["query_labels"][:, None]).all()
-        assert (np.diff(z["similarities"], axis=1) <= 1e-6).all()  # best first
+    hits = read_retrieval({"protocol": "retrieval", "results": res})  # what the GUI reads back
+    assert hits.neighbours.shape == (15, 5) and hits.similarities.shape == (15, 5)
+    assert (hits.neighbour_labels == hits.query_labels[:, None]).all()
+    assert (np.diff(hits.similarities, axis=1) <= 1e-6).all()  # best first
 
 
 def test_embedding_writes_xy_labels_and_indices(tmp_path):
@@ -173,9 +174,9 @@ def test_embedding_writes_xy_labels_and_indices(tmp_path):
     res = protocols.get("embedding").run(ctx, protocols.resolve_params("embedding", {"method": "tsne", "max_points": "40"}))
     assert res["method"] == "tsne" and res["points"] == 40
     assert ctx.saved[0][0] == "embedding"
-    with np.load(res["path"]) as z:
-        assert z["xy"].shape == (40, 2) and np.isfinite(z["xy"]).all()
-        assert z["labels"].shape == (40,) and len(set(z["indices"].tolist())) == 40
+    points = read_embedding({"protocol": "embedding", "results": res})  # what the GUI reads back
+    assert points.xy.shape == (40, 2) and np.isfinite(points.xy).all()
+    assert points.labels.shape == (40,) and len(set(points.indices.tolist())) == 40
     assert res["knn5_in_map"] > 0.9  # separable clusters stay apart in the map
 
 

@@ -7,7 +7,7 @@ import functools
 import torch
 
 from engine import registry
-from engine.training.trainer import to_tensor
+from engine.data.tensors import images_to_tensor
 
 
 @functools.lru_cache(maxsize=8)
@@ -17,7 +17,7 @@ def shapes_split(image_size: int = 16, train_size: int = 256, num_classes: int =
     data = registry.create_dataset("shapes", {"image_size": image_size, "train_size": train_size,
                                               "test_size": max(12, train_size // 4), "num_classes": num_classes})
     s = data.split(split)
-    return to_tensor(s.images), torch.from_numpy(s.labels), tuple(s.classes)
+    return images_to_tensor(s.images), torch.from_numpy(s.labels), tuple(s.classes)
 
 
 def build_method(method_id: str, params: dict | None = None, image_size: int = 16, width: int = 8,

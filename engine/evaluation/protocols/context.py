@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from pathlib import Path
 
@@ -19,6 +18,8 @@ import torch.nn.functional as F
 
 from engine import registry
 from engine.data.dataset import DataError, resize_images
+from engine.data.npz_cache import load_or_build
+from engine.data.tensors import images_to_tensor
 from engine.params import ParamError
 from engine.ssl.augment import normalize, to_float
 from engine.store.database import Store, StoreError
@@ -177,7 +178,7 @@ class EvalContext:
     def images(self, name: str) -> torch.Tensor:
         """(N, 3, S, S) uint8 images of split ``name`` at the run's input size S."""
         images = resize_images(self.labeled_split(name).images, self.image_size)
-        return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).contiguous()
+        return images_to_tensor(images)
 
     def labels(self, name: str) -> torch.Tensor:
         return torch.from_numpy(self.labeled_split(name).labels.astype(np.int64))
@@ -212,21 +213,6 @@ class EvalContext:
         digest = hashlib.sha1(key.encode()).hexdigest()[:16]
         return self.home / "cache" / "features" / f"{self.run_id}-{digest}-{split}.npz"
 
-    def _cached(self, split: str, kind: str, compute) -> dict:
-        path = self._cache_path(split, kind)
-        if path.exists():
-            try:
-                with np.load(path, allow_pickle=False) as z:
-                    return {k: z[k] for k in z.files}
-            except Exception:  # a damaged cache file is recomputed, never trusted
-                path.unlink(missing_ok=True)
-        arrays = compute()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.npz")
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
-        return arrays
-
     @torch.no_grad()
     def _extract(self, split: str, encode, batch_size: int = 256) -> list[np.ndarray]:
         """Run ``encode`` (backbone input batch -> list of (B, D) tensors) over a split."""
@@ -244,7 +230,7 @@ class EvalContext:
             backbone = self.load_backbone()
             (feats,) = self._extract(split, lambda x: [backbone.forward_features(x)])
             return {"features": feats}
-        arrays = self._cached(split, "pooled", compute)
+        arrays = load_or_build(self._cache_path(split, "pooled"), compute)
         return torch.from_numpy(arrays["features"]), self.labels(split)
 
     def stage_features(self, split: str, grid: int = 2, max_dims: int = 4096) -> list[torch.Tensor]:
@@ -253,7 +239,7 @@ class EvalContext:
             backbone = self.load_backbone()
             feats = self._extract(split, lambda x: [pool_stage(m, grid, max_dims) for m in backbone.stages(x)])
             return {f"stage{i}": f for i, f in enumerate(feats)}
-        arrays = self._cached(split, f"stages-{grid}-{max_dims}", compute)
+        arrays = load_or_build(self._cache_path(split, f"stages-{grid}-{max_dims}"), compute)
         return [torch.from_numpy(arrays[f"stage{i}"]) for i in range(len(arrays))]
 
     # --- artifacts ----------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """A 2-D map of the test split's frozen features: t-SNE (van der Maaten & Hinton, 2008), or
 UMAP (McInnes, Healy & Melville, 2018) when umap-learn is installed, saved as an artifact
-(``xy``, ``labels``, ``indices``) for the GUI to plot."""
+(``engine.evaluation.artifacts.EmbeddingPoints``) for the GUI to plot."""
 from __future__ import annotations
 
 from engine.evaluation.protocols.param_lists import seed_param
@@ -46,6 +46,7 @@ class Embedding:
         from sklearn.model_selection import cross_val_score
         from sklearn.neighbors import KNeighborsClassifier
 
+        from engine.evaluation.artifacts import EmbeddingPoints
         from engine.params import ParamError
 
         method = p["method"] if p["method"] != "auto" else ("umap" if umap_available() else "tsne")
@@ -61,7 +62,7 @@ class Embedding:
         folds = min(5, int(np.bincount(y)[np.unique(y)].min()))
         knn2d = (float(cross_val_score(KNeighborsClassifier(min(5, len(y) - 1)), xy, y, cv=folds).mean())
                  if folds >= 2 else None)
-        path = ctx.save_artifact("embedding", method, xy=xy, labels=y, indices=idx)
+        path = ctx.save_artifact("embedding", method, **EmbeddingPoints(xy, y, idx).arrays())
         ctx.report(1.0, f"{method} map saved")
         return {"method": method, "points": len(idx), "knn5_in_map": knn2d, "path": path}
 

@@ -1,6 +1,7 @@
 """Nearest-neighbour retrieval: for query images of the test split, their most similar train
 images by cosine similarity of frozen features, and the fraction of them sharing the query's
-label (precision@k), as in the retrieval read-outs of Wu et al. (2018)."""
+label (precision@k), as in the retrieval read-outs of Wu et al. (2018). The neighbours are
+kept as an artifact (``engine.evaluation.artifacts.RetrievalHits``)."""
 from __future__ import annotations
 
 from engine.evaluation.protocols.param_lists import seed_param
@@ -26,6 +27,8 @@ class Retrieval:
         import torch
         import torch.nn.functional as F
 
+        from engine.evaluation.artifacts import RetrievalHits
+
         ctx.phase(0.0, 0.6)
         train_f, train_y = ctx.features("train")
         ctx.phase(0.6, 0.9)
@@ -39,9 +42,8 @@ class Retrieval:
             top_sim, top_idx = sim.topk(k, dim=1)
         top_sim, top_idx = top_sim.cpu(), top_idx.cpu()
         hits = (train_y[top_idx] == test_y[torch.from_numpy(q)].view(-1, 1)).float()
-        path = ctx.save_artifact("retrieval", ctx.dataset_id, queries=q, neighbours=top_idx.numpy(),
-                                 similarities=top_sim.numpy(), query_labels=test_y[q].numpy(),
-                                 neighbour_labels=train_y[top_idx].numpy())
+        hits_file = RetrievalHits(q, top_idx.numpy(), top_sim.numpy(), test_y[q].numpy(), train_y[top_idx].numpy())
+        path = ctx.save_artifact("retrieval", ctx.dataset_id, **hits_file.arrays())
         ctx.report(1.0, "neighbours found")
         return {"precision_at_k": hits.mean().item(), "precision_at_1": hits[:, 0].mean().item(),
                 "k": k, "queries": len(q), "path": path}

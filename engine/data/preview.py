@@ -1,0 +1,69 @@
+"""What the workbench's data preview shows of a dataset: sizes, classes and a few sample
+images with their label names, as plain numpy arrays.
+
+Building a dataset can take seconds (shapes is generated on first use; the decoded splits
+land in ``<home>/cache`` so the worker reuses them). The last dataset built is kept, so
+the data and augmentation previews of one form share it; callers run these functions off
+their GUI thread.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+_lock = threading.Lock()
+_last: dict = {}
+
+
+@dataclass(frozen=True)
+class DataSample:
+    """``info``: ``DatasetPlugin.describe()``; ``images`` (n, H, W, 3) uint8 of split
+    ``split`` with their class names in ``labels`` ("" when unlabeled); ``skipped``:
+    unreadable files the split left out."""
+    info: dict
+    split: str
+    images: np.ndarray
+    labels: list[str]
+    skipped: int
+
+
+def preview_dataset(home, data_id: str, params: dict):
+    """The dataset ``data_id`` with ``params``, checked; the last one asked for is reused."""
+    from engine import registry
+
+    key = json.dumps([data_id, params], sort_keys=True, default=str)
+    with _lock:  # two previews asking at once build it once
+        if _last.get("key") != key:
+            _last.clear()
+            dataset = registry.create_dataset(data_id, params, Path(home) / "cache")
+            dataset.check()
+            _last.update(key=key, dataset=dataset)
+        return _last["dataset"]
+
+
+def preview_split(dataset):
+    """(name, split): the train split when there is one, else the first split."""
+    name = "train" if "train" in dataset.splits else dataset.splits[0]
+    return name, dataset.split(name)
+
+
+def sample_indices(n_images: int, count: int, seed: int = 0) -> np.ndarray:
+    """``count`` distinct indices below ``n_images`` (all when fewer), sorted, seeded."""
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n_images, size=min(count, n_images), replace=False))
+
+
+def data_preview(home, data_id: str, params: dict, n: int = 24) -> DataSample:
+    """Sizes, classes and ``n`` sample images of dataset ``data_id``; raises the dataset's
+    DataError (one sentence) when it cannot be read."""
+    dataset = preview_dataset(home, data_id, params)
+    info = dataset.describe()
+    name, split = preview_split(dataset)
+    idx = sample_indices(len(split), n)
+    labels = [split.classes[int(split.labels[i])] if split.labels is not None and split.classes else ""
+              for i in idx]
+    return DataSample(info, name, split.images[idx], labels, split.skipped)
