@@ -4,6 +4,8 @@ from __future__ import annotations
 import math
 import time
 
+from engine.runs.status import RunStatus
+
 
 def duration(seconds: float | None) -> str:
     if seconds is None or seconds < 0 or math.isnan(seconds):
@@ -29,5 +31,5 @@ def run_duration(run: dict, now: float | None = None) -> float | None:
     start = run.get("started")
     if not start:
         return None
-    end = run.get("ended") or (now or time.time()) if run.get("status") in ("running", "paused") else run.get("ended")
+    end = run.get("ended") or (now or time.time()) if run.get("status") in (RunStatus.RUNNING, RunStatus.PAUSED) else run.get("ended")
     return (end - start) if end else None

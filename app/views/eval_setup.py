@@ -23,8 +23,8 @@ from app.jobs.eval_job import EvalRequest
 from app.widgets.param_form import ParamForm
 from engine.evaluation import protocols
 from engine.params import ParamError
+from engine.runs.status import EVALUABLE, RunStatus
 
-EVALUABLE = ("completed", "stopped")  # runs that have a final or last checkpoint
 OWN_DATA = ""
 DEFAULT_PROTOCOLS = ("knn", "fewshot")
 
@@ -105,7 +105,7 @@ class EvalSetup(QWidget):
         self.run_list.blockSignals(True)
         self.run_list.clear()
         for r in runs:
-            extra = "" if r["status"] == "completed" else f", {r['status']}"
+            extra = "" if r["status"] == RunStatus.COMPLETED else f", {r['status']}"
             item = QListWidgetItem(f"{r['name']}  ({r['method']}, {r['backbone']}, {r['dataset']}{extra})")
             item.setData(Qt.UserRole, r["id"])
             item.setToolTip(f"run {r['id']}")

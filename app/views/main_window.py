@@ -21,7 +21,8 @@ from app.views.evaluate_view import EvaluateView
 from app.views.monitor_view import MonitorView
 from app.views.new_run_view import NewRunView
 from app.views.runs_view import RunsView
-from engine.store.database import ACTIVE, Store, StoreError
+from engine.runs.status import ACTIVE, RunStatus
+from engine.store.database import Store, StoreError
 
 VIEWS = (("new", "New run", "Ctrl+N"), ("runs", "Runs", "Ctrl+R"), ("monitor", "Monitor", "Ctrl+M"),
          ("evaluate", "Evaluate", "Ctrl+E"))
@@ -166,8 +167,8 @@ class MainWindow(QMainWindow):
     # --- status --------------------------------------------------------------------------------------
     def active_runs(self) -> list[dict]:
         """Runs in progress: running, paused, or queued with a worker launched."""
-        runs = [r for s in ACTIVE for r in self.store.list_runs(status=s)]
-        return [r for r in runs if r["status"] != "queued" or r["pid"] is not None]
+        runs = [r for r in self.store.list_runs() if r["status"] in ACTIVE]
+        return [r for r in runs if r["status"] != RunStatus.QUEUED or r["pid"] is not None]
 
     def refresh_status(self) -> None:
         launcher.reap()

@@ -29,6 +29,7 @@ from app.jobs.store_poller import StorePoller
 from app.plots.curve_plot import CurvePlot
 from app.plots.method_metrics import accuracy_key
 from app.widgets.log_tail import LogTail
+from engine.runs.status import ACTIVE, ERRORED, RESUMABLE, RunStatus
 from engine.store.database import StoreError
 
 PLOTS = (("loss", "loss"), ("accuracy", "method accuracy"), ("lr", "learning rate"), ("knn_acc", "kNN accuracy"))
@@ -172,7 +173,7 @@ class MonitorView(QWidget):
 
     # --- store updates ----------------------------------------------------------------------------
     def _run_changed(self, run: dict) -> None:
-        resumed = self.run is not None and self.run["status"] != "running" and run["status"] == "running"
+        resumed = self.run is not None and self.run["status"] != RunStatus.RUNNING and run["status"] == RunStatus.RUNNING
         self.run = run
         self.acc_key = accuracy_key(run["method"], self.plots["accuracy"].series)
         self.plots["accuracy"].getPlotItem().setTitle(self.acc_key)
@@ -232,7 +233,7 @@ class MonitorView(QWidget):
             parts.append(f"on {run['device']}")
         self.status.setText(" ".join(parts))
         rate = ""
-        if self.img_per_s and status == "running":
+        if self.img_per_s and status == RunStatus.RUNNING:
             batch = run["config"]["train"].get("batch_size", 1)
             eta = (total - step) * batch / self.img_per_s
             rate = f"{self.img_per_s:,.0f} img/s · ETA {duration(eta)}"
@@ -240,7 +241,7 @@ class MonitorView(QWidget):
         if latest_loss is not None and latest_loss.n:
             rate += f" · loss {number(latest_loss.ys()[-1])}"
         self.rate.setText(rate.strip(" ·"))
-        failed = status in ("crashed", "failed")
+        failed = status in ERRORED
         self.error_panel.setVisible(failed)
         if failed:
             has_ckpt = (self.home / "runs" / run["id"] / "checkpoints" / "last.pt").exists()
@@ -250,9 +251,9 @@ class MonitorView(QWidget):
 
     def _update_buttons(self) -> None:
         status = self.run["status"] if self.run else ""
-        self.stop_button.setEnabled(status in ("running", "paused", "queued"))
-        self.pause_button.setEnabled(status == "running")
-        self.resume_button.setEnabled(status in ("paused", "stopped", "crashed", "failed"))
+        self.stop_button.setEnabled(status in ACTIVE)
+        self.pause_button.setEnabled(status == RunStatus.RUNNING)
+        self.resume_button.setEnabled(status in RESUMABLE)
 
     # --- actions ------------------------------------------------------------------------------------
     def _act(self, action) -> None:
@@ -271,7 +272,7 @@ class MonitorView(QWidget):
         self._act(lambda rid: launcher.pause(self.poller.store, rid, True))
 
     def resume(self) -> None:
-        if self.run and self.run["status"] == "paused":
+        if self.run and self.run["status"] == RunStatus.PAUSED:
             self._act(lambda rid: launcher.pause(self.poller.store, rid, False))
         else:
             self._act(lambda rid: launcher.resume(self.home, rid))

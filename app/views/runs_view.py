@@ -29,10 +29,10 @@ from app.plots.method_metrics import accuracy_key
 from app.views.compare_dialog import CompareDialog
 from app.views.run_notes_dialog import RunNotesDialog
 from app.widgets.runs_model import COLUMNS, RUN_ID_ROLE, RunsFilter, RunsModel
-from engine.store.database import ACTIVE, Store, StoreError
+from engine.runs.status import ACTIVE, RESUMABLE, RunStatus
+from engine.store.database import Store, StoreError
 from engine.store.export import export_metrics
 
-STATUSES = ("queued", "running", "paused", "completed", "stopped", "failed", "crashed")
 OVERLAY_METRICS = ("loss", "accuracy", "knn_acc", "lr")
 MAX_OVERLAY = 16
 REFRESH_MS = 2000
@@ -57,8 +57,8 @@ class RunsView(QWidget):
         self.search.textChanged.connect(lambda t: self.proxy.set_filters(search=t))
         self.status_filter = QComboBox()
         self.status_filter.addItem("any status", "")
-        for s in STATUSES:
-            self.status_filter.addItem(s, s)
+        for s in RunStatus:
+            self.status_filter.addItem(s.value, s.value)
         self.status_filter.currentIndexChanged.connect(
             lambda: self.proxy.set_filters(status=self.status_filter.currentData()))
         self.method_filter = QComboBox()
@@ -172,7 +172,7 @@ class RunsView(QWidget):
         self.buttons["compare"].setEnabled(len(runs) >= 2)
         for key in ("export", "delete"):
             self.buttons[key].setEnabled(some)
-        self.buttons["resume"].setEnabled(any(r["status"] in launcher_resumable() for r in runs))
+        self.buttons["resume"].setEnabled(any(r["status"] in RESUMABLE for r in runs))
         self.buttons["stop"].setEnabled(any(r["status"] in ACTIVE for r in runs))
         self.refresh_overlay()
 
@@ -215,12 +215,12 @@ class RunsView(QWidget):
 
     def resume(self):
         def go(run):
-            if run["status"] == "paused":  # its worker is alive and waiting: just let it go on
+            if run["status"] == RunStatus.PAUSED:  # its worker is alive and waiting: just let it go on
                 launcher.pause(self.store, run["id"], False)
             else:
                 launcher.resume(self.home, run["id"])
 
-        self._each([r for r in self.selected_runs() if r["status"] in launcher_resumable()], go, "resume")
+        self._each([r for r in self.selected_runs() if r["status"] in RESUMABLE], go, "resume")
 
     def stop(self):
         runs = [r for r in self.selected_runs() if r["status"] in ACTIVE]
@@ -281,9 +281,3 @@ class RunsView(QWidget):
     def shutdown(self) -> None:
         self.timer.stop()
         self.store.close()
-
-
-def launcher_resumable() -> tuple:
-    from engine.runs.process_control import RESUMABLE
-
-    return tuple(s for s in RESUMABLE if s != "queued")

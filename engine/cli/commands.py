@@ -12,6 +12,7 @@ from pathlib import Path
 from engine.data.dataset import DataError
 from engine.params import ParamError
 from engine.runs.paths import default_home
+from engine.runs.status import RunStatus
 from engine.store.database import Store, StoreError
 
 
@@ -77,7 +78,7 @@ def _run_foreground(home: Path, run_id: str) -> int:
     latest = store.latest(run_id)
     shown = " ".join(f"{k} {latest[k]:.4f}" for k in ("loss", key, "knn_acc") if k in latest)
     print(f"{run_id} {status}: {shown}")
-    if status == "failed":
+    if status == RunStatus.FAILED:
         print(f"error: {run['error']}", file=sys.stderr)
         return 1
     return 0

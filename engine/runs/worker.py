@@ -17,6 +17,7 @@ import time
 import traceback
 from pathlib import Path
 
+from engine.runs.status import CLEAN_END, RunStatus
 from engine.store.database import Store, StoreError
 from engine.store.run_log import RunLog
 
@@ -69,7 +70,7 @@ def explain(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def execute(home: Path, run_id: str, progress=None) -> str:
+def execute(home: Path, run_id: str, progress=None) -> RunStatus:
     """Train run ``run_id`` to an end state; return that status."""
     from engine import registry
     from engine.training.trainer import Trainer
@@ -81,9 +82,9 @@ def execute(home: Path, run_id: str, progress=None) -> str:
     log = RunLog(home, run_id)
     hooks = WorkerHooks(log, progress)
     previous = signal.signal(signal.SIGTERM, lambda *_: setattr(hooks, "terminate", True))
-    store.update_run(run_id, status="running", started=run["started"] or time.time(), heartbeat=time.time(),
+    store.update_run(run_id, status=RunStatus.RUNNING, started=run["started"] or time.time(), heartbeat=time.time(),
                      pid=os.getpid(), host=socket.gethostname(), control="", error="", ended=None)
-    status = "failed"
+    status = RunStatus.FAILED
     try:
         trainer = Trainer(run["config"], store.run_dir(run_id), Path(home) / "cache", hooks)
         ckpt = store.run_dir(run_id) / "checkpoints" / "last.pt"
@@ -99,19 +100,19 @@ def execute(home: Path, run_id: str, progress=None) -> str:
         if trainer.skipped:
             hooks.text(f"skipped {trainer.skipped} unreadable image files")
         outcome = trainer.run()
-        if outcome.status == "completed":
+        if outcome.status == RunStatus.COMPLETED:
             path = trainer.save_backbone()
             store.add_artifact(run_id, "backbone", str(path), outcome.step)
         status = outcome.status
         log.flush(status=status, ended=time.time(), step=outcome.step, control="")
     except BaseException as exc:  # noqa: BLE001 -- every failure must land in the store
         message = "interrupted" if isinstance(exc, KeyboardInterrupt) else explain(exc)
-        status = "stopped" if isinstance(exc, KeyboardInterrupt) else "failed"
+        status = RunStatus.STOPPED if isinstance(exc, KeyboardInterrupt) else RunStatus.FAILED
         try:
             log.text(f"{status}: {message}\n{traceback.format_exc()}")
         except OSError:  # a full disk must not keep the status from the store
             pass
-        end = dict(status=status, ended=time.time(), error=message if status == "failed" else "")
+        end = dict(status=status, ended=time.time(), error=message if status == RunStatus.FAILED else "")
         try:
             log.flush(**end)
         except Exception:  # the store may be what failed: record the end without the unsaved rows
@@ -139,7 +140,7 @@ def main(argv=None) -> int:
     except StoreError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    return 0 if status in ("completed", "stopped") else 1
+    return 0 if status in CLEAN_END else 1
 
 
 if __name__ == "__main__":

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import sqlite_utils
 
+from engine.runs.status import ACTIVE, RunStatus
 from engine.store.schema import SCHEMA_VERSION, StoreError, migrate
 
-ACTIVE = ("queued", "running", "paused")
 HEARTBEAT_TIMEOUT = float(os.environ.get("PRETEXT_HEARTBEAT_TIMEOUT", "20"))
 RUN_COLUMNS = ("id", "name", "status", "method", "backbone", "dataset", "config", "created",
                "started", "ended", "heartbeat", "pid", "host", "device", "error", "parent_id",
@@ -101,7 +101,7 @@ class Store:
 
     # --- runs ------------------------------------------------------------------------
     def create_run(self, config: dict, name: str = "", parent_id: str | None = None,
-                   status: str = "queued") -> str:
+                   status: RunStatus = RunStatus.QUEUED) -> str:
         name = name or f"{config['method']['id']}-{config['backbone']['id']}-{config['data']['id']}"
         for attempt in range(100):  # ids made in the same second can collide (16 random bits)
             run_id = time.strftime("%y%m%d-%H%M%S-") + uuid.uuid4().hex[:4]
@@ -134,22 +134,23 @@ class Store:
     def mark_crashed(self) -> int:
         """Mark runs whose worker vanished as ``crashed``; return how many."""
         now, host, n = time.time(), socket.gethostname(), 0
+        active = [s.value for s in ACTIVE]
         rows = self.conn.execute(
             f"SELECT id, status, heartbeat, pid, host, started, created FROM runs "
-            f"WHERE status IN ({','.join('?' * len(ACTIVE))})", ACTIVE).fetchall()
+            f"WHERE status IN ({','.join('?' * len(active))})", active).fetchall()
         for r in rows:
-            if r["status"] == "queued" and r["pid"] is None:
+            if r["status"] == RunStatus.QUEUED and r["pid"] is None:
                 continue  # not launched yet
             dead = r["host"] == host and r["pid"] is not None and not _pid_alive(r["pid"])
             last = r["heartbeat"] or r["started"] or r["created"]
-            stale = r["status"] != "queued" and now - last > HEARTBEAT_TIMEOUT
+            stale = r["status"] != RunStatus.QUEUED and now - last > HEARTBEAT_TIMEOUT
             if dead or stale:
                 why = ("the worker process exited without reporting" + _last_words(self.run_dir(r["id"]))
                        if dead else f"no heartbeat for {now - last:.0f} s")
                 with self.conn:
                     cur = self.conn.execute(
-                        "UPDATE runs SET status='crashed', ended=?, error=COALESCE(NULLIF(error,''), ?) "
-                        "WHERE id=? AND status=?", (now, why, r["id"], r["status"]))
+                        "UPDATE runs SET status=?, ended=?, error=COALESCE(NULLIF(error,''), ?) "
+                        "WHERE id=? AND status=?", (RunStatus.CRASHED, now, why, r["id"], r["status"]))
                 n += cur.rowcount
         return n
 
@@ -292,4 +293,4 @@ class Store:
         return [dict(r) for r in self.conn.execute(sql + " ORDER BY id", args)]
 
 
-__all__ = ["Store", "StoreError", "SCHEMA_VERSION", "ACTIVE", "HEARTBEAT_TIMEOUT"]
+__all__ = ["Store", "StoreError", "SCHEMA_VERSION", "HEARTBEAT_TIMEOUT"]

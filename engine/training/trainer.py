@@ -16,6 +16,7 @@ import torch
 from engine import registry
 from engine.data.dataset import DataError
 from engine.evaluation.weighted_knn import extract_features, knn_accuracy
+from engine.runs.status import RunStatus
 from engine.training import checkpoint, distributed
 from engine.training.batch_source import BatchSource
 from engine.training.model_setup import prepare_method
@@ -33,7 +34,7 @@ class StopRequested(Exception):
 
 @dataclass
 class Outcome:
-    status: str          # completed | stopped
+    status: RunStatus    # COMPLETED or STOPPED
     step: int
     metrics: dict
 
@@ -214,7 +215,7 @@ class Trainer:
             if control == "stop":
                 self.save_checkpoint()
                 self.hooks.text(f"stopped at step {self.step}; checkpoint saved")
-                return Outcome("stopped", self.step, metrics)
+                return Outcome(RunStatus.STOPPED, self.step, metrics)
             x, y = self._batch(self.step)
             metrics = self.train_step(x, y)
             if self.online_probe is not None:
@@ -228,7 +229,7 @@ class Trainer:
             if self.step % self.steps_per_epoch == 0:
                 self._end_epoch(self.step // self.steps_per_epoch, metrics)
                 last = time.perf_counter()
-        return Outcome("completed", self.step, metrics)
+        return Outcome(RunStatus.COMPLETED, self.step, metrics)
 
     def _end_epoch(self, epoch: int, metrics: dict) -> None:
         every = self.t["knn_every"]
