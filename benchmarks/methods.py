@@ -307,7 +307,7 @@ def main(argv=None) -> int:
             rows.append(row(name, "", None, {}, None, error=str(e)))
             print(f"{name}: {e}", flush=True)
             continue
-        state = checkpoint.load(store.run_dir(run_id) / "artifacts" / "backbone.pt", map_location="cpu")["backbone"]
+        state = checkpoint.load(store.run_dir(run_id).backbone, map_location="cpu")["backbone"]
         method = build(method_id, cfg, args.image_size, args.num_classes, state, device)
         metric = pretext_metric(store, run_id, method.accuracy_key, steps_per_epoch)
         baseline = random_same_input(method_id, cfg, args, device)

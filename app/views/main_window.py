@@ -21,6 +21,7 @@ from app.views.evaluate_view import EvaluateView
 from app.views.monitor_view import MonitorView
 from app.views.new_run_view import NewRunView
 from app.views.runs_view import RunsView
+from engine.runs.paths import RunPaths
 from engine.runs.status import ACTIVE, RunStatus
 from engine.store.database import Store, StoreError
 
@@ -100,7 +101,7 @@ class MainWindow(QMainWindow):
         help_menu.addAction("Plugin problems…", self.show_plugin_problems)
         help_menu.addAction("About Pretext", lambda: QMessageBox.about(
             self, "About Pretext", "Pretext: a desktop workbench for self-supervised visual representation "
-            f"learning.\n\nExperiment store: {self.home / 'experiments.db'}\nHeadless: python main.py --help"))
+            f"learning.\n\nExperiment store: {RunPaths(self.home).store}\nHeadless: python main.py --help"))
 
     def set_theme(self, mode: str) -> None:
         mgr = theme.manager()

@@ -29,6 +29,7 @@ from app.jobs.store_poller import StorePoller
 from app.plots.curve_plot import CurvePlot
 from app.plots.method_metrics import accuracy_key
 from app.widgets.log_tail import LogTail
+from engine.runs.paths import RunPaths
 from engine.runs.status import ACTIVE, ERRORED, RESUMABLE, RunStatus
 from engine.store.database import StoreError
 
@@ -164,7 +165,7 @@ class MonitorView(QWidget):
         self.status.setText("No run selected" if run_id is None else "Loading…")
         self.progress.setValue(0)
         self.rate.setText("")
-        self.log.follow(None if run_id is None else self.home / "runs" / run_id / "log.txt")
+        self.log.follow(None if run_id is None else RunPaths(self.home).run(run_id).log)
         self.poller.watch(run_id)
         self.refresh_selector()
         self._update_buttons()
@@ -244,7 +245,7 @@ class MonitorView(QWidget):
         failed = status in ERRORED
         self.error_panel.setVisible(failed)
         if failed:
-            has_ckpt = (self.home / "runs" / run["id"] / "checkpoints" / "last.pt").exists()
+            has_ckpt = RunPaths(self.home).run(run["id"]).last_checkpoint.exists()
             self.error.setText(f"This run {status}: {run.get('error') or 'no reason was recorded'}")
             self.resume_checkpoint.setText("Resume from last checkpoint" if has_ckpt else "Restart from the beginning")
         self._update_buttons()

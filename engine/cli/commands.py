@@ -11,7 +11,7 @@ from pathlib import Path
 
 from engine.data.dataset import DataError
 from engine.params import ParamError
-from engine.runs.paths import default_home
+from engine.runs.paths import RunPaths, default_home
 from engine.runs.status import RunStatus
 from engine.store.database import Store, StoreError
 
@@ -58,7 +58,7 @@ def _check_data(config: dict, home: Path) -> None:
         pick_device(config["train"]["device"])
     except TrainingError as e:
         raise ParamError(str(e)) from None
-    dataset = registry.create_dataset(config["data"]["id"], config["data"]["params"], home / "cache")
+    dataset = registry.create_dataset(config["data"]["id"], config["data"]["params"], RunPaths(home).cache)
     dataset.check()
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from engine import registry
 from engine.evaluation import protocols
 from engine.evaluation.tables import comparison_table, render_table, write_table  # noqa: F401 -- re-exported
+from engine.runs.paths import RunPaths
 from engine.runs.status import RunStatus
 from engine.store.database import Store, StoreError
 
@@ -81,11 +82,11 @@ def random_baseline(home, like_run: str) -> str:
                 return run["id"]
         config = copy.deepcopy(source["config"])
         config["method"] = {"id": RANDOM_METHOD, "params": {}}
-        size = input_size(registry.create_dataset(config["data"]["id"], config["data"]["params"], home / "cache"))
+        size = input_size(registry.create_dataset(config["data"]["id"], config["data"]["params"], RunPaths(home).cache))
         torch.manual_seed(config["train"].get("seed", 0))
         backbone = registry.create_backbone(config["backbone"]["id"], config["backbone"]["params"], size)
         run_id = store.create_run(config, name=f"random init ({config['backbone']['id']})", status=RunStatus.COMPLETED)
-        path = store.run_dir(run_id) / "artifacts" / "backbone.pt"
+        path = store.run_dir(run_id).backbone
         checkpoint.save_atomic({"backbone": backbone.state_dict(), "config": config}, path)
         store.add_artifact(run_id, "backbone", str(path))
         now = time.time()

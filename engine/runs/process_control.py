@@ -18,7 +18,7 @@ def spawn_worker(home: Path, run_id: str, python: str | None = None) -> subproce
     """Start ``python -m engine.runs.worker RUN_ID --home H`` detached from this process, so it
     outlives the GUI; its pid is stored so readers can tell a dead worker at once."""
     store = Store(home)
-    log = open(store.run_dir(run_id) / "worker.out", "ab")
+    log = open(store.run_dir(run_id).worker_out, "ab")
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH", "")]))
     try:

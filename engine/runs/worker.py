@@ -17,6 +17,7 @@ import time
 import traceback
 from pathlib import Path
 
+from engine.runs.paths import RunPaths
 from engine.runs.status import CLEAN_END, RunStatus
 from engine.store.database import Store, StoreError
 from engine.store.run_log import RunLog
@@ -86,8 +87,8 @@ def execute(home: Path, run_id: str, progress=None) -> RunStatus:
                      pid=os.getpid(), host=socket.gethostname(), control="", error="", ended=None)
     status = RunStatus.FAILED
     try:
-        trainer = Trainer(run["config"], store.run_dir(run_id), Path(home) / "cache", hooks)
-        ckpt = store.run_dir(run_id) / "checkpoints" / "last.pt"
+        trainer = Trainer(run["config"], store.run_dir(run_id), RunPaths(home).cache, hooks)
+        ckpt = store.run_dir(run_id).last_checkpoint
         if ckpt.exists():
             trainer.load_checkpoint(ckpt)
             log.text(f"resumed from step {trainer.step}")

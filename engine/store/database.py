@@ -17,6 +17,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from engine.runs.paths import RunDir, RunPaths
 from engine.runs.status import ACTIVE, RunStatus
 from engine.store.schema import SCHEMA_VERSION, StoreError, migrate
 
@@ -40,10 +41,10 @@ def _pid_alive(pid: int) -> bool:
         return True
 
 
-def _last_words(run_dir: Path) -> str:
+def _last_words(run_dir: RunDir) -> str:
     """The last line a worker printed (its ``worker.out``), e.g. an import error, or ""."""
     try:
-        with open(run_dir / "worker.out", "rb") as f:
+        with open(run_dir.worker_out, "rb") as f:
             f.seek(max(0, f.seek(0, os.SEEK_END) - 2000))
             lines = [line.strip() for line in f.read().decode("utf-8", "replace").splitlines() if line.strip()]
     except OSError:
@@ -55,9 +56,10 @@ class Store:
     """Connection to ``<home>/experiments.db``. Not shared across threads: open one each."""
 
     def __init__(self, home: Path | str):
-        self.home = Path(home)
+        self.paths = RunPaths(home)
+        self.home = self.paths.home
         self.home.mkdir(parents=True, exist_ok=True)
-        self.path = self.home / "experiments.db"
+        self.path = self.paths.store
         self.conn = self._connect()
         self.db = sqlite_utils.Database(self.conn)
         migrate(self.conn)
@@ -96,8 +98,8 @@ class Store:
                 self.conn.execute("ROLLBACK")
             raise
 
-    def run_dir(self, run_id: str) -> Path:
-        return self.home / "runs" / run_id
+    def run_dir(self, run_id: str) -> RunDir:
+        return self.paths.run(run_id)
 
     # --- runs ------------------------------------------------------------------------
     def create_run(self, config: dict, name: str = "", parent_id: str | None = None,
@@ -115,10 +117,8 @@ class Store:
             except sqlite3.IntegrityError:
                 if attempt == 99:
                     raise
-        run_dir = self.run_dir(run_id)
-        (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-        (run_dir / "artifacts").mkdir(exist_ok=True)
-        (run_dir / "config.json").write_text(json.dumps(config, indent=2))
+        run_dir = self.run_dir(run_id).create()
+        run_dir.config.write_text(json.dumps(config, indent=2))
         return run_id
 
     def update_run(self, run_id: str, **fields) -> None:
@@ -204,7 +204,7 @@ class Store:
             for table in ("metrics", "latest", "evals", "artifacts"):
                 self.conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
             self.conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
-        shutil.rmtree(self.run_dir(run_id), ignore_errors=True)
+        shutil.rmtree(self.run_dir(run_id).root, ignore_errors=True)
 
     def set_control(self, run_id: str, control: str) -> None:
         self.update_run(run_id, control=control)

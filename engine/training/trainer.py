@@ -16,6 +16,7 @@ import torch
 from engine import registry
 from engine.data.dataset import DataError
 from engine.evaluation.weighted_knn import extract_features, knn_accuracy
+from engine.runs.paths import RunDir
 from engine.runs.status import RunStatus
 from engine.training import checkpoint, distributed
 from engine.training.batch_source import BatchSource
@@ -78,8 +79,8 @@ def to_tensor(images) -> torch.Tensor:
 
 
 class Trainer:
-    def __init__(self, config: dict, run_dir: Path, cache_dir: Path | None = None, hooks=None):
-        self.config, self.run_dir = config, Path(run_dir)
+    def __init__(self, config: dict, run_dir: RunDir | Path, cache_dir: Path | None = None, hooks=None):
+        self.config, self.run_dir = config, RunDir.of(run_dir)
         t = config["train"]
         self.t = t
         self.device = pick_device(t["device"])
@@ -132,7 +133,7 @@ class Trainer:
         flush = getattr(self.hooks, "flush", None)
         if flush is not None:  # rows before a checkpoint are stored first: a resume never leaves a gap
             flush()
-        path = self.run_dir / "checkpoints" / "last.pt"
+        path = self.run_dir.last_checkpoint
         if self.dist.is_main:  # under torchrun every rank holds the same weights
             checkpoint.save_atomic(self.state(), path)
         return path
@@ -243,7 +244,7 @@ class Trainer:
             f"{k} {v:.4g}" for k, v in metrics.items() if not math.isnan(v)))
 
     def save_backbone(self) -> Path:
-        path = self.run_dir / "artifacts" / "backbone.pt"
+        path = self.run_dir.backbone
         if self.dist.is_main:
             checkpoint.save_atomic({"backbone": self.method.backbone.state_dict(), "config": self.config}, path)
         return path

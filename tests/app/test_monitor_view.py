@@ -92,6 +92,6 @@ def test_stop_and_pause_steer_a_real_worker(qtbot, home, plugins):
     qtbot.mouseClick(view.stop_button, Qt.LeftButton)
     assert wait_status(home, run_id, ("stopped", "completed", "failed"), 30) == "stopped"
     qtbot.waitUntil(lambda: view.run["status"] == "stopped", timeout=5000)
-    assert (home / "runs" / run_id / "checkpoints" / "last.pt").exists()
+    assert store.run_dir(run_id).last_checkpoint.exists()
     assert store.get_run(run_id)["step"] < 200  # 50 epochs of 4 steps: it did stop early
     view.shutdown()

@@ -90,7 +90,7 @@ def test_delete_and_export(qtbot, home, plugins, tmp_path, monkeypatch):
     monkeypatch.setattr("app.views.runs_view.QMessageBox.question", lambda *a, **k: QMessageBox.Yes)
     view.delete()
     assert view.proxy.rowCount() == 2
-    assert not (home / "runs" / ids["alpha"]).exists()
+    assert not store.run_dir(ids["alpha"]).root.exists()
     view.shutdown()
 
 

@@ -98,4 +98,4 @@ def test_detached_worker_obeys_stop_and_sigterm(home):
     for run_id in ids:
         run = wait_for(run_id, lambda r: r["status"] not in ("running", "queued"))
         assert run["status"] == "stopped", run
-        assert (store.run_dir(run_id) / "checkpoints" / "last.pt").exists()
+        assert (store.run_dir(run_id).last_checkpoint).exists()

@@ -20,7 +20,7 @@ TINY_CLI = ["--set", "train_size=64", "--set", "test_size=32", "--set", "image_s
 
 
 def _checkpoint_step(store, run_id) -> int:
-    return checkpoint.load(store.run_dir(run_id) / "checkpoints" / "last.pt")["step"]
+    return checkpoint.load(store.run_dir(run_id).last_checkpoint)["step"]
 
 
 def _store_is_sound(home) -> None:
@@ -87,7 +87,7 @@ def test_disk_full_while_writing_a_checkpoint(home, monkeypatch):
     row = store.get_run(run)
     assert row["error"].startswith("the disk is full") and "resume" in row["error"]
     assert _checkpoint_step(store, run) == 4, "the previous checkpoint is intact"
-    assert not list((store.run_dir(run) / "checkpoints").glob(".*tmp*")), "the half-written file is removed"
+    assert not list((store.run_dir(run).checkpoints).glob(".*tmp*")), "the half-written file is removed"
     _store_is_sound(home)
 
     monkeypatch.setattr(checkpoint, "os", os)  # space was freed

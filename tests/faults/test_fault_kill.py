@@ -29,7 +29,7 @@ pytestmark = pytest.mark.faults
 
 
 def _last(store, run_id) -> dict:
-    return checkpoint.load(store.run_dir(run_id) / "checkpoints" / "last.pt")
+    return checkpoint.load(store.run_dir(run_id).last_checkpoint)
 
 
 def _straight(home, config) -> str:
@@ -66,7 +66,7 @@ def _resume_and_compare(home, run, config, total):
     assert_same_model(_last(store, straight)["model"], _last(store, run)["model"])
     a, b = store.metric_series(straight, "loss")[3], store.metric_series(run, "loss")[3]
     assert a == pytest.approx(b, abs=1e-4)
-    assert not list((store.run_dir(run) / "checkpoints").glob(".*tmp*")), "no temp file is left behind"
+    assert not list((store.run_dir(run).checkpoints).glob(".*tmp*")), "no temp file is left behind"
 
 
 def _killed_at_step(home, step: int):
@@ -94,12 +94,12 @@ def test_sigkill_mid_epoch_keeps_the_checkpoint_and_resumes_exactly(home):
     assert max(steps_of(store, run)) > 6, "rows past the checkpoint exist and must be replaced"
     assert _last(store, run)["step"] == 6, "the epoch-1 checkpoint is intact"
     _resume_and_compare(home, run, config, total=12)
-    assert "resumed from step 6" in (store.run_dir(run) / "log.txt").read_text()
+    assert "resumed from step 6" in (store.run_dir(run).log).read_text()
 
 
 def test_sigkill_before_the_first_checkpoint_restarts_without_duplicate_rows(home):
     store, run, config, _, _ = _killed_at_step(home, 3)
-    assert not (store.run_dir(run) / "checkpoints" / "last.pt").exists()
+    assert not (store.run_dir(run).last_checkpoint).exists()
     assert steps_of(store, run)[:3] == [1, 2, 3], "the killed attempt's rows are in the store"
     _resume_and_compare(home, run, config, total=12)  # starts again at step 1, each step once
 
@@ -112,7 +112,7 @@ def test_sigkill_between_checkpoint_temp_file_and_rename(home):
     proc = start_worker(home, run, PRETEXT_FAULT_KILL_IN_CHECKPOINT="2")  # dies saving the step-8 checkpoint
     out = proc.communicate(timeout=300)[0]
     assert proc.returncode == -signal.SIGKILL, out
-    ckpt_dir = store.run_dir(run) / "checkpoints"
+    ckpt_dir = store.run_dir(run).checkpoints
     assert list(ckpt_dir.glob(".last.pt.tmp*")), "the fault struck after the temp file was written"
     assert Store(home).get_run(run)["status"] == "crashed"
     assert _last(store, run)["step"] == 4, "the previous checkpoint is intact and loads"

@@ -41,7 +41,7 @@ def _stopped_run(home) -> tuple:
 @pytest.mark.parametrize("damage", ["crafted pickle", "torch zip holding code", "truncated"])
 def test_resume_from_a_crafted_or_damaged_checkpoint_fails_cleanly(home, tmp_path, capsys, damage):
     store, run = _stopped_run(home)
-    ckpt, marker = store.run_dir(run) / "checkpoints" / "last.pt", tmp_path / "code ran"
+    ckpt, marker = store.run_dir(run).last_checkpoint, tmp_path / "code ran"
     if damage == "crafted pickle":
         _plant(ckpt, marker)
     elif damage == "torch zip holding code":
@@ -58,11 +58,11 @@ def test_resume_from_a_crafted_or_damaged_checkpoint_fails_cleanly(home, tmp_pat
     assert row["status"] == "failed" and "not trusted" in row["error"] and "\n" not in row["error"]
 
 
-@pytest.mark.parametrize("which", ["checkpoints/last.pt", "artifacts/backbone.pt"])
+@pytest.mark.parametrize("which", ["last_checkpoint", "backbone"])
 def test_eval_of_a_crafted_checkpoint_is_refused_in_one_line(home, tmp_path, capsys, which):
     store, run = _stopped_run(home)
     marker = tmp_path / "code ran"
-    _plant(store.run_dir(run) / which, marker)
+    _plant(getattr(store.run_dir(run), which), marker)
     assert main(["eval", run, "--protocol", "knn", "--device", "cpu", "--home", str(home)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("error: checkpoint") and "not loaded" in err, err

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from engine import registry
 from engine.data.dataset import DataError, resize_images
 from engine.params import ParamError
+from engine.runs.paths import RunDir, RunPaths
 from engine.ssl.augment import normalize, to_float
 from engine.store.database import Store, StoreError
 from engine.training import checkpoint
@@ -33,15 +34,12 @@ def pick_device(choice: str = "auto") -> torch.device:
     return torch.device("cuda")
 
 
-def checkpoint_file(run_dir: Path) -> tuple[Path, str]:
+def checkpoint_file(run_dir: RunDir) -> tuple[Path, str]:
     """The file holding a run's backbone weights and the label stored with its evals."""
-    final = run_dir / "artifacts" / "backbone.pt"
-    if final.exists():
-        return final, "backbone.pt"
-    last = run_dir / "checkpoints" / "last.pt"
-    if last.exists():
-        return last, "last.pt"
-    raise StoreError(f"run {run_dir.name} has no checkpoint yet (neither artifacts/backbone.pt "
+    for path in (run_dir.backbone, run_dir.last_checkpoint):
+        if path.exists():
+            return path, path.name
+    raise StoreError(f"run {run_dir.run_id} has no checkpoint yet (neither artifacts/backbone.pt "
                      f"nor checkpoints/last.pt); train it first")
 
 
@@ -140,7 +138,7 @@ class EvalContext:
         self.ckpt_path, self.checkpoint = checkpoint_file(self.run_dir)
         self.device = pick_device(device)
         self.progress = progress
-        cache = self.home / "cache"
+        cache = RunPaths(self.home).cache
         own = registry.create_dataset(self.config["data"]["id"], self.config["data"]["params"], cache)
         self.image_size = input_size(own)
         if data:
@@ -210,7 +208,7 @@ class EvalContext:
                           "data": self.data_config, "split": split, "size": self.image_size, "kind": kind},
                          sort_keys=True, default=str)
         digest = hashlib.sha1(key.encode()).hexdigest()[:16]
-        return self.home / "cache" / "features" / f"{self.run_id}-{digest}-{split}.npz"
+        return RunPaths(self.home).cache / "features" / f"{self.run_id}-{digest}-{split}.npz"
 
     def _cached(self, split: str, kind: str, compute) -> dict:
         path = self._cache_path(split, kind)
@@ -260,7 +258,7 @@ class EvalContext:
     def save_artifact(self, kind: str, name: str, **arrays) -> str:
         """Write ``arrays`` to ``runs/<id>/artifacts/<kind>-<name>-<time>.npz`` and record it."""
         stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{int(time.time() * 1000) % 1000:03d}"
-        path = self.run_dir / "artifacts" / f"{kind}-{name}-{stamp}.npz"
+        path = self.run_dir.artifact(f"{kind}-{name}-{stamp}.npz")
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez(path, **arrays)
         self.store.add_artifact(self.run_id, kind, str(path))
