@@ -1,7 +1,7 @@
 """The training loop: one run from its config to checkpoints, metrics and a final backbone.
 
 The trainer knows nothing of the store or the terminal: it reports through ``hooks``
-(``on_step``, ``on_epoch``, ``control``, ``text``), which the worker and the CLI provide.
+(engine.training.hooks.TrainerHooks), which the worker and the CLI provide.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from engine.evaluation.weighted_knn import extract_features, knn_accuracy
 from engine.runs.paths import RunDir
 from engine.runs.status import RunStatus
 from engine.training import checkpoint, distributed
+from engine.training.hooks import NullHooks, TrainerHooks
 from engine.training.batch_source import BatchSource
 from engine.training.model_setup import prepare_method
 from engine.training.online_probe import OnlineProbe
@@ -38,13 +39,6 @@ class Outcome:
     status: RunStatus    # COMPLETED or STOPPED
     step: int
     metrics: dict
-
-
-class NullHooks:
-    def on_step(self, step, total, epoch, metrics): ...
-    def on_epoch(self, epoch, metrics): ...
-    def control(self) -> str: return ""
-    def text(self, message): ...
 
 
 def pick_device(choice: str) -> torch.device:
@@ -79,7 +73,8 @@ def to_tensor(images) -> torch.Tensor:
 
 
 class Trainer:
-    def __init__(self, config: dict, run_dir: RunDir | Path, cache_dir: Path | None = None, hooks=None):
+    def __init__(self, config: dict, run_dir: RunDir | Path, cache_dir: Path | None = None,
+                 hooks: TrainerHooks | None = None):
         self.config, self.run_dir = config, RunDir.of(run_dir)
         t = config["train"]
         self.t = t
@@ -130,9 +125,7 @@ class Trainer:
         }
 
     def save_checkpoint(self) -> Path:
-        flush = getattr(self.hooks, "flush", None)
-        if flush is not None:  # rows before a checkpoint are stored first: a resume never leaves a gap
-            flush()
+        self.hooks.flush()  # rows before a checkpoint are stored first: a resume never leaves a gap
         path = self.run_dir.last_checkpoint
         if self.dist.is_main:  # under torchrun every rank holds the same weights
             checkpoint.save_atomic(self.state(), path)
