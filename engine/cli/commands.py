@@ -52,12 +52,9 @@ def _check_data(config: dict, home: Path) -> None:
     """Refuse unusable data (or a device this machine lacks) before a run is created: no
     half-created runs."""
     from engine import registry
-    from engine.training.trainer import TrainingError, pick_device
+    from engine.training.device import pick_device
 
-    try:
-        pick_device(config["train"]["device"])
-    except TrainingError as e:
-        raise ParamError(str(e)) from None
+    pick_device(config["train"]["device"])  # ParamError: exit 2
     dataset = registry.create_dataset(config["data"]["id"], config["data"]["params"], RunPaths(home).cache)
     dataset.check()
 

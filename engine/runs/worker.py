@@ -24,13 +24,18 @@ from engine.store.run_log import RunLog
 
 
 class WorkerHooks:
-    """Connects the trainer to the store (and, in the foreground CLI, a progress bar)."""
+    """Connects the trainer to the store (and, in the foreground CLI, a progress bar).
 
-    def __init__(self, log: RunLog, progress=None):
+    Metrics are stored every ``log_every`` steps and at the last step of every epoch (the
+    epoch's checkpoint and kNN value line up with a stored row); the progress bar sees every step."""
+
+    def __init__(self, log: RunLog, progress=None, log_every: int = 1):
         self.log, self.progress, self.terminate = log, progress, False
+        self.log_every = max(1, int(log_every))
 
     def on_step(self, step, total, epoch, metrics):
-        self.log.metrics(step, epoch, metrics)
+        if step % self.log_every == 0 or float(epoch).is_integer() or step == total:
+            self.log.metrics(step, epoch, metrics)
         if self.progress:
             self.progress.update(step, total, epoch, metrics)
 
@@ -81,7 +86,8 @@ def execute(home: Path, run_id: str, progress=None) -> RunStatus:
     run_id = run["id"]
     registry.discover(Path(home))
     log = RunLog(home, run_id)
-    hooks = WorkerHooks(log, progress)
+    # .get: configs stored before log_every existed resume with every step logged
+    hooks = WorkerHooks(log, progress, run["config"]["train"].get("log_every", 1))
     previous = signal.signal(signal.SIGTERM, lambda *_: setattr(hooks, "terminate", True))
     store.update_run(run_id, status=RunStatus.RUNNING, started=run["started"] or time.time(), heartbeat=time.time(),
                      pid=os.getpid(), host=socket.gethostname(), control="", error="", ended=None)

@@ -19,8 +19,9 @@ from engine.evaluation.weighted_knn import extract_features, knn_accuracy
 from engine.runs.paths import RunDir
 from engine.runs.status import RunStatus
 from engine.training import checkpoint, distributed
-from engine.training.hooks import NullHooks, TrainerHooks
 from engine.training.batch_source import BatchSource
+from engine.training.device import pick_device
+from engine.training.hooks import NullHooks, TrainerHooks
 from engine.training.model_setup import prepare_method
 from engine.training.online_probe import OnlineProbe
 from engine.training.optim import create_optimizer, create_scheduler
@@ -39,14 +40,6 @@ class Outcome:
     status: RunStatus    # COMPLETED or STOPPED
     step: int
     metrics: dict
-
-
-def pick_device(choice: str) -> torch.device:
-    if choice == "cuda" and not torch.cuda.is_available():
-        raise TrainingError("device cuda was asked for but no CUDA GPU is available; use --device cpu or auto")
-    if choice == "cpu" or (choice == "auto" and not torch.cuda.is_available()):
-        return torch.device("cpu")
-    return torch.device("cuda")
 
 
 def autocast_dtype(precision: str, device: torch.device):

@@ -24,14 +24,7 @@ from engine.runs.paths import RunDir, RunPaths
 from engine.ssl.augment import normalize, to_float
 from engine.store.database import Store, StoreError
 from engine.training import checkpoint
-
-
-def pick_device(choice: str = "auto") -> torch.device:
-    if choice == "cuda" and not torch.cuda.is_available():
-        raise ParamError("device cuda was asked for but no CUDA GPU is available; use cpu or auto")
-    if choice == "cpu" or not torch.cuda.is_available():
-        return torch.device("cpu")
-    return torch.device("cuda")
+from engine.training.device import pick_device
 
 
 def checkpoint_file(run_dir: RunDir) -> tuple[Path, str]:
