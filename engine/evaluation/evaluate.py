@@ -78,9 +78,9 @@ def random_baseline(home, like_run: str) -> str:
     try:
         source = store.get_run(like_run)
         for run in store.list_runs(method=RANDOM_METHOD):
-            if run["status"] == RunStatus.COMPLETED and _same_setup(run["config"], source["config"]):
-                return run["id"]
-        config = copy.deepcopy(source["config"])
+            if run.status == RunStatus.COMPLETED and _same_setup(run.config, source.config):
+                return run.id
+        config = copy.deepcopy(source.config)
         config["method"] = {"id": RANDOM_METHOD, "params": {}}
         size = input_size(registry.create_dataset(config["data"]["id"], config["data"]["params"], RunPaths(home).cache))
         torch.manual_seed(config["train"].get("seed", 0))
@@ -91,7 +91,7 @@ def random_baseline(home, like_run: str) -> str:
         store.add_artifact(run_id, "backbone", str(path))
         now = time.time()
         store.update_run(run_id, started=now, ended=now, heartbeat=now,
-                         notes=f"random-initialisation baseline for runs like {source['id']}")
+                         notes=f"random-initialisation baseline for runs like {source.id}")
         return run_id
     except KeyError as e:
         raise StoreError(f"run {like_run!r} has an incomplete config ({e}); no baseline can be built") from None

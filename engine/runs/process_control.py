@@ -40,11 +40,11 @@ def request_stop(store: Store, run_id: str) -> None:
     """Ask a run to stop: the worker checkpoints and ends as ``stopped``. A queued run that
     never started is stopped at once."""
     run = store.get_run(run_id)
-    if run["status"] not in ACTIVE:
-        raise StoreError(f"run {run['id']} is {run['status']}, not running")
-    store.set_control(run["id"], "stop")
-    if run["status"] == RunStatus.QUEUED and run["pid"] is None:
-        store.update_run(run["id"], status=RunStatus.STOPPED, ended=time.time())
+    if run.status not in ACTIVE:
+        raise StoreError(f"run {run.id} is {run.status}, not running")
+    store.set_control(run.id, "stop")
+    if run.status == RunStatus.QUEUED and run.pid is None:
+        store.update_run(run.id, status=RunStatus.STOPPED, ended=time.time())
 
 
 def request_pause(store: Store, run_id: str, pause: bool = True) -> None:
@@ -55,12 +55,12 @@ def request_pause(store: Store, run_id: str, pause: bool = True) -> None:
 def prepare_resume(store: Store, run_id: str) -> str:
     """Mark a stopped, crashed or failed run ``queued`` again; return its id."""
     run = store.get_run(run_id)
-    if run["status"] == RunStatus.RUNNING:
-        raise StoreError(f"run {run['id']} is already running")
-    if run["status"] == RunStatus.COMPLETED:
-        raise StoreError(f"run {run['id']} has completed; clone it to train longer")
-    store.update_run(run["id"], status=RunStatus.QUEUED, control="", error="", pid=None, ended=None)
-    return run["id"]
+    if run.status == RunStatus.RUNNING:
+        raise StoreError(f"run {run.id} is already running")
+    if run.status == RunStatus.COMPLETED:
+        raise StoreError(f"run {run.id} has completed; clone it to train longer")
+    store.update_run(run.id, status=RunStatus.QUEUED, control="", error="", pid=None, ended=None)
+    return run.id
 
 
 def kill(pid: int) -> None:

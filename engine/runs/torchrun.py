@@ -35,7 +35,7 @@ def _start_on_main(home: Path, start_run: Callable[[], str]) -> tuple[str, dict]
     run_id = start_run()
     store = Store(home)
     try:
-        return run_id, store.get_run(run_id, check_liveness=False)["config"]
+        return run_id, store.get_run(run_id, check_liveness=False).config
     finally:
         store.close()
 

@@ -83,17 +83,17 @@ def execute(home: Path, run_id: str, progress=None) -> RunStatus:
 
     store = Store(home)
     run = store.get_run(run_id, check_liveness=False)
-    run_id = run["id"]
+    run_id = run.id
     registry.discover(Path(home))
     log = RunLog(home, run_id)
     # .get: configs stored before log_every existed resume with every step logged
-    hooks = WorkerHooks(log, progress, run["config"]["train"].get("log_every", 1))
+    hooks = WorkerHooks(log, progress, run.config["train"].get("log_every", 1))
     previous = signal.signal(signal.SIGTERM, lambda *_: setattr(hooks, "terminate", True))
-    store.update_run(run_id, status=RunStatus.RUNNING, started=run["started"] or time.time(), heartbeat=time.time(),
+    store.update_run(run_id, status=RunStatus.RUNNING, started=run.started or time.time(), heartbeat=time.time(),
                      pid=os.getpid(), host=socket.gethostname(), control="", error="", ended=None)
     status = RunStatus.FAILED
     try:
-        trainer = Trainer(run["config"], store.run_dir(run_id), RunPaths(home).cache, hooks)
+        trainer = Trainer(run.config, store.run_dir(run_id), RunPaths(home).cache, hooks)
         ckpt = store.run_dir(run_id).last_checkpoint
         if ckpt.exists():
             trainer.load_checkpoint(ckpt)
@@ -103,7 +103,7 @@ def execute(home: Path, run_id: str, progress=None) -> RunStatus:
         store.truncate_metrics(run_id, trainer.step)
         device = str(trainer.device) if trainer.device.type == "cpu" else __import__("torch").cuda.get_device_name()
         store.update_run(run_id, device=device, total_steps=trainer.total_steps, step=trainer.step)
-        log.text(f"training {run['name']} on {device}: {trainer.total_steps} steps of {trainer.batch_size} images")
+        log.text(f"training {run.name} on {device}: {trainer.total_steps} steps of {trainer.batch_size} images")
         if trainer.skipped:
             hooks.text(f"skipped {trainer.skipped} unreadable image files")
         outcome = trainer.run()

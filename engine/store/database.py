@@ -19,12 +19,10 @@ import sqlite_utils
 
 from engine.runs.paths import RunDir, RunPaths
 from engine.runs.status import ACTIVE, RunStatus
+from engine.store.run_record import COLUMNS, Run
 from engine.store.schema import SCHEMA_VERSION, StoreError, migrate
 
 HEARTBEAT_TIMEOUT = float(os.environ.get("PRETEXT_HEARTBEAT_TIMEOUT", "20"))
-RUN_COLUMNS = ("id", "name", "status", "method", "backbone", "dataset", "config", "created",
-               "started", "ended", "heartbeat", "pid", "host", "device", "error", "parent_id",
-               "control", "notes", "tags", "step", "total_steps")
 
 
 def _pid_alive(pid: int) -> bool:
@@ -53,7 +51,8 @@ def _last_words(run_dir: RunDir) -> str:
 
 
 class Store:
-    """Connection to ``<home>/experiments.db``. Not shared across threads: open one each."""
+    """Connection to ``<home>/experiments.db``. Not shared across threads: open one each.
+    ``with Store(home) as store:`` closes it at the end of the block."""
 
     def __init__(self, home: Path | str):
         self.paths = RunPaths(home)
@@ -84,6 +83,12 @@ class Store:
 
     def close(self):
         self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     @contextmanager
     def transaction(self):
@@ -122,11 +127,13 @@ class Store:
         return run_id
 
     def update_run(self, run_id: str, **fields) -> None:
-        bad = [k for k in fields if k not in RUN_COLUMNS]
+        bad = [k for k in fields if k not in COLUMNS]
         if bad:
             raise KeyError(f"no run column {bad[0]}")
         if not fields:
             return
+        if "status" in fields:  # ValueError for a status outside the vocabulary: never stored
+            fields["status"] = RunStatus.parse(fields["status"]).value
         sets = ", ".join(f"{k} = ?" for k in fields)
         with self.conn:
             self.conn.execute(f"UPDATE runs SET {sets} WHERE id = ?", (*fields.values(), run_id))
@@ -154,7 +161,8 @@ class Store:
                 n += cur.rowcount
         return n
 
-    def get_run(self, run_id: str, check_liveness: bool = True) -> dict:
+    def get_run(self, run_id: str, check_liveness: bool = True) -> Run:
+        """The run with this id, else the newest run with this name."""
         if check_liveness:
             self.mark_crashed()
         row = self.conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
@@ -163,13 +171,11 @@ class Store:
                                     (run_id,)).fetchone()
         if row is None:
             raise StoreError(f"no run {run_id!r} in {self.path}")
-        run = dict(row)
-        run["config"] = json.loads(run["config"])
-        return run
+        return Run.from_row(row)
 
     def list_runs(self, search: str = "", status: str = "", method: str = "",
-                  limit: int | None = None) -> list[dict]:
-        """Runs with their latest metric values (``run['latest'][key]``), newest first."""
+                  limit: int | None = None) -> list[Run]:
+        """Runs with their latest metric values (``run.latest[key]``), newest first."""
         self.mark_crashed()
         where, args = [], []
         if search:
@@ -186,16 +192,12 @@ class Store:
         sql += " ORDER BY created DESC" + (" LIMIT ?" if limit else "")
         if limit:
             args.append(limit)
-        runs = [dict(r) for r in self.conn.execute(sql, args)]
+        rows = self.conn.execute(sql, args).fetchall()
         latest: dict[str, dict] = {}
         for r in self.conn.execute("SELECT run_id, key, value FROM latest"):
             latest.setdefault(r[0], {})[r[1]] = r[2]
         counts = dict(self.conn.execute("SELECT run_id, COUNT(*) FROM evals GROUP BY run_id").fetchall())
-        for run in runs:
-            run["config"] = json.loads(run["config"])
-            run["latest"] = latest.get(run["id"], {})
-            run["evals"] = counts.get(run["id"], 0)
-        return runs
+        return [Run.from_row(r, latest.get(r["id"]), counts.get(r["id"], 0)) for r in rows]
 
     def delete_run(self, run_id: str) -> None:
         import shutil
@@ -293,4 +295,4 @@ class Store:
         return [dict(r) for r in self.conn.execute(sql + " ORDER BY id", args)]
 
 
-__all__ = ["Store", "StoreError", "SCHEMA_VERSION", "HEARTBEAT_TIMEOUT"]
+__all__ = ["Store", "StoreError", "Run", "SCHEMA_VERSION", "HEARTBEAT_TIMEOUT"]

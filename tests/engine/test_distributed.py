@@ -64,8 +64,8 @@ def test_two_ranks_match_one_process_with_the_global_batch(tmp_path):
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr[-3000:]
     runs = Store(multi).list_runs()
-    assert len(runs) == 1 and runs[0]["status"] == "completed"  # only rank 0 wrote the store
-    multi_losses = _losses(multi, runs[0]["id"])
+    assert len(runs) == 1 and runs[0].status == "completed"  # only rank 0 wrote the store
+    multi_losses = _losses(multi, runs[0].id)
 
     single = tmp_path / "single"
     cfg = build_config("shapes", "simclr", "convnet", train={"epochs": 2, "batch_size": 32, "device": "cpu"},
@@ -100,4 +100,4 @@ def test_under_torchrun_every_checkpoint_follows_a_flush_of_its_rows(tmp_path):
     for save in saves:
         assert save["stored"] == list(range(1, save["step"] + 1)), saves
     (run,) = Store(home).list_runs()
-    assert run["status"] == "stopped" and run["step"] == 6
+    assert run.status == "stopped" and run.step == 6

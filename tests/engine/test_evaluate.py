@@ -169,9 +169,9 @@ def test_random_baseline_is_a_reusable_completed_run(trained):
     base = random_baseline(home, run_id)
     assert random_baseline(home, run_id) == base
     run = Store(home).get_run(base)
-    assert run["status"] == "completed" and run["method"] == "random" and run["name"] == "random init (convnet)"
-    assert run["config"]["method"] == {"id": "random", "params": {}}
-    assert run["config"]["backbone"] == Store(home).get_run(run_id)["config"]["backbone"]
+    assert run.status == "completed" and run.method == "random" and run.name == "random init (convnet)"
+    assert run.config["method"] == {"id": "random", "params": {}}
+    assert run.config["backbone"] == Store(home).get_run(run_id).config["backbone"]
     row = evaluate(home, base, "knn", {"k": "5"})
     assert 0.0 <= row["results"]["top1"]["5"] <= 1.0
 

@@ -20,10 +20,10 @@ def test_log_every_stores_every_nth_step_and_each_epochs_end(home):
     store = Store(home)
     run_id = store.create_run(_config(log_every=3))
     assert execute(home, run_id) == "completed"
-    per_epoch = store.get_run(run_id)["total_steps"] // 2
+    per_epoch = store.get_run(run_id).total_steps // 2
     assert per_epoch == 4
     assert _loss_steps(store, run_id) == [3, 4, 6, 8]
-    assert store.get_run(run_id)["step"] == 8
+    assert store.get_run(run_id).step == 8
     store.close()
 
 

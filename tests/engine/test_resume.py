@@ -44,7 +44,7 @@ def test_stop_then_resume_matches_an_uninterrupted_run(home):
 
     run = store.create_run(_config())
     assert execute(home, run, progress=StopAt(store, run, 3)) == "stopped"
-    stopped_at = store.get_run(run)["step"]
+    stopped_at = store.get_run(run).step
     assert 3 <= stopped_at < 8
     ckpt = checkpoint.load(store.run_dir(run).last_checkpoint)
     assert ckpt["step"] == stopped_at
@@ -52,7 +52,7 @@ def test_stop_then_resume_matches_an_uninterrupted_run(home):
 
     store.update_run(run, status="queued", control="")
     assert execute(home, run) == "completed"
-    assert store.get_run(run)["step"] == 8
+    assert store.get_run(run).step == 8
     log = (store.run_dir(run).log).read_text()
     assert f"resumed from step {stopped_at}" in log
 

@@ -23,6 +23,7 @@ from engine.params import ParamError
 from engine.runs.paths import RunDir, RunPaths
 from engine.ssl.augment import normalize, to_float
 from engine.store.database import Store, StoreError
+from engine.store.run_record import Run
 from engine.training import checkpoint
 from engine.training.device import pick_device
 
@@ -123,10 +124,10 @@ def method_input(config: dict, image_size: int, num_classes: int | None, device)
 class EvalContext:
     """One evaluation of one run: lazy data, backbone and cached features."""
 
-    def __init__(self, home: Path, store: Store, run: dict, data: dict | None = None,
+    def __init__(self, home: Path, store: Store, run: Run, data: dict | None = None,
                  device: str = "auto", progress=None):
         self.home, self.store, self.run = Path(home), store, run
-        self.run_id, self.config = run["id"], run["config"]
+        self.run_id, self.config = run.id, run.config
         self.run_dir = store.run_dir(self.run_id)
         self.ckpt_path, self.checkpoint = checkpoint_file(self.run_dir)
         self.device = pick_device(device)
