@@ -4,6 +4,9 @@ from __future__ import annotations
 import math
 import time
 
+from engine.runs.status import RunStatus
+from engine.store.run_record import Run
+
 
 def duration(seconds: float | None) -> str:
     if seconds is None or seconds < 0 or math.isnan(seconds):
@@ -24,10 +27,10 @@ def number(value: float | None, digits: int = 4) -> str:
     return f"{value:.{digits}g}"
 
 
-def run_duration(run: dict, now: float | None = None) -> float | None:
+def run_duration(run: Run, now: float | None = None) -> float | None:
     """Seconds from start to end (or to now while it runs)."""
-    start = run.get("started")
+    start = run.started
     if not start:
         return None
-    end = run.get("ended") or (now or time.time()) if run.get("status") in ("running", "paused") else run.get("ended")
+    end = run.ended or (now or time.time()) if run.status in (RunStatus.RUNNING, RunStatus.PAUSED) else run.ended
     return (end - start) if end else None

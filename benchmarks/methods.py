@@ -30,6 +30,7 @@ from engine.evaluation.weighted_knn import extract_features, knn_accuracy  # noq
 from engine.runs.worker import execute  # noqa: E402
 from engine.ssl.method import MethodPlugin  # noqa: E402
 from engine.store.database import Store  # noqa: E402
+from engine.store.run_record import Run  # noqa: E402
 from engine.training import checkpoint  # noqa: E402
 from engine.training.config import build_config  # noqa: E402
 
@@ -209,14 +210,14 @@ def backbone_for(method_id: str, args) -> str:
         return needed
 
 
-def finished_run(store: Store, cfg: dict, name: str) -> dict | None:
+def finished_run(store: Store, cfg: dict, name: str) -> Run | None:
     """A completed run of this exact config in the home (``--home`` reused after a stop).
     Configs are compared as stored: a run made before a parameter existed is not reused,
     since the parameter's default may change what the method does."""
     for run in store.list_runs():
-        if run["name"] == name and run["status"] == "completed":
-            run = store.get_run(run["id"])
-            if run["config"] == cfg:
+        if run.name == name and run.status == "completed":
+            run = store.get_run(run.id)
+            if run.config == cfg:
                 return run
     return None
 
@@ -228,7 +229,7 @@ def pretrain(store: Store, home: Path, method_id: str, args, backbone_id: str) -
                        params={"data": data, "backbone": backbone, "method": method_settings(args, method_id)})
     done = finished_run(store, cfg, f"bench {method_id}")
     if done is not None:
-        return cfg, (done["ended"] - done["started"]) / train["epochs"], done["id"]
+        return cfg, (done.ended - done.started) / train["epochs"], done.id
     run_id = store.create_run(cfg, name=f"bench {method_id}")
     start = time.perf_counter()
     status = execute(home, run_id)
@@ -237,7 +238,7 @@ def pretrain(store: Store, home: Path, method_id: str, args, backbone_id: str) -
         raise SystemExit(f"{method_id} was stopped; the benchmark stops too (rerun with the same --home to "
                          "reuse the finished runs)")
     if status != "completed":
-        raise RuntimeError(f"{method_id} ended {status}: {store.get_run(run_id).get('error', '')}")
+        raise RuntimeError(f"{method_id} ended {status}: {store.get_run(run_id).error or ''}")
     return cfg, seconds / train["epochs"], run_id
 
 
@@ -308,7 +309,7 @@ def main(argv=None) -> int:
             rows.append(row(name, "", None, {}, None, error=str(e)))
             print(f"{name}: {e}", flush=True)
             continue
-        state = checkpoint.load(store.run_dir(run_id) / "artifacts" / "backbone.pt", map_location="cpu")["backbone"]
+        state = checkpoint.load(store.run_dir(run_id).backbone, map_location="cpu")["backbone"]
         method = build(method_id, cfg, args.image_size, args.num_classes, state, device)
         metric = pretext_metric(store, run_id, method.accuracy_key, steps_per_epoch)
         baseline = random_same_input(method_id, cfg, args, device)

@@ -90,7 +90,7 @@ def main(argv=None) -> int:
 
     first = view.start()
     monitor = window.monitor
-    wait(lambda: monitor.run is not None and monitor.run["status"] in ("completed", "failed", "crashed"))
+    wait(lambda: monitor.run is not None and monitor.run.status in ("completed", "failed", "crashed"))
     monitor.smoothing.setValue(60)
     latencies = sorted(monitor.latencies)
     print(f"step-to-plot latency over {len(latencies)} metric rows: median {statistics.median(latencies) * 1000:.0f} ms, "
@@ -101,7 +101,7 @@ def main(argv=None) -> int:
     view.forms["method"].set_values({"temperature": 0.2})
     view.forms["train"].set_values({"epochs": 3})
     second = view.start()
-    wait(lambda: monitor.run is not None and monitor.run["id"] == second and monitor.run["status"] == "completed")
+    wait(lambda: monitor.run is not None and monitor.run.id == second and monitor.run.status == "completed")
     monitor.show_run(first)
     wait(lambda: monitor.plots["loss"].point_count() > 0)
     window.runs.refresh()

@@ -58,12 +58,12 @@ class Soak:
     def kill_some(self, tick: float) -> None:
         for run, proc in list(self.procs.items()):
             row = self.store.get_run(run, check_liveness=False)
-            if row["status"] != "running" or not row["step"] or self.rng.random() > tick / self.kill_every:
+            if row.status != "running" or not row.step or self.rng.random() > tick / self.kill_every:
                 continue
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
             self.counts["killed"] += 1
-            status = Store(self.home).get_run(run)["status"]  # a fresh reader must see it at once
+            status = Store(self.home).get_run(run).status  # a fresh reader must see it at once
             if status != "crashed":
                 self.errors.append(f"{run}: killed worker shows as {status}, not crashed")
             prepare_resume(self.store, run)
@@ -74,11 +74,11 @@ class Soak:
         for run, proc in list(self.procs.items()):
             if proc.poll() is None:
                 continue
-            status = self.store.get_run(run)["status"]
+            status = self.store.get_run(run).status
             del self.procs[run]
             self.counts[status] += 1
             if status not in ("completed", "stopped"):
-                self.errors.append(f"{run}: ended {status}: {self.store.get_run(run)['error']}")
+                self.errors.append(f"{run}: ended {status}: {self.store.get_run(run).error}")
             if launching:
                 self.start_run()
 
@@ -86,9 +86,9 @@ class Soak:
         """What the GUI does at 10 Hz: list the runs, fetch new rows incrementally."""
         try:
             for run in self.store.list_runs():
-                rows = self.store.metrics_since(run["id"], self.reader_last.get(run["id"], 0))
+                rows = self.store.metrics_since(run.id, self.reader_last.get(run.id, 0))
                 if rows:
-                    self.reader_last[run["id"]] = rows[-1]["id"]
+                    self.reader_last[run.id] = rows[-1]["id"]
         except sqlite3.Error as e:
             self.errors.append(f"reader: {e}")
 
@@ -102,7 +102,7 @@ class Soak:
             self.kill_some(tick)
             time.sleep(tick)
         for run in list(self.procs):
-            if self.store.get_run(run)["status"] in ("running", "paused", "queued"):
+            if self.store.get_run(run).status in ("running", "paused", "queued"):
                 request_stop(self.store, run)
         deadline = time.monotonic() + 300
         while self.procs and time.monotonic() < deadline:
@@ -120,7 +120,7 @@ class Soak:
         problems = []
         conn = self.store.conn
         for run in self.store.list_runs():
-            final, rid = run["step"], run["id"]
+            final, rid = run.step, run.id
             steps_per_epoch = int(SETS["train_size"]) // TRAIN["batch_size"]
             step_keys = [r[0] for r in conn.execute(
                 "SELECT DISTINCT key FROM metrics WHERE run_id = ? AND step = 1", (rid,))]

@@ -18,6 +18,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from engine.params import Param, ParamError, resolve
+from engine.runs.paths import RunPaths
 
 KINDS = ("dataset", "backbone", "method")
 GROUP = "pretext.plugins"
@@ -114,7 +115,7 @@ def discover(home: Path | None = None) -> None:
             if "plugins" not in names:  # running from a checkout that was not pip-installed
                 _load("builtin", lambda: importlib.import_module("plugins"))
         if home is not None:
-            folder = Path(home) / "plugins"
+            folder = RunPaths(home).plugins
             for path in sorted(folder.glob("*.py")) if folder.is_dir() else []:
                 _load(str(path), lambda p=path: _load_file(p))
         _discovered_homes.add(key)

@@ -6,6 +6,7 @@ GUI, the CLI, an earlier session) is followed the same way. Reads are small and 
 they stay on the main thread."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -16,7 +17,7 @@ POLL_MS = 200  # 5 Hz: a metric reaches the plot well under a second after the w
 
 
 class StorePoller(QObject):
-    run_changed = Signal(dict)      # the run's row, when any field changed
+    run_changed = Signal(object)    # the run (engine.store.run_record.Run), when any field changed
     rows_arrived = Signal(list)     # new metric rows: sqlite3.Row(id, step, epoch, time, key, value)
     run_missing = Signal(str)       # the run was deleted
 
@@ -53,7 +54,7 @@ class StorePoller(QObject):
             self.timer.stop()
             self.run_missing.emit(self.run_id)
             return
-        comparable = {k: v for k, v in run.items() if k != "heartbeat"}
+        comparable = dataclasses.replace(run, heartbeat=None)  # a heartbeat alone changes nothing shown
         if comparable != self.last_row:
             self.last_row = comparable
             self.run_changed.emit(run)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import theme
+from engine.store.run_record import Run
 
 
 def flatten(config: dict) -> dict:
@@ -33,9 +34,9 @@ def flatten(config: dict) -> dict:
     return out
 
 
-def config_rows(runs: list[dict], show_all: bool) -> list[tuple[str, list]]:
+def config_rows(runs: list[Run], show_all: bool) -> list[tuple[str, list]]:
     """(key, [value per run]) in a stable order; only differing keys unless ``show_all``."""
-    flats = [flatten(r["config"]) for r in runs]
+    flats = [flatten(r.config) for r in runs]
     keys = []
     for f in flats:
         keys += [k for k in f if k not in keys]
@@ -48,7 +49,7 @@ def config_rows(runs: list[dict], show_all: bool) -> list[tuple[str, list]]:
 
 
 class CompareDialog(QDialog):
-    def __init__(self, runs: list[dict], parent=None):
+    def __init__(self, runs: list[Run], parent=None):
         super().__init__(parent)
         self.setWindowTitle(f"Compare {len(runs)} runs")
         self.runs = runs
@@ -74,7 +75,7 @@ class CompareDialog(QDialog):
         self.table.clear()
         self.table.setColumnCount(len(self.runs))
         self.table.setRowCount(len(rows))
-        self.table.setHorizontalHeaderLabels([f"{r['name']}\n{r['id']}" for r in self.runs])
+        self.table.setHorizontalHeaderLabels([f"{r.name}\n{r.id}" for r in self.runs])
         self.table.setVerticalHeaderLabels([k for k, _ in rows])
         highlight = QColor(theme.colors().highlight)
         highlight.setAlpha(40)

@@ -23,8 +23,9 @@ from app.jobs.eval_job import EvalRequest
 from app.widgets.param_form import ParamForm
 from engine.evaluation import protocols
 from engine.params import ParamError
+from engine.runs.status import EVALUABLE, RunStatus
+from engine.store.run_record import Run
 
-EVALUABLE = ("completed", "stopped")  # runs that have a final or last checkpoint
 OWN_DATA = ""
 DEFAULT_PROTOCOLS = ("knn", "fewshot")
 
@@ -34,7 +35,7 @@ class EvalSetup(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.runs: dict[str, dict] = {}
+        self.runs: dict[str, Run] = {}
         self.run_list = QListWidget()
         self.run_list.setObjectName("eval_runs")
         self.run_list.setMinimumHeight(110)
@@ -97,20 +98,20 @@ class EvalSetup(QWidget):
         layout.addStretch(1)
 
     # --- runs -----------------------------------------------------------------------------------
-    def set_runs(self, runs: list[dict]) -> None:
+    def set_runs(self, runs: list[Run]) -> None:
         """Show the evaluable runs (newest first), keeping what was checked."""
         checked = set(self.checked_runs())
-        runs = [r for r in runs if r["status"] in EVALUABLE]
-        self.runs = {r["id"]: r for r in runs}
+        runs = [r for r in runs if r.status in EVALUABLE]
+        self.runs = {r.id: r for r in runs}
         self.run_list.blockSignals(True)
         self.run_list.clear()
         for r in runs:
-            extra = "" if r["status"] == "completed" else f", {r['status']}"
-            item = QListWidgetItem(f"{r['name']}  ({r['method']}, {r['backbone']}, {r['dataset']}{extra})")
-            item.setData(Qt.UserRole, r["id"])
-            item.setToolTip(f"run {r['id']}")
+            extra = "" if r.status == RunStatus.COMPLETED else f", {r.status}"
+            item = QListWidgetItem(f"{r.name}  ({r.method}, {r.backbone}, {r.dataset}{extra})")
+            item.setData(Qt.UserRole, r.id)
+            item.setToolTip(f"run {r.id}")
             item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
-            item.setCheckState(Qt.Checked if r["id"] in checked else Qt.Unchecked)
+            item.setCheckState(Qt.Checked if r.id in checked else Qt.Unchecked)
             self.run_list.addItem(item)
         self.run_list.blockSignals(False)
         self.changed.emit()
@@ -189,7 +190,7 @@ class EvalSetup(QWidget):
         runs = [self.runs[r] for r in self.checked_runs() if r in self.runs]
         targets = len(runs)
         if self.baseline.isChecked():
-            setups = {repr((r["config"]["backbone"], r["config"]["data"], r["config"]["train"].get("seed")))
-                      for r in runs if r["method"] != "random"}
+            setups = {repr((r.config["backbone"], r.config["data"], r.config["train"].get("seed")))
+                      for r in runs if r.method != "random"}
             targets += len(setups)
         return targets * max(1, len(self.chosen_protocols()))

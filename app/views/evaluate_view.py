@@ -36,6 +36,7 @@ from app.widgets.neighbour_grid import NeighbourGrid
 from app.widgets.results_table import ResultsTable
 from engine.params import ParamError
 from engine.store.database import Store, StoreError
+from engine.store.run_record import Run
 
 POLL_MS = 500
 FIGURES = (("fewshot", "Few-shot"), ("layerwise", "Layer-wise"), ("embedding", "2-D map"),
@@ -221,13 +222,13 @@ class EvaluateView(QWidget):
                 runs.append(self.store.get_run(rid))
             except StoreError:  # deleted meanwhile
                 self.extra_runs = [r for r in self.extra_runs if r != rid]
-        ids = [r["id"] for r in runs]
+        ids = [r.id for r in runs]
         self.table.refresh(ids)
         latest = self.latest_evals(ids)
 
         def series(protocol):
-            return [(self._label(run, latest[run["id"]][protocol]), i, latest[run["id"]][protocol])
-                    for i, run in enumerate(runs) if protocol in latest[run["id"]]]
+            return [(self._label(run, latest[run.id][protocol]), i, latest[run.id][protocol])
+                    for i, run in enumerate(runs) if protocol in latest[run.id]]
 
         self.fewshot.set_series([(name, i, ev["results"]) for name, i, ev in series("fewshot")])
         self.layerwise.set_series([(name, i, ev["results"]) for name, i, ev in series("layerwise")])
@@ -235,10 +236,10 @@ class EvaluateView(QWidget):
         self.neighbours.set_retrievals([(name, ev) for name, _, ev in series("retrieval")])
 
     @staticmethod
-    def _label(run: dict, evaluation: dict) -> str:
+    def _label(run: Run, evaluation: dict) -> str:
         """The run's name, and the evaluation dataset when it is not the run's own."""
-        own = run["config"]["data"]["id"]
-        return run["name"] if evaluation["dataset"] == own else f"{run['name']} [{evaluation['dataset']}]"
+        own = run.config["data"]["id"]
+        return run.name if evaluation["dataset"] == own else f"{run.name} [{evaluation['dataset']}]"
 
     # --- figures ---------------------------------------------------------------------------------
     def current_figure(self):

@@ -21,7 +21,10 @@ from app.views.evaluate_view import EvaluateView
 from app.views.monitor_view import MonitorView
 from app.views.new_run_view import NewRunView
 from app.views.runs_view import RunsView
-from engine.store.database import ACTIVE, Store, StoreError
+from engine.runs.paths import RunPaths
+from engine.runs.status import ACTIVE, RunStatus
+from engine.store.database import Store, StoreError
+from engine.store.run_record import Run
 
 VIEWS = (("new", "New run", "Ctrl+N"), ("runs", "Runs", "Ctrl+R"), ("monitor", "Monitor", "Ctrl+M"),
          ("evaluate", "Evaluate", "Ctrl+E"))
@@ -99,7 +102,7 @@ class MainWindow(QMainWindow):
         help_menu.addAction("Plugin problems…", self.show_plugin_problems)
         help_menu.addAction("About Pretext", lambda: QMessageBox.about(
             self, "About Pretext", "Pretext: a desktop workbench for self-supervised visual representation "
-            f"learning.\n\nExperiment store: {self.home / 'experiments.db'}\nHeadless: python main.py --help"))
+            f"learning.\n\nExperiment store: {RunPaths(self.home).store}\nHeadless: python main.py --help"))
 
     def set_theme(self, mode: str) -> None:
         mgr = theme.manager()
@@ -140,12 +143,12 @@ class MainWindow(QMainWindow):
         active = self.active_runs()
         if active:  # runs left running last time: pick them up where they are
             self.tabs.setCurrentWidget(self.monitor)
-            self.monitor.show_run(active[0]["id"])
+            self.monitor.show_run(active[0].id)
             return
         last_run = settings.value("monitor/run")
         if last_run:
             try:
-                self.monitor.show_run(self.store.get_run(str(last_run))["id"])
+                self.monitor.show_run(self.store.get_run(str(last_run)).id)
             except StoreError:
                 pass
         self.tabs.setCurrentIndex(int(settings.value("window/tab", 0) or 0))
@@ -164,10 +167,10 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.new_run)
 
     # --- status --------------------------------------------------------------------------------------
-    def active_runs(self) -> list[dict]:
+    def active_runs(self) -> list[Run]:
         """Runs in progress: running, paused, or queued with a worker launched."""
-        runs = [r for s in ACTIVE for r in self.store.list_runs(status=s)]
-        return [r for r in runs if r["status"] != "queued" or r["pid"] is not None]
+        runs = [r for r in self.store.list_runs() if r.status in ACTIVE]
+        return [r for r in runs if r.status != RunStatus.QUEUED or r.pid is not None]
 
     def refresh_status(self) -> None:
         launcher.reap()
@@ -178,21 +181,21 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event):
         active = self.active_runs()
         if active:
-            answer = ask_about_active_runs(self, [r["name"] for r in active])
+            answer = ask_about_active_runs(self, [r.name for r in active])
             if answer == CANCEL:
                 event.ignore()
                 return
             if answer == STOP:
                 for run in active:
                     try:
-                        launcher.stop(self.store, run["id"])
+                        launcher.stop(self.store, run.id)
                     except StoreError:
                         pass  # it ended on its own meanwhile
         settings = app_settings()
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/tab", self.tabs.currentIndex())
         if self.monitor.run:
-            settings.setValue("monitor/run", self.monitor.run["id"])
+            settings.setValue("monitor/run", self.monitor.run.id)
         self.status_timer.stop()
         self.monitor.shutdown()
         self.runs.shutdown()

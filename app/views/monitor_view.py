@@ -29,7 +29,10 @@ from app.jobs.store_poller import StorePoller
 from app.plots.curve_plot import CurvePlot
 from app.plots.method_metrics import accuracy_key
 from app.widgets.log_tail import LogTail
+from engine.runs.paths import RunPaths
+from engine.runs.status import ACTIVE, ERRORED, RESUMABLE, RunStatus
 from engine.store.database import StoreError
+from engine.store.run_record import Run
 
 PLOTS = (("loss", "loss"), ("accuracy", "method accuracy"), ("lr", "learning rate"), ("knn_acc", "kNN accuracy"))
 SELECTOR_REFRESH_MS = 3000
@@ -41,7 +44,7 @@ class MonitorView(QWidget):
     def __init__(self, home: Path, parent=None):
         super().__init__(parent)
         self.home = Path(home)
-        self.run: dict | None = None
+        self.run: Run | None = None
         self.acc_key = "contrastive_acc"
         self.img_per_s = None
         self.latencies = collections.deque(maxlen=20000)  # seconds from a row's time to its plotting
@@ -146,11 +149,11 @@ class MonitorView(QWidget):
         if self.selector.view().isVisible():
             return  # never rebuild a list the user is looking at
         runs = self.poller.store.list_runs(limit=500)
-        current = self.run["id"] if self.run else None
+        current = self.run.id if self.run else None
         self.selector.blockSignals(True)
         self.selector.clear()
         for r in runs:
-            self.selector.addItem(f"{r['name']}  [{r['status']}]  {r['id']}", r["id"])
+            self.selector.addItem(f"{r.name}  [{r.status}]  {r.id}", r.id)
         index = self.selector.findData(current) if current else -1
         self.selector.setCurrentIndex(index)
         self.selector.blockSignals(False)
@@ -163,7 +166,7 @@ class MonitorView(QWidget):
         self.status.setText("No run selected" if run_id is None else "Loading…")
         self.progress.setValue(0)
         self.rate.setText("")
-        self.log.follow(None if run_id is None else self.home / "runs" / run_id / "log.txt")
+        self.log.follow(None if run_id is None else RunPaths(self.home).run(run_id).log)
         self.poller.watch(run_id)
         self.refresh_selector()
         self._update_buttons()
@@ -171,10 +174,10 @@ class MonitorView(QWidget):
             self.run_selected.emit(run_id)
 
     # --- store updates ----------------------------------------------------------------------------
-    def _run_changed(self, run: dict) -> None:
-        resumed = self.run is not None and self.run["status"] != "running" and run["status"] == "running"
+    def _run_changed(self, run: Run) -> None:
+        resumed = self.run is not None and self.run.status != RunStatus.RUNNING and run.status == RunStatus.RUNNING
         self.run = run
-        self.acc_key = accuracy_key(run["method"], self.plots["accuracy"].series)
+        self.acc_key = accuracy_key(run.method, self.plots["accuracy"].series)
         self.plots["accuracy"].getPlotItem().setTitle(self.acc_key)
         self.plots["accuracy"].title = self.acc_key
         if resumed:  # a resumed worker rewrote the metrics after its checkpoint
@@ -193,7 +196,7 @@ class MonitorView(QWidget):
         for r in rows:
             by_key.setdefault(r["key"], []).append(r)
         if self.acc_key not in by_key and self.acc_key not in self.plots["accuracy"].series:
-            self.acc_key = accuracy_key(self.run["method"], by_key)
+            self.acc_key = accuracy_key(self.run.method, by_key)
         targets = {"loss": "loss", self.acc_key: "accuracy", "lr": "lr", "knn_acc": "knn_acc"}
         for key, plot_name in targets.items():
             group = by_key.get(key)
@@ -219,47 +222,47 @@ class MonitorView(QWidget):
         run = self.run
         if run is None:
             return
-        total, step = run["total_steps"] or 0, run["step"] or 0
-        epochs = run["config"]["train"].get("epochs", 1)
+        total, step = run.total_steps or 0, run.step or 0
+        epochs = run.config["train"].get("epochs", 1)
         per_epoch = total / epochs if total and epochs else 0
         self.progress.setMaximum(max(total, 1))
         self.progress.setValue(min(step, max(total, 1)))
         epoch_text = f"epoch {step / per_epoch:.2f}/{epochs}" if per_epoch else f"{epochs} epochs"
         self.progress.setFormat(f"{epoch_text} · step {step}/{total} (%p%)")
-        status = run["status"]
-        parts = [f"<b>{run['name']}</b>: {status}"]
-        if run.get("device"):
-            parts.append(f"on {run['device']}")
+        status = run.status
+        parts = [f"<b>{run.name}</b>: {status}"]
+        if run.device:
+            parts.append(f"on {run.device}")
         self.status.setText(" ".join(parts))
         rate = ""
-        if self.img_per_s and status == "running":
-            batch = run["config"]["train"].get("batch_size", 1)
+        if self.img_per_s and status == RunStatus.RUNNING:
+            batch = run.config["train"].get("batch_size", 1)
             eta = (total - step) * batch / self.img_per_s
             rate = f"{self.img_per_s:,.0f} img/s · ETA {duration(eta)}"
         latest_loss = self.plots["loss"].series.get("loss")
         if latest_loss is not None and latest_loss.n:
             rate += f" · loss {number(latest_loss.ys()[-1])}"
         self.rate.setText(rate.strip(" ·"))
-        failed = status in ("crashed", "failed")
+        failed = status in ERRORED
         self.error_panel.setVisible(failed)
         if failed:
-            has_ckpt = (self.home / "runs" / run["id"] / "checkpoints" / "last.pt").exists()
-            self.error.setText(f"This run {status}: {run.get('error') or 'no reason was recorded'}")
+            has_ckpt = RunPaths(self.home).run(run.id).last_checkpoint.exists()
+            self.error.setText(f"This run {status}: {run.error or 'no reason was recorded'}")
             self.resume_checkpoint.setText("Resume from last checkpoint" if has_ckpt else "Restart from the beginning")
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        status = self.run["status"] if self.run else ""
-        self.stop_button.setEnabled(status in ("running", "paused", "queued"))
-        self.pause_button.setEnabled(status == "running")
-        self.resume_button.setEnabled(status in ("paused", "stopped", "crashed", "failed"))
+        status = self.run.status if self.run else ""
+        self.stop_button.setEnabled(status in ACTIVE)
+        self.pause_button.setEnabled(status == RunStatus.RUNNING)
+        self.resume_button.setEnabled(status in RESUMABLE)
 
     # --- actions ------------------------------------------------------------------------------------
     def _act(self, action) -> None:
         if self.run is None:
             return
         try:
-            action(self.run["id"])
+            action(self.run.id)
         except (StoreError, OSError) as e:
             QMessageBox.warning(self, "Pretext", str(e))
         self.poller.poll()
@@ -271,7 +274,7 @@ class MonitorView(QWidget):
         self._act(lambda rid: launcher.pause(self.poller.store, rid, True))
 
     def resume(self) -> None:
-        if self.run and self.run["status"] == "paused":
+        if self.run and self.run.status == RunStatus.PAUSED:
             self._act(lambda rid: launcher.pause(self.poller.store, rid, False))
         else:
             self._act(lambda rid: launcher.resume(self.home, rid))

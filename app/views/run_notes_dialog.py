@@ -9,15 +9,17 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
 )
 
+from engine.store.run_record import Run
+
 
 class RunNotesDialog(QDialog):
-    def __init__(self, run: dict, parent=None):
+    def __init__(self, run: Run, parent=None):
         super().__init__(parent)
-        self.setWindowTitle(f"Run {run['id']}")
-        self.name = QLineEdit(run["name"])
-        self.tags = QLineEdit(run.get("tags") or "")
+        self.setWindowTitle(f"Run {run.id}")
+        self.name = QLineEdit(run.name)
+        self.tags = QLineEdit(run.tags or "")
         self.tags.setPlaceholderText("comma-separated, e.g. baseline, sweep-3")
-        self.notes = QPlainTextEdit(run.get("notes") or "")
+        self.notes = QPlainTextEdit(run.notes or "")
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)

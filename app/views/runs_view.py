@@ -29,10 +29,11 @@ from app.plots.method_metrics import accuracy_key
 from app.views.compare_dialog import CompareDialog
 from app.views.run_notes_dialog import RunNotesDialog
 from app.widgets.runs_model import COLUMNS, RUN_ID_ROLE, RunsFilter, RunsModel
-from engine.store.database import ACTIVE, Store, StoreError
+from engine.runs.status import ACTIVE, RESUMABLE, RunStatus
+from engine.store.database import Store, StoreError
+from engine.store.run_record import Run
 from engine.store.export import export_metrics
 
-STATUSES = ("queued", "running", "paused", "completed", "stopped", "failed", "crashed")
 OVERLAY_METRICS = ("loss", "accuracy", "knn_acc", "lr")
 MAX_OVERLAY = 16
 REFRESH_MS = 2000
@@ -57,8 +58,8 @@ class RunsView(QWidget):
         self.search.textChanged.connect(lambda t: self.proxy.set_filters(search=t))
         self.status_filter = QComboBox()
         self.status_filter.addItem("any status", "")
-        for s in STATUSES:
-            self.status_filter.addItem(s, s)
+        for s in RunStatus:
+            self.status_filter.addItem(s.value, s.value)
         self.status_filter.currentIndexChanged.connect(
             lambda: self.proxy.set_filters(status=self.status_filter.currentData()))
         self.method_filter = QComboBox()
@@ -144,15 +145,15 @@ class RunsView(QWidget):
         self.model.set_runs(runs)
         if count != len(runs):  # size the columns when runs come or go (not on every refresh)
             self.table.resizeColumnsToContents()
-        methods = sorted({r["method"] for r in runs})
+        methods = sorted({r.method for r in runs})
         known = [self.method_filter.itemData(i) for i in range(1, self.method_filter.count())]
         for m in methods:
             if m not in known:
                 self.method_filter.addItem(m, m)
-        if any(r["status"] in ACTIVE for r in self.selected_runs()):
+        if any(r.status in ACTIVE for r in self.selected_runs()):
             self.refresh_overlay()
 
-    def selected_runs(self) -> list[dict]:
+    def selected_runs(self) -> list[Run]:
         rows = sorted({self.proxy.mapToSource(i).row() for i in self.table.selectionModel().selectedRows()})
         return [self.model.run_at(r) for r in rows if r < len(self.model.runs)]
 
@@ -172,35 +173,35 @@ class RunsView(QWidget):
         self.buttons["compare"].setEnabled(len(runs) >= 2)
         for key in ("export", "delete"):
             self.buttons[key].setEnabled(some)
-        self.buttons["resume"].setEnabled(any(r["status"] in launcher_resumable() for r in runs))
-        self.buttons["stop"].setEnabled(any(r["status"] in ACTIVE for r in runs))
+        self.buttons["resume"].setEnabled(any(r.status in RESUMABLE for r in runs))
+        self.buttons["stop"].setEnabled(any(r.status in ACTIVE for r in runs))
         self.refresh_overlay()
 
     def refresh_overlay(self) -> None:
         self.overlay.clear_series()
         metric = self.overlay_metric.currentText()
         for i, run in enumerate(self.selected_runs()[:MAX_OVERLAY]):
-            key = accuracy_key(run["method"], run.get("latest", {})) if metric == "accuracy" else metric
-            steps, epochs, times, values = self.store.metric_series(run["id"], key)
-            label = f"{run['name']} ({run['id'][-4:]})"
+            key = accuracy_key(run.method, run.latest) if metric == "accuracy" else metric
+            steps, epochs, times, values = self.store.metric_series(run.id, key)
+            label = f"{run.name} ({run.id[-4:]})"
             self.overlay.ensure(label, i)
             if values:
                 self.overlay.append(label, steps, epochs, times, values, i)
 
     # --- actions --------------------------------------------------------------------------------
-    def _one(self) -> dict | None:
+    def _one(self) -> Run | None:
         runs = self.selected_runs()
         return runs[0] if len(runs) == 1 else None
 
     def open_selected(self):
         run = self._one()
         if run:
-            self.open_requested.emit(run["id"])
+            self.open_requested.emit(run.id)
 
     def clone(self):
         run = self._one()
         if run:
-            self.clone_requested.emit(run["config"], f"{run['name']}-clone")
+            self.clone_requested.emit(run.config, f"{run.name}-clone")
 
     def _each(self, runs, action, verb: str):
         problems = []
@@ -208,23 +209,23 @@ class RunsView(QWidget):
             try:
                 action(run)
             except (StoreError, OSError) as e:
-                problems.append(f"{run['name']}: {e}")
+                problems.append(f"{run.name}: {e}")
         if problems:
             QMessageBox.warning(self, f"Could not {verb}", "\n".join(problems))
         self.refresh()
 
     def resume(self):
         def go(run):
-            if run["status"] == "paused":  # its worker is alive and waiting: just let it go on
-                launcher.pause(self.store, run["id"], False)
+            if run.status == RunStatus.PAUSED:  # its worker is alive and waiting: just let it go on
+                launcher.pause(self.store, run.id, False)
             else:
-                launcher.resume(self.home, run["id"])
+                launcher.resume(self.home, run.id)
 
-        self._each([r for r in self.selected_runs() if r["status"] in launcher_resumable()], go, "resume")
+        self._each([r for r in self.selected_runs() if r.status in RESUMABLE], go, "resume")
 
     def stop(self):
-        runs = [r for r in self.selected_runs() if r["status"] in ACTIVE]
-        self._each(runs, lambda r: launcher.stop(self.store, r["id"]), "stop")
+        runs = [r for r in self.selected_runs() if r.status in ACTIVE]
+        self._each(runs, lambda r: launcher.stop(self.store, r.id), "stop")
 
     def edit_notes(self):
         run = self._one()
@@ -233,8 +234,8 @@ class RunsView(QWidget):
         dialog = RunNotesDialog(run, self)
         if dialog.exec() == RunNotesDialog.Accepted:
             fields = dialog.fields()
-            fields["name"] = fields["name"] or run["name"]
-            self.store.update_run(run["id"], **fields)
+            fields["name"] = fields["name"] or run.name
+            self.store.update_run(run.id, **fields)
             self.refresh()
 
     def compare(self):
@@ -247,28 +248,28 @@ class RunsView(QWidget):
         if not runs:
             return
         if len(runs) == 1:
-            path, _ = QFileDialog.getSaveFileName(self, "Export metrics", f"{runs[0]['name']}.csv", "CSV (*.csv)")
+            path, _ = QFileDialog.getSaveFileName(self, "Export metrics", f"{runs[0].name}.csv", "CSV (*.csv)")
             targets = [(runs[0], Path(path))] if path else []
         else:
             folder = QFileDialog.getExistingDirectory(self, "Export metrics of the selected runs to")
-            targets = [(r, Path(folder) / f"{r['name']}-{r['id']}.csv") for r in runs] if folder else []
-        paths = {r["id"]: p for r, p in targets}
-        self._each([r for r, _ in targets], lambda r: export_metrics(self.store, r, paths[r["id"]]), "export")
+            targets = [(r, Path(folder) / f"{r.name}-{r.id}.csv") for r in runs] if folder else []
+        paths = {r.id: p for r, p in targets}
+        self._each([r for r, _ in targets], lambda r: export_metrics(self.store, r, paths[r.id]), "export")
 
     def delete(self):
         runs = self.selected_runs()
         if not runs:
             return
-        active = [r for r in runs if r["status"] in ACTIVE]
+        active = [r for r in runs if r.status in ACTIVE]
         if active:
             QMessageBox.information(self, "Delete runs", "Stop the running runs before deleting them.")
             return
-        names = ", ".join(r["name"] for r in runs[:5]) + ("…" if len(runs) > 5 else "")
+        names = ", ".join(r.name for r in runs[:5]) + ("…" if len(runs) > 5 else "")
         answer = QMessageBox.question(self, "Delete runs", f"Delete {len(runs)} run(s) ({names}) with their "
                                       "checkpoints and metrics? This cannot be undone.",
                                       QMessageBox.Yes | QMessageBox.Cancel, QMessageBox.Cancel)
         if answer == QMessageBox.Yes:
-            self._each(runs, lambda r: self.store.delete_run(r["id"]), "delete")
+            self._each(runs, lambda r: self.store.delete_run(r.id), "delete")
 
     def _menu(self, pos):
         menu = QMenu(self)
@@ -281,9 +282,3 @@ class RunsView(QWidget):
     def shutdown(self) -> None:
         self.timer.stop()
         self.store.close()
-
-
-def launcher_resumable() -> tuple:
-    from engine.runs.process_control import RESUMABLE
-
-    return tuple(s for s in RESUMABLE if s != "queued")

@@ -9,6 +9,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyMod
 
 from app.formatting import duration, number, run_duration, when
 from app.plots.method_metrics import accuracy_key
+from engine.store.run_record import Run
 
 COLUMNS = ("name", "status", "method", "backbone", "dataset", "created", "duration", "epochs",
            "loss", "accuracy", "knn_acc", "evals")
@@ -17,28 +18,28 @@ SORT_ROLE = Qt.UserRole + 1
 RUN_ID_ROLE = Qt.UserRole + 2
 
 
-def _cells(run: dict, now: float) -> dict:
-    latest = run.get("latest", {})
-    acc = latest.get(accuracy_key(run["method"], latest))
-    total, step = run.get("total_steps") or 0, run.get("step") or 0
-    epochs = run["config"]["train"].get("epochs", 0)
+def _cells(run: Run, now: float) -> dict:
+    latest = run.latest
+    acc = latest.get(accuracy_key(run.method, latest))
+    total, step = run.total_steps or 0, run.step or 0
+    epochs = run.config["train"].get("epochs", 0)
     done = epochs * step / total if total else 0.0
-    return {"name": run["name"], "status": run["status"], "method": run["method"], "backbone": run["backbone"],
-            "dataset": run["dataset"], "created": run["created"], "duration": run_duration(run, now),
+    return {"name": run.name, "status": run.status, "method": run.method, "backbone": run.backbone,
+            "dataset": run.dataset, "created": run.created, "duration": run_duration(run, now),
             "epochs": done, "epochs_text": f"{done:.1f}/{epochs}", "loss": latest.get("loss"),
-            "accuracy": acc, "knn_acc": latest.get("knn_acc"), "evals": run.get("evals", 0)}
+            "accuracy": acc, "knn_acc": latest.get("knn_acc"), "evals": run.evals}
 
 
 class RunsModel(QAbstractTableModel):
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.runs: list[dict] = []
+        self.runs: list[Run] = []
         self.cells: list[dict] = []
 
-    def set_runs(self, runs: list[dict]) -> None:
+    def set_runs(self, runs: list[Run]) -> None:
         now = time.time()
         cells = [_cells(r, now) for r in runs]
-        if [r["id"] for r in runs] == [r["id"] for r in self.runs]:
+        if [r.id for r in runs] == [r.id for r in self.runs]:
             self.runs, self.cells = runs, cells
             if runs:
                 self.dataChanged.emit(self.index(0, 0), self.index(len(runs) - 1, len(COLUMNS) - 1))
@@ -78,16 +79,16 @@ class RunsModel(QAbstractTableModel):
                 return float("-inf") if value is None else float(value)
             return str(value).lower()
         if role == RUN_ID_ROLE:
-            return self.runs[index.row()]["id"]
+            return self.runs[index.row()].id
         if role == Qt.TextAlignmentRole and column in NUMERIC and column != "created":
             return int(Qt.AlignRight | Qt.AlignVCenter)
         if role == Qt.ToolTipRole and column == "name":
             run = self.runs[index.row()]
-            tip = run["id"] + (f"\n{run['notes']}" if run.get("notes") else "")
-            return tip + (f"\ntags: {run['tags']}" if run.get("tags") else "")
+            tip = run.id + (f"\n{run.notes}" if run.notes else "")
+            return tip + (f"\ntags: {run.tags}" if run.tags else "")
         return None
 
-    def run_at(self, row: int) -> dict:
+    def run_at(self, row: int) -> Run:
         return self.runs[row]
 
 
@@ -116,12 +117,12 @@ class RunsFilter(QSortFilterProxyModel):
 
     def filterAcceptsRow(self, row, parent):
         run = self.sourceModel().run_at(row)
-        if self.status and run["status"] != self.status:
+        if self.status and run.status != self.status:
             return False
-        if self.method and run["method"] != self.method:
+        if self.method and run.method != self.method:
             return False
         if self.search:
-            text = " ".join(str(run.get(k) or "") for k in
+            text = " ".join(str(getattr(run, k) or "") for k in
                             ("name", "id", "tags", "notes", "method", "backbone", "dataset")).lower()
             return all(word in text for word in self.search.split())
         return True

@@ -4,6 +4,7 @@ Bad input gets one line on stderr and exit code 2, never a traceback."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -11,8 +12,10 @@ from pathlib import Path
 
 from engine.data.dataset import DataError
 from engine.params import ParamError
-from engine.runs.paths import default_home
+from engine.runs.paths import RunPaths, default_home
+from engine.runs.status import RunStatus
 from engine.store.database import Store, StoreError
+from engine.store.run_record import Run
 
 
 class CliError(Exception):
@@ -39,10 +42,10 @@ def _fmt_time(t) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(t)) if t else ""
 
 
-def _duration(run) -> str:
-    if not run.get("started"):
+def _duration(run: Run) -> str:
+    if not run.started:
         return ""
-    seconds = (run.get("ended") or run.get("heartbeat") or time.time()) - run["started"]
+    seconds = (run.ended or run.heartbeat or time.time()) - run.started
     return f"{seconds / 60:.1f} min"
 
 
@@ -51,13 +54,10 @@ def _check_data(config: dict, home: Path) -> None:
     """Refuse unusable data (or a device this machine lacks) before a run is created: no
     half-created runs."""
     from engine import registry
-    from engine.training.trainer import TrainingError, pick_device
+    from engine.training.device import pick_device
 
-    try:
-        pick_device(config["train"]["device"])
-    except TrainingError as e:
-        raise ParamError(str(e)) from None
-    dataset = registry.create_dataset(config["data"]["id"], config["data"]["params"], home / "cache")
+    pick_device(config["train"]["device"])  # ParamError: exit 2
+    dataset = registry.create_dataset(config["data"]["id"], config["data"]["params"], RunPaths(home).cache)
     dataset.check()
 
 
@@ -66,19 +66,19 @@ def _run_foreground(home: Path, run_id: str) -> int:
     from engine.cli.progress import ProgressBar
     from engine.runs.worker import execute
 
-    store = Store(home)
-    run = store.get_run(run_id)
-    key = registry.get("method", run["method"]).cls.accuracy_key
+    with Store(home) as store:
+        run = store.get_run(run_id)
+    key = registry.get("method", run.method).cls.accuracy_key
     bar = ProgressBar(accuracy_key=key)
-    print(f"run {run_id} ({run['name']}) in {home}", file=sys.stderr)
+    print(f"run {run_id} ({run.name}) in {home}", file=sys.stderr)
     status = execute(home, run_id, progress=bar)
     bar.close()
-    run = store.get_run(run_id)
-    latest = store.latest(run_id)
+    with Store(home) as store:
+        run, latest = store.get_run(run_id), store.latest(run_id)
     shown = " ".join(f"{k} {latest[k]:.4f}" for k in ("loss", key, "knn_acc") if k in latest)
     print(f"{run_id} {status}: {shown}")
-    if status == "failed":
-        print(f"error: {run['error']}", file=sys.stderr)
+    if status == RunStatus.FAILED:
+        print(f"error: {run.error}", file=sys.stderr)
         return 1
     return 0
 
@@ -95,7 +95,8 @@ def cmd_train(args) -> int:
 
     def create_run() -> str:
         _check_data(config, home)
-        return Store(home).create_run(config, name=args.name or "")
+        with Store(home) as store:
+            return store.create_run(config, name=args.name or "")
 
     from engine.training.distributed import launched_by_torchrun
 
@@ -122,11 +123,15 @@ def cmd_resume(args) -> int:
     _discover(home)
     from engine.training.distributed import launched_by_torchrun
 
+    def requeue() -> str:
+        with Store(home) as store:
+            return prepare_resume(store, args.run)
+
     if launched_by_torchrun():  # every rank loads the run's checkpoint (engine/runs/torchrun.py)
         from engine.runs.torchrun import train_all_ranks
 
-        return train_all_ranks(home, lambda: prepare_resume(Store(home), args.run), _run_foreground)
-    run_id = prepare_resume(Store(home), args.run)
+        return train_all_ranks(home, requeue, _run_foreground)
+    run_id = requeue()
     if args.detach:
         spawn_worker(home, run_id)
         print(run_id)
@@ -137,24 +142,23 @@ def cmd_resume(args) -> int:
 def cmd_stop(args) -> int:
     from engine.runs.process_control import request_stop
 
-    store = Store(_home(args))
-    request_stop(store, args.run)
-    print(f"asked run {store.get_run(args.run)['id']} to stop")
+    with Store(_home(args)) as store:
+        request_stop(store, args.run)
+        print(f"asked run {store.get_run(args.run).id} to stop")
     return 0
 
 
 # --- runs / show / export -------------------------------------------------------------------------
-def _run_summary(run: dict) -> dict:
+def _run_summary(run: Run) -> dict:
     keys = ("id", "name", "status", "method", "backbone", "dataset", "created", "started", "ended",
             "device", "error", "parent_id", "notes", "tags", "step", "total_steps")
-    out = {k: run.get(k) for k in keys}
-    out["epochs"] = run["config"]["train"]["epochs"]
-    out["latest"] = run.get("latest", {})
-    return out
+    values = run.to_dict()
+    return {**{k: values[k] for k in keys}, "epochs": run.epochs, "latest": values["latest"]}
 
 
 def cmd_runs(args) -> int:
-    runs = Store(_home(args)).list_runs(search=args.search or "", status=args.status or "")
+    with Store(_home(args)) as store:
+        runs = store.list_runs(search=args.search or "", status=args.status or "")
     if args.json:
         print(json.dumps([_run_summary(r) for r in runs], indent=2))
         return 0
@@ -164,22 +168,23 @@ def cmd_runs(args) -> int:
     head = f"{'id':20} {'name':28} {'status':10} {'method':12} {'backbone':10} {'data':8} {'created':16} {'loss':>8} {'acc':>6} {'knn':>6}"
     print(head)
     for r in runs:
-        lt = r["latest"]
+        lt = r.latest
         acc = lt.get("contrastive_acc", next((v for k, v in lt.items() if k.endswith("_acc") and k != "knn_acc"), None))
         f = lambda v: f"{v:.3f}" if v is not None else "-"  # noqa: E731
-        print(f"{r['id']:20} {r['name'][:28]:28} {r['status']:10} {r['method']:12} {r['backbone']:10} "
-              f"{r['dataset']:8} {_fmt_time(r['created']):16} {f(lt.get('loss')):>8} {f(acc):>6} {f(lt.get('knn_acc')):>6}")
+        print(f"{r.id:20} {r.name[:28]:28} {r.status:10} {r.method:12} {r.backbone:10} "
+              f"{r.dataset:8} {_fmt_time(r.created):16} {f(lt.get('loss')):>8} {f(acc):>6} {f(lt.get('knn_acc')):>6}")
     return 0
 
 
 def cmd_show(args) -> int:
-    store = Store(_home(args))
-    run = store.get_run(args.run)
-    run["latest"] = store.latest(run["id"])
+    with Store(_home(args)) as store:
+        run = store.get_run(args.run)
+        run = dataclasses.replace(run, latest=store.latest(run.id))
+        evals, artifacts = store.evals(run.id), store.artifacts(run.id)
     info = _run_summary(run)
-    info["config"] = run["config"]
-    info["evals"] = [{k: e[k] for k in ("protocol", "dataset", "params", "results", "time")} for e in store.evals(run["id"])]
-    info["artifacts"] = [{k: a[k] for k in ("kind", "path", "step")} for a in store.artifacts(run["id"])]
+    info["config"] = run.config
+    info["evals"] = [{k: e[k] for k in ("protocol", "dataset", "params", "results", "time")} for e in evals]
+    info["artifacts"] = [{k: a[k] for k in ("kind", "path", "step")} for a in artifacts]
     if args.json:
         print(json.dumps(info, indent=2))
         return 0
@@ -187,9 +192,9 @@ def cmd_show(args) -> int:
     print(f"  {info['method']} / {info['backbone']} on {info['dataset']}, step {info['step']}/{info['total_steps']}, "
           f"device {info['device'] or '-'}, duration {_duration(run)}")
     for section in ("data", "method", "backbone"):
-        c = run["config"][section]
+        c = run.config[section]
         print(f"  {section}: {c['id']} " + ", ".join(f"{k}={v}" for k, v in c["params"].items()))
-    print("  train: " + ", ".join(f"{k}={v}" for k, v in run["config"]["train"].items()))
+    print("  train: " + ", ".join(f"{k}={v}" for k, v in run.config["train"].items()))
     for k, v in sorted(info["latest"].items()):
         print(f"  {k:24} {v:.6g}")
     for e in info["evals"]:
@@ -200,12 +205,12 @@ def cmd_show(args) -> int:
 def cmd_export(args) -> int:
     from engine.store.export import export_metrics
 
-    store = Store(_home(args))
-    run = store.get_run(args.run)
     out = Path(args.out)
     fmt = args.format or ("json" if out.suffix.lower() == ".json" else "csv")
-    rows = export_metrics(store, run, out, fmt)
-    print(f"wrote {rows} rows of run {run['id']} to {out}")
+    with Store(_home(args)) as store:
+        run = store.get_run(args.run)
+        rows = export_metrics(store, run, out, fmt)
+    print(f"wrote {rows} rows of run {run.id} to {out}")
     return 0
 
 

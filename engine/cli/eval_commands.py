@@ -96,7 +96,7 @@ def _targets(home, run_refs: list[str], baseline: str | None) -> list[str]:
 
     store = Store(home)
     try:
-        ids = [store.get_run(ref)["id"] for ref in run_refs]
+        ids = [store.get_run(ref).id for ref in run_refs]
     finally:
         store.close()
     ids = list(dict.fromkeys(ids))
@@ -189,7 +189,7 @@ def cmd_evals(args) -> int:
         return 0
     store = Store(args.home)
     try:
-        ids = {store.get_run(ref)["id"] for ref in args.runs}
+        ids = {store.get_run(ref).id for ref in args.runs}
         rows = [e for e in store.evals() if not ids or e["run_id"] in ids]
     finally:
         store.close()

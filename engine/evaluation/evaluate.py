@@ -14,6 +14,8 @@ from pathlib import Path
 from engine import registry
 from engine.evaluation import protocols
 from engine.evaluation.tables import comparison_table, render_table, write_table  # noqa: F401 -- re-exported
+from engine.runs.paths import RunPaths
+from engine.runs.status import RunStatus
 from engine.store.database import Store, StoreError
 
 RANDOM_METHOD = "random"
@@ -76,20 +78,20 @@ def random_baseline(home, like_run: str) -> str:
     try:
         source = store.get_run(like_run)
         for run in store.list_runs(method=RANDOM_METHOD):
-            if run["status"] == "completed" and _same_setup(run["config"], source["config"]):
-                return run["id"]
-        config = copy.deepcopy(source["config"])
+            if run.status == RunStatus.COMPLETED and _same_setup(run.config, source.config):
+                return run.id
+        config = copy.deepcopy(source.config)
         config["method"] = {"id": RANDOM_METHOD, "params": {}}
-        size = input_size(registry.create_dataset(config["data"]["id"], config["data"]["params"], home / "cache"))
+        size = input_size(registry.create_dataset(config["data"]["id"], config["data"]["params"], RunPaths(home).cache))
         torch.manual_seed(config["train"].get("seed", 0))
         backbone = registry.create_backbone(config["backbone"]["id"], config["backbone"]["params"], size)
-        run_id = store.create_run(config, name=f"random init ({config['backbone']['id']})", status="completed")
-        path = store.run_dir(run_id) / "artifacts" / "backbone.pt"
+        run_id = store.create_run(config, name=f"random init ({config['backbone']['id']})", status=RunStatus.COMPLETED)
+        path = store.run_dir(run_id).backbone
         checkpoint.save_atomic({"backbone": backbone.state_dict(), "config": config}, path)
         store.add_artifact(run_id, "backbone", str(path))
         now = time.time()
         store.update_run(run_id, started=now, ended=now, heartbeat=now,
-                         notes=f"random-initialisation baseline for runs like {source['id']}")
+                         notes=f"random-initialisation baseline for runs like {source.id}")
         return run_id
     except KeyError as e:
         raise StoreError(f"run {like_run!r} has an incomplete config ({e}); no baseline can be built") from None

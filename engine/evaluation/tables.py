@@ -14,15 +14,16 @@ from pathlib import Path
 from engine.evaluation import protocols
 from engine.params import ParamError
 from engine.store.database import Store
+from engine.store.run_record import Run
 
 RUN_COLUMNS = ["run", "id", "method", "backbone", "dataset"]
 FORMATS = ("csv", "md", "tex")
 
 
-def _data_suffix(ev: dict, run: dict) -> str:
+def _data_suffix(ev: dict, run: Run) -> str:
     """"" when evaluated on the run's own data; else `` [dataset]`` and, for the same dataset
     with other parameters, the parameters that differ: `` [shapes image_size=64]``."""
-    own = run["config"]["data"]
+    own = run.config["data"]
     data = ev["params"].get("data") or {"id": ev["dataset"], "params": own["params"]}
     if data["id"] != own["id"]:
         return f" [{data['id']}]"
@@ -39,7 +40,7 @@ def comparison_table(home, run_ids: list[str] | None = None) -> tuple[list[str],
         evals = store.evals()
     finally:
         store.close()
-    by_run = {r["id"]: r for r in runs}
+    by_run = {r.id: r for r in runs}
     order = {pid: i for i, pid in enumerate(protocols.PROTOCOLS)}
     figures: dict[str, dict] = {rid: {} for rid in by_run}
     seen_columns: dict[str, tuple] = {}
@@ -50,15 +51,15 @@ def comparison_table(home, run_ids: list[str] | None = None) -> tuple[list[str],
         suffix = _data_suffix(ev, run)
         for name, value in protocols.get(ev["protocol"]).headline(ev["results"]).items():
             column = name + suffix
-            figures[run["id"]][column] = value
+            figures[run.id][column] = value
             seen_columns.setdefault(column, (order[ev["protocol"]], suffix, len(seen_columns)))
     columns = sorted(seen_columns, key=lambda c: seen_columns[c])
     rows = []
     for rid, run in by_run.items():
         if not figures[rid] and not run_ids:
             continue
-        rows.append({"run": run["name"], "id": rid, "method": run["method"], "backbone": run["backbone"],
-                     "dataset": run["dataset"], **figures[rid]})
+        rows.append({"run": run.name, "id": rid, "method": run.method, "backbone": run.backbone,
+                     "dataset": run.dataset, **figures[rid]})
     return RUN_COLUMNS + columns, rows
 
 

@@ -8,9 +8,9 @@ import sys
 import time
 from pathlib import Path
 
+from engine.runs.status import ACTIVE, RunStatus
 from engine.store.database import Store, StoreError
 
-RESUMABLE = ("stopped", "crashed", "failed", "paused", "queued")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -18,7 +18,7 @@ def spawn_worker(home: Path, run_id: str, python: str | None = None) -> subproce
     """Start ``python -m engine.runs.worker RUN_ID --home H`` detached from this process, so it
     outlives the GUI; its pid is stored so readers can tell a dead worker at once."""
     store = Store(home)
-    log = open(store.run_dir(run_id) / "worker.out", "ab")
+    log = open(store.run_dir(run_id).worker_out, "ab")
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH", "")]))
     try:
@@ -26,7 +26,7 @@ def spawn_worker(home: Path, run_id: str, python: str | None = None) -> subproce
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 cwd=str(PROJECT_ROOT), env=env, start_new_session=True)
     except OSError as e:  # no such interpreter, not executable...: the run says so, the caller gets the error
-        store.update_run(run_id, status="failed", ended=time.time(), error=f"the worker could not start: {e}")
+        store.update_run(run_id, status=RunStatus.FAILED, ended=time.time(), error=f"the worker could not start: {e}")
         store.close()
         raise
     finally:
@@ -40,27 +40,27 @@ def request_stop(store: Store, run_id: str) -> None:
     """Ask a run to stop: the worker checkpoints and ends as ``stopped``. A queued run that
     never started is stopped at once."""
     run = store.get_run(run_id)
-    if run["status"] not in ("running", "paused", "queued"):
-        raise StoreError(f"run {run['id']} is {run['status']}, not running")
-    store.set_control(run["id"], "stop")
-    if run["status"] == "queued" and run["pid"] is None:
-        store.update_run(run["id"], status="stopped", ended=time.time())
+    if run.status not in ACTIVE:
+        raise StoreError(f"run {run.id} is {run.status}, not running")
+    store.set_control(run.id, "stop")
+    if run.status == RunStatus.QUEUED and run.pid is None:
+        store.update_run(run.id, status=RunStatus.STOPPED, ended=time.time())
 
 
 def request_pause(store: Store, run_id: str, pause: bool = True) -> None:
     store.set_control(run_id, "pause" if pause else "")
-    store.update_run(run_id, status="paused" if pause else "running")
+    store.update_run(run_id, status=RunStatus.PAUSED if pause else RunStatus.RUNNING)
 
 
 def prepare_resume(store: Store, run_id: str) -> str:
     """Mark a stopped, crashed or failed run ``queued`` again; return its id."""
     run = store.get_run(run_id)
-    if run["status"] == "running":
-        raise StoreError(f"run {run['id']} is already running")
-    if run["status"] == "completed":
-        raise StoreError(f"run {run['id']} has completed; clone it to train longer")
-    store.update_run(run["id"], status="queued", control="", error="", pid=None, ended=None)
-    return run["id"]
+    if run.status == RunStatus.RUNNING:
+        raise StoreError(f"run {run.id} is already running")
+    if run.status == RunStatus.COMPLETED:
+        raise StoreError(f"run {run.id} has completed; clone it to train longer")
+    store.update_run(run.id, status=RunStatus.QUEUED, control="", error="", pid=None, ended=None)
+    return run.id
 
 
 def kill(pid: int) -> None:

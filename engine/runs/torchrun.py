@@ -11,24 +11,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+from engine.runs.paths import RunPaths
 from engine.training import distributed
 
 
-def run_dir_of(home: Path, run_id: str) -> Path:
-    """The run's folder, computed without opening the store (engine.store.Store.run_dir).
-    Multi-node resume needs it on a filesystem all nodes share."""
-    return Path(home) / "runs" / run_id
-
-
 def train_replica(home: Path, run_id: str, config: dict) -> int:
-    """Train one non-zero rank: no store, no log, no checkpoints written."""
+    """Train one non-zero rank: no store, no log, no checkpoints written. The run's folder is
+    found without opening the store; multi-node resume needs it on a filesystem all nodes share."""
     from engine.training.trainer import Trainer
 
-    run_dir = run_dir_of(home, run_id)
-    trainer = Trainer(config, run_dir, Path(home) / "cache")
-    ckpt = run_dir / "checkpoints" / "last.pt"
-    if ckpt.exists():  # rank 0 loads the same file in engine.worker.execute
-        trainer.load_checkpoint(ckpt)
+    paths = RunPaths(home)
+    run_dir = paths.run(run_id)
+    trainer = Trainer(config, run_dir, paths.cache)
+    if run_dir.last_checkpoint.exists():  # rank 0 loads the same file in engine.runs.worker.execute
+        trainer.load_checkpoint(run_dir.last_checkpoint)
     trainer.run()
     return 0
 
@@ -39,7 +35,7 @@ def _start_on_main(home: Path, start_run: Callable[[], str]) -> tuple[str, dict]
     run_id = start_run()
     store = Store(home)
     try:
-        return run_id, store.get_run(run_id, check_liveness=False)["config"]
+        return run_id, store.get_run(run_id, check_liveness=False).config
     finally:
         store.close()
 

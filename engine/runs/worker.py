@@ -17,18 +17,25 @@ import time
 import traceback
 from pathlib import Path
 
+from engine.runs.paths import RunPaths
+from engine.runs.status import CLEAN_END, RunStatus
 from engine.store.database import Store, StoreError
 from engine.store.run_log import RunLog
 
 
 class WorkerHooks:
-    """Connects the trainer to the store (and, in the foreground CLI, a progress bar)."""
+    """Connects the trainer to the store (and, in the foreground CLI, a progress bar).
 
-    def __init__(self, log: RunLog, progress=None):
+    Metrics are stored every ``log_every`` steps and at the last step of every epoch (the
+    epoch's checkpoint and kNN value line up with a stored row); the progress bar sees every step."""
+
+    def __init__(self, log: RunLog, progress=None, log_every: int = 1):
         self.log, self.progress, self.terminate = log, progress, False
+        self.log_every = max(1, int(log_every))
 
     def on_step(self, step, total, epoch, metrics):
-        self.log.metrics(step, epoch, metrics)
+        if step % self.log_every == 0 or float(epoch).is_integer() or step == total:
+            self.log.metrics(step, epoch, metrics)
         if self.progress:
             self.progress.update(step, total, epoch, metrics)
 
@@ -69,24 +76,25 @@ def explain(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def execute(home: Path, run_id: str, progress=None) -> str:
+def execute(home: Path, run_id: str, progress=None) -> RunStatus:
     """Train run ``run_id`` to an end state; return that status."""
     from engine import registry
     from engine.training.trainer import Trainer
 
     store = Store(home)
     run = store.get_run(run_id, check_liveness=False)
-    run_id = run["id"]
+    run_id = run.id
     registry.discover(Path(home))
     log = RunLog(home, run_id)
-    hooks = WorkerHooks(log, progress)
+    # .get: configs stored before log_every existed resume with every step logged
+    hooks = WorkerHooks(log, progress, run.config["train"].get("log_every", 1))
     previous = signal.signal(signal.SIGTERM, lambda *_: setattr(hooks, "terminate", True))
-    store.update_run(run_id, status="running", started=run["started"] or time.time(), heartbeat=time.time(),
+    store.update_run(run_id, status=RunStatus.RUNNING, started=run.started or time.time(), heartbeat=time.time(),
                      pid=os.getpid(), host=socket.gethostname(), control="", error="", ended=None)
-    status = "failed"
+    status = RunStatus.FAILED
     try:
-        trainer = Trainer(run["config"], store.run_dir(run_id), Path(home) / "cache", hooks)
-        ckpt = store.run_dir(run_id) / "checkpoints" / "last.pt"
+        trainer = Trainer(run.config, store.run_dir(run_id), RunPaths(home).cache, hooks)
+        ckpt = store.run_dir(run_id).last_checkpoint
         if ckpt.exists():
             trainer.load_checkpoint(ckpt)
             log.text(f"resumed from step {trainer.step}")
@@ -95,23 +103,23 @@ def execute(home: Path, run_id: str, progress=None) -> str:
         store.truncate_metrics(run_id, trainer.step)
         device = str(trainer.device) if trainer.device.type == "cpu" else __import__("torch").cuda.get_device_name()
         store.update_run(run_id, device=device, total_steps=trainer.total_steps, step=trainer.step)
-        log.text(f"training {run['name']} on {device}: {trainer.total_steps} steps of {trainer.batch_size} images")
+        log.text(f"training {run.name} on {device}: {trainer.total_steps} steps of {trainer.batch_size} images")
         if trainer.skipped:
             hooks.text(f"skipped {trainer.skipped} unreadable image files")
         outcome = trainer.run()
-        if outcome.status == "completed":
+        if outcome.status == RunStatus.COMPLETED:
             path = trainer.save_backbone()
             store.add_artifact(run_id, "backbone", str(path), outcome.step)
         status = outcome.status
         log.flush(status=status, ended=time.time(), step=outcome.step, control="")
     except BaseException as exc:  # noqa: BLE001 -- every failure must land in the store
         message = "interrupted" if isinstance(exc, KeyboardInterrupt) else explain(exc)
-        status = "stopped" if isinstance(exc, KeyboardInterrupt) else "failed"
+        status = RunStatus.STOPPED if isinstance(exc, KeyboardInterrupt) else RunStatus.FAILED
         try:
             log.text(f"{status}: {message}\n{traceback.format_exc()}")
         except OSError:  # a full disk must not keep the status from the store
             pass
-        end = dict(status=status, ended=time.time(), error=message if status == "failed" else "")
+        end = dict(status=status, ended=time.time(), error=message if status == RunStatus.FAILED else "")
         try:
             log.flush(**end)
         except Exception:  # the store may be what failed: record the end without the unsaved rows
@@ -139,7 +147,7 @@ def main(argv=None) -> int:
     except StoreError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    return 0 if status in ("completed", "stopped") else 1
+    return 0 if status in CLEAN_END else 1
 
 
 if __name__ == "__main__":

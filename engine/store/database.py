@@ -17,13 +17,12 @@ from pathlib import Path
 
 import sqlite_utils
 
+from engine.runs.paths import RunDir, RunPaths
+from engine.runs.status import ACTIVE, RunStatus
+from engine.store.run_record import COLUMNS, Run
 from engine.store.schema import SCHEMA_VERSION, StoreError, migrate
 
-ACTIVE = ("queued", "running", "paused")
 HEARTBEAT_TIMEOUT = float(os.environ.get("PRETEXT_HEARTBEAT_TIMEOUT", "20"))
-RUN_COLUMNS = ("id", "name", "status", "method", "backbone", "dataset", "config", "created",
-               "started", "ended", "heartbeat", "pid", "host", "device", "error", "parent_id",
-               "control", "notes", "tags", "step", "total_steps")
 
 
 def _pid_alive(pid: int) -> bool:
@@ -40,10 +39,10 @@ def _pid_alive(pid: int) -> bool:
         return True
 
 
-def _last_words(run_dir: Path) -> str:
+def _last_words(run_dir: RunDir) -> str:
     """The last line a worker printed (its ``worker.out``), e.g. an import error, or ""."""
     try:
-        with open(run_dir / "worker.out", "rb") as f:
+        with open(run_dir.worker_out, "rb") as f:
             f.seek(max(0, f.seek(0, os.SEEK_END) - 2000))
             lines = [line.strip() for line in f.read().decode("utf-8", "replace").splitlines() if line.strip()]
     except OSError:
@@ -52,12 +51,14 @@ def _last_words(run_dir: Path) -> str:
 
 
 class Store:
-    """Connection to ``<home>/experiments.db``. Not shared across threads: open one each."""
+    """Connection to ``<home>/experiments.db``. Not shared across threads: open one each.
+    ``with Store(home) as store:`` closes it at the end of the block."""
 
     def __init__(self, home: Path | str):
-        self.home = Path(home)
+        self.paths = RunPaths(home)
+        self.home = self.paths.home
         self.home.mkdir(parents=True, exist_ok=True)
-        self.path = self.home / "experiments.db"
+        self.path = self.paths.store
         self.conn = self._connect()
         self.db = sqlite_utils.Database(self.conn)
         migrate(self.conn)
@@ -83,6 +84,12 @@ class Store:
     def close(self):
         self.conn.close()
 
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     @contextmanager
     def transaction(self):
         """One write transaction. The connection is in autocommit mode, where ``with conn:``
@@ -96,12 +103,12 @@ class Store:
                 self.conn.execute("ROLLBACK")
             raise
 
-    def run_dir(self, run_id: str) -> Path:
-        return self.home / "runs" / run_id
+    def run_dir(self, run_id: str) -> RunDir:
+        return self.paths.run(run_id)
 
     # --- runs ------------------------------------------------------------------------
     def create_run(self, config: dict, name: str = "", parent_id: str | None = None,
-                   status: str = "queued") -> str:
+                   status: RunStatus = RunStatus.QUEUED) -> str:
         name = name or f"{config['method']['id']}-{config['backbone']['id']}-{config['data']['id']}"
         for attempt in range(100):  # ids made in the same second can collide (16 random bits)
             run_id = time.strftime("%y%m%d-%H%M%S-") + uuid.uuid4().hex[:4]
@@ -115,18 +122,18 @@ class Store:
             except sqlite3.IntegrityError:
                 if attempt == 99:
                     raise
-        run_dir = self.run_dir(run_id)
-        (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-        (run_dir / "artifacts").mkdir(exist_ok=True)
-        (run_dir / "config.json").write_text(json.dumps(config, indent=2))
+        run_dir = self.run_dir(run_id).create()
+        run_dir.config.write_text(json.dumps(config, indent=2))
         return run_id
 
     def update_run(self, run_id: str, **fields) -> None:
-        bad = [k for k in fields if k not in RUN_COLUMNS]
+        bad = [k for k in fields if k not in COLUMNS]
         if bad:
             raise KeyError(f"no run column {bad[0]}")
         if not fields:
             return
+        if "status" in fields:  # ValueError for a status outside the vocabulary: never stored
+            fields["status"] = RunStatus.parse(fields["status"]).value
         sets = ", ".join(f"{k} = ?" for k in fields)
         with self.conn:
             self.conn.execute(f"UPDATE runs SET {sets} WHERE id = ?", (*fields.values(), run_id))
@@ -134,26 +141,28 @@ class Store:
     def mark_crashed(self) -> int:
         """Mark runs whose worker vanished as ``crashed``; return how many."""
         now, host, n = time.time(), socket.gethostname(), 0
+        active = [s.value for s in ACTIVE]
         rows = self.conn.execute(
             f"SELECT id, status, heartbeat, pid, host, started, created FROM runs "
-            f"WHERE status IN ({','.join('?' * len(ACTIVE))})", ACTIVE).fetchall()
+            f"WHERE status IN ({','.join('?' * len(active))})", active).fetchall()
         for r in rows:
-            if r["status"] == "queued" and r["pid"] is None:
+            if r["status"] == RunStatus.QUEUED and r["pid"] is None:
                 continue  # not launched yet
             dead = r["host"] == host and r["pid"] is not None and not _pid_alive(r["pid"])
             last = r["heartbeat"] or r["started"] or r["created"]
-            stale = r["status"] != "queued" and now - last > HEARTBEAT_TIMEOUT
+            stale = r["status"] != RunStatus.QUEUED and now - last > HEARTBEAT_TIMEOUT
             if dead or stale:
                 why = ("the worker process exited without reporting" + _last_words(self.run_dir(r["id"]))
                        if dead else f"no heartbeat for {now - last:.0f} s")
                 with self.conn:
                     cur = self.conn.execute(
-                        "UPDATE runs SET status='crashed', ended=?, error=COALESCE(NULLIF(error,''), ?) "
-                        "WHERE id=? AND status=?", (now, why, r["id"], r["status"]))
+                        "UPDATE runs SET status=?, ended=?, error=COALESCE(NULLIF(error,''), ?) "
+                        "WHERE id=? AND status=?", (RunStatus.CRASHED, now, why, r["id"], r["status"]))
                 n += cur.rowcount
         return n
 
-    def get_run(self, run_id: str, check_liveness: bool = True) -> dict:
+    def get_run(self, run_id: str, check_liveness: bool = True) -> Run:
+        """The run with this id, else the newest run with this name."""
         if check_liveness:
             self.mark_crashed()
         row = self.conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
@@ -162,13 +171,11 @@ class Store:
                                     (run_id,)).fetchone()
         if row is None:
             raise StoreError(f"no run {run_id!r} in {self.path}")
-        run = dict(row)
-        run["config"] = json.loads(run["config"])
-        return run
+        return Run.from_row(row)
 
     def list_runs(self, search: str = "", status: str = "", method: str = "",
-                  limit: int | None = None) -> list[dict]:
-        """Runs with their latest metric values (``run['latest'][key]``), newest first."""
+                  limit: int | None = None) -> list[Run]:
+        """Runs with their latest metric values (``run.latest[key]``), newest first."""
         self.mark_crashed()
         where, args = [], []
         if search:
@@ -185,16 +192,12 @@ class Store:
         sql += " ORDER BY created DESC" + (" LIMIT ?" if limit else "")
         if limit:
             args.append(limit)
-        runs = [dict(r) for r in self.conn.execute(sql, args)]
+        rows = self.conn.execute(sql, args).fetchall()
         latest: dict[str, dict] = {}
         for r in self.conn.execute("SELECT run_id, key, value FROM latest"):
             latest.setdefault(r[0], {})[r[1]] = r[2]
         counts = dict(self.conn.execute("SELECT run_id, COUNT(*) FROM evals GROUP BY run_id").fetchall())
-        for run in runs:
-            run["config"] = json.loads(run["config"])
-            run["latest"] = latest.get(run["id"], {})
-            run["evals"] = counts.get(run["id"], 0)
-        return runs
+        return [Run.from_row(r, latest.get(r["id"]), counts.get(r["id"], 0)) for r in rows]
 
     def delete_run(self, run_id: str) -> None:
         import shutil
@@ -203,7 +206,7 @@ class Store:
             for table in ("metrics", "latest", "evals", "artifacts"):
                 self.conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
             self.conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
-        shutil.rmtree(self.run_dir(run_id), ignore_errors=True)
+        shutil.rmtree(self.run_dir(run_id).root, ignore_errors=True)
 
     def set_control(self, run_id: str, control: str) -> None:
         self.update_run(run_id, control=control)
@@ -292,4 +295,4 @@ class Store:
         return [dict(r) for r in self.conn.execute(sql + " ORDER BY id", args)]
 
 
-__all__ = ["Store", "StoreError", "SCHEMA_VERSION", "ACTIVE", "HEARTBEAT_TIMEOUT"]
+__all__ = ["Store", "StoreError", "Run", "SCHEMA_VERSION", "HEARTBEAT_TIMEOUT"]

@@ -6,19 +6,21 @@ import json
 from pathlib import Path
 
 from engine.store.database import Store
+from engine.store.run_record import Run
 
 
-def export_metrics(store: Store, run: dict, out: Path, fmt: str = "csv") -> int:
+def export_metrics(store: Store, run: Run, out: Path, fmt: str = "csv") -> int:
     """Write run ``run``'s metrics to ``out``; return the number of metric rows written."""
     rows = store.conn.execute("SELECT step, epoch, time, key, value FROM metrics WHERE run_id = ? "
-                              "ORDER BY step, id", (run["id"],)).fetchall()
+                              "ORDER BY step, id", (run.id,)).fetchall()
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "json":
         series: dict = {}
         for step, epoch, t, key, value in rows:
             series.setdefault(key, []).append({"step": step, "epoch": epoch, "time": t, "value": value})
-        info = {k: run[k] for k in ("id", "name", "status", "method", "backbone", "dataset")}
-        out.write_text(json.dumps({"run": info, "config": run["config"], "metrics": series}, indent=1))
+        values = run.to_dict()
+        info = {k: values[k] for k in ("id", "name", "status", "method", "backbone", "dataset")}
+        out.write_text(json.dumps({"run": info, "config": run.config, "metrics": series}, indent=1))
         return len(rows)
     keys = sorted({r[3] for r in rows})
     by_step: dict = {}

@@ -21,7 +21,7 @@ class RunLog:
         self.last_flush = time.monotonic()
         self.last_control_read = 0.0
         self.control_value = ""
-        self.log_path = self.store.run_dir(run_id) / "log.txt"
+        self.log_path = self.store.run_dir(run_id).log
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._stop = threading.Event()
         self._beat = threading.Thread(target=self._heartbeat, daemon=True, name="heartbeat")

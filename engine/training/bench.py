@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from engine.runs.paths import RunPaths
 from engine.training.config import build_config
 from engine.training.trainer import Trainer
 
@@ -35,7 +36,7 @@ def run_bench(data: str, method: str, backbone: str, batch_size: int, device: st
     train = {"epochs": 1000, "batch_size": batch_size, "device": device, "knn_every": 0}
     config = build_config(data, method, backbone, train=train, sets=sets)
     with tempfile.TemporaryDirectory() as run_dir:
-        trainer = Trainer(config, Path(run_dir), Path(home) / "cache")
+        trainer = Trainer(config, Path(run_dir), RunPaths(home).cache)
         dev = trainer.device
         if dev.type == "cuda":
             torch.cuda.reset_peak_memory_stats()

@@ -56,7 +56,3 @@ def load(path: Path, map_location="cpu") -> dict:
         raise CheckpointError(f"checkpoint {path} holds a {type(saved).__name__}, not a checkpoint dict")
     return saved
 
-
-def latest(run_dir: Path) -> Path | None:
-    path = Path(run_dir) / "checkpoints" / "last.pt"
-    return path if path.exists() else None

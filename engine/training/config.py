@@ -25,7 +25,8 @@ TRAIN_PARAMS = [
     Param("seed", "int", 0, "seed for weights, data order and augmentations", 0, 2**31 - 1),
     Param("knn_every", "int", 1, "online kNN monitor every K epochs (0: off)", 0, 10000),
     Param("knn_k", "int", 20, "neighbours of the online kNN monitor", 1, 1000),
-    Param("log_every", "int", 1, "log metrics every N steps", 1, 10000),
+    Param("log_every", "int", 1, "store metrics every N steps (and at every epoch's end); more keeps "
+          "long runs' stores small, at the cost of coarser curves", 1, 10000),
     Param("online_probe", "bool", False, "train a linear probe on detached features during training "
           "and log online_linear_acc (solo-learn style; needs labels in the dataset)"),
     Param("gpu_data_fraction", "float", 0.5, "hold the dataset in GPU memory when it fits in this share of "

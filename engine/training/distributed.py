@@ -167,6 +167,12 @@ class DistributedHooks:
         if self.info.is_main:
             self.inner.text(message)
 
+    def flush(self):
+        """Rank 0 stores its rows before the checkpoint it alone writes; no collective, so it
+        is safe where only some ranks reach it."""
+        if self.info.is_main:
+            self.inner.flush()
+
     def control(self) -> str:
         value = self.inner.control() if self.info.is_main else ""
         code = torch.tensor([_CONTROL_CODES.index(value) if value in _CONTROL_CODES else 0], device=self.device)

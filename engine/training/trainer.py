@@ -1,7 +1,7 @@
 """The training loop: one run from its config to checkpoints, metrics and a final backbone.
 
 The trainer knows nothing of the store or the terminal: it reports through ``hooks``
-(``on_step``, ``on_epoch``, ``control``, ``text``), which the worker and the CLI provide.
+(engine.training.hooks.TrainerHooks), which the worker and the CLI provide.
 """
 from __future__ import annotations
 
@@ -17,8 +17,12 @@ from engine import registry
 from engine.data.dataset import DataError
 from engine.data.tensors import images_to_tensor
 from engine.evaluation.weighted_knn import extract_features, knn_accuracy
+from engine.runs.paths import RunDir
+from engine.runs.status import RunStatus
 from engine.training import checkpoint, distributed
 from engine.training.batch_source import BatchSource
+from engine.training.device import pick_device
+from engine.training.hooks import NullHooks, TrainerHooks
 from engine.training.model_setup import prepare_method
 from engine.training.online_probe import OnlineProbe
 from engine.training.optim import create_optimizer, create_scheduler
@@ -34,24 +38,9 @@ class StopRequested(Exception):
 
 @dataclass
 class Outcome:
-    status: str          # completed | stopped
+    status: RunStatus    # COMPLETED or STOPPED
     step: int
     metrics: dict
-
-
-class NullHooks:
-    def on_step(self, step, total, epoch, metrics): ...
-    def on_epoch(self, epoch, metrics): ...
-    def control(self) -> str: return ""
-    def text(self, message): ...
-
-
-def pick_device(choice: str) -> torch.device:
-    if choice == "cuda" and not torch.cuda.is_available():
-        raise TrainingError("device cuda was asked for but no CUDA GPU is available; use --device cpu or auto")
-    if choice == "cpu" or (choice == "auto" and not torch.cuda.is_available()):
-        return torch.device("cpu")
-    return torch.device("cuda")
 
 
 def autocast_dtype(precision: str, device: torch.device):
@@ -73,8 +62,9 @@ def pretrain_split_name(dataset, method_cls) -> str:
 
 
 class Trainer:
-    def __init__(self, config: dict, run_dir: Path, cache_dir: Path | None = None, hooks=None):
-        self.config, self.run_dir = config, Path(run_dir)
+    def __init__(self, config: dict, run_dir: RunDir | Path, cache_dir: Path | None = None,
+                 hooks: TrainerHooks | None = None):
+        self.config, self.run_dir = config, RunDir.of(run_dir)
         t = config["train"]
         self.t = t
         self.device = pick_device(t["device"])
@@ -124,10 +114,8 @@ class Trainer:
         }
 
     def save_checkpoint(self) -> Path:
-        flush = getattr(self.hooks, "flush", None)
-        if flush is not None:  # rows before a checkpoint are stored first: a resume never leaves a gap
-            flush()
-        path = self.run_dir / "checkpoints" / "last.pt"
+        self.hooks.flush()  # rows before a checkpoint are stored first: a resume never leaves a gap
+        path = self.run_dir.last_checkpoint
         if self.dist.is_main:  # under torchrun every rank holds the same weights
             checkpoint.save_atomic(self.state(), path)
         return path
@@ -210,7 +198,7 @@ class Trainer:
             if control == "stop":
                 self.save_checkpoint()
                 self.hooks.text(f"stopped at step {self.step}; checkpoint saved")
-                return Outcome("stopped", self.step, metrics)
+                return Outcome(RunStatus.STOPPED, self.step, metrics)
             x, y = self._batch(self.step)
             metrics = self.train_step(x, y)
             if self.online_probe is not None:
@@ -224,7 +212,7 @@ class Trainer:
             if self.step % self.steps_per_epoch == 0:
                 self._end_epoch(self.step // self.steps_per_epoch, metrics)
                 last = time.perf_counter()
-        return Outcome("completed", self.step, metrics)
+        return Outcome(RunStatus.COMPLETED, self.step, metrics)
 
     def _end_epoch(self, epoch: int, metrics: dict) -> None:
         every = self.t["knn_every"]
@@ -238,7 +226,7 @@ class Trainer:
             f"{k} {v:.4g}" for k, v in metrics.items() if not math.isnan(v)))
 
     def save_backbone(self) -> Path:
-        path = self.run_dir / "artifacts" / "backbone.pt"
+        path = self.run_dir.backbone
         if self.dist.is_main:
             checkpoint.save_atomic({"backbone": self.method.backbone.state_dict(), "config": self.config}, path)
         return path

@@ -83,10 +83,10 @@ def wait_status(home, run_id, statuses, timeout=60.0):
     try:
         deadline = time.time() + timeout
         while time.time() < deadline:
-            status = store.get_run(run_id)["status"]
+            status = store.get_run(run_id).status
             if status in statuses:
                 return status
             time.sleep(0.2)
-        return store.get_run(run_id)["status"]
+        return store.get_run(run_id).status
     finally:
         store.close()

@@ -88,11 +88,11 @@ def test_closing_with_a_run_in_progress_offers_the_choice(window, qtbot, home, m
     assert {"Stop them", "Leave running"} <= set(asked[0][1])
     answer(QMessageBox.No)  # leave running
     assert window.close() is True
-    assert store.get_run(run_id)["control"] == "" and store.get_run(run_id)["status"] == "running"
+    assert store.get_run(run_id).control == "" and store.get_run(run_id).status == "running"
 
     _, reopened = app_main.create_window(home)  # left running: found and monitored on the next start
     qtbot.addWidget(reopened)
-    assert reopened.tabs.currentWidget() is reopened.monitor and reopened.monitor.run["id"] == run_id
+    assert reopened.tabs.currentWidget() is reopened.monitor and reopened.monitor.run.id == run_id
     answer(QMessageBox.Yes)  # stop them
     assert reopened.close() is True
-    assert store.get_run(run_id)["control"] == "stop"
+    assert store.get_run(run_id).control == "stop"

@@ -65,12 +65,12 @@ def test_a_crashed_run_shows_its_error_and_resumes(qtbot, home, plugins):
     view = MonitorView(home)
     qtbot.addWidget(view)
     view.show_run(run_id)
-    qtbot.waitUntil(lambda: view.run is not None and view.run["status"] == "crashed", timeout=3000)
+    qtbot.waitUntil(lambda: view.run is not None and view.run.status == "crashed", timeout=3000)
     assert view.error_panel.isVisibleTo(view)
     assert "crashed" in view.error.text() and "exited" in view.error.text()
     qtbot.mouseClick(view.resume_checkpoint, Qt.LeftButton)
     assert wait_status(home, run_id, ("completed", "failed"), 60) == "completed"
-    qtbot.waitUntil(lambda: view.run["status"] == "completed" and not view.error_panel.isVisibleTo(view),
+    qtbot.waitUntil(lambda: view.run.status == "completed" and not view.error_panel.isVisibleTo(view),
                     timeout=5000)
     view.shutdown()
 
@@ -83,15 +83,15 @@ def test_stop_and_pause_steer_a_real_worker(qtbot, home, plugins):
     qtbot.addWidget(view)
     view.show_run(run_id)
     qtbot.waitUntil(lambda: view.plots["loss"].point_count("loss") >= 2, timeout=60000)
-    assert view.run["status"] == "running" and view.stop_button.isEnabled()
+    assert view.run.status == "running" and view.stop_button.isEnabled()
     qtbot.mouseClick(view.pause_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: "paused at step" in view.log.toPlainText(), timeout=20000)
     assert view.resume_button.isEnabled() and not view.pause_button.isEnabled()
     qtbot.mouseClick(view.resume_button, Qt.LeftButton)
-    qtbot.waitUntil(lambda: view.run["status"] == "running", timeout=5000)
+    qtbot.waitUntil(lambda: view.run.status == "running", timeout=5000)
     qtbot.mouseClick(view.stop_button, Qt.LeftButton)
     assert wait_status(home, run_id, ("stopped", "completed", "failed"), 30) == "stopped"
-    qtbot.waitUntil(lambda: view.run["status"] == "stopped", timeout=5000)
-    assert (home / "runs" / run_id / "checkpoints" / "last.pt").exists()
-    assert store.get_run(run_id)["step"] < 200  # 50 epochs of 4 steps: it did stop early
+    qtbot.waitUntil(lambda: view.run.status == "stopped", timeout=5000)
+    assert store.run_dir(run_id).last_checkpoint.exists()
+    assert store.get_run(run_id).step < 200  # 50 epochs of 4 steps: it did stop early
     view.shutdown()

@@ -122,11 +122,11 @@ def test_start_creates_a_run_whose_worker_completes(window, qtbot, home):
     run_id = started.args[0]
     assert window.tabs.currentWidget() is window.monitor
     run = Store(home).get_run(run_id)
-    assert run["name"] == "gui-tiny" and run["config"]["backbone"]["params"]["width"] == 8
+    assert run.name == "gui-tiny" and run.config["backbone"]["params"]["width"] == 8
     assert wait_status(home, run_id, ("completed", "failed", "crashed"), 60) == "completed"
     qtbot.waitUntil(lambda: window.monitor.plots["loss"].point_count("loss") == 4, timeout=10000)
     qtbot.waitUntil(lambda: window.monitor.plots["knn_acc"].point_count() == 1, timeout=5000)
-    assert window.monitor.run["status"] == "completed"
+    assert window.monitor.run.status == "completed"
     assert not window.monitor.stop_button.isEnabled()
 
 

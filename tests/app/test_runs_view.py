@@ -7,7 +7,9 @@ from PySide6.QtWidgets import QMessageBox
 from app.views.compare_dialog import CompareDialog, config_rows
 from app.views.runs_view import RunsView
 from app.widgets.runs_model import RunsFilter, RunsModel
+from engine.runs.status import RunStatus
 from engine.store.database import Store
+from engine.store.run_record import Run
 from tests.app.conftest import tiny_config
 
 
@@ -71,7 +73,8 @@ def test_selecting_runs_overlays_their_curves_and_compares_configs(qtbot, home, 
 
 def test_identical_configs_have_no_differing_rows():
     cfg = {"method": {"id": "simclr", "params": {"t": 1}}, "train": {"epochs": 1}}
-    runs = [{"config": cfg}, {"config": cfg}]
+    runs = [Run(id=i, name=i, status=RunStatus.COMPLETED, method="simclr", backbone="convnet", dataset="shapes",
+                config=cfg, created=0.0) for i in ("a", "b")]
     assert config_rows(runs, False) == []
     assert config_rows(runs, True) == [("method", ["simclr", "simclr"]), ("method.t", [1, 1]),
                                        ("train.epochs", [1, 1])]
@@ -90,15 +93,15 @@ def test_delete_and_export(qtbot, home, plugins, tmp_path, monkeypatch):
     monkeypatch.setattr("app.views.runs_view.QMessageBox.question", lambda *a, **k: QMessageBox.Yes)
     view.delete()
     assert view.proxy.rowCount() == 2
-    assert not (home / "runs" / ids["alpha"]).exists()
+    assert not store.run_dir(ids["alpha"]).root.exists()
     view.shutdown()
 
 
 def test_the_model_is_fast_with_a_thousand_runs(qtbot):
     cfg = tiny_config()
-    runs = [{"id": f"r{i}", "name": f"run-{i}", "status": "completed", "method": "simclr", "backbone": "convnet",
-             "dataset": "shapes", "config": cfg, "created": 1e9 + i, "started": 1e9 + i, "ended": 1e9 + i + 50,
-             "step": 4, "total_steps": 4, "latest": {"loss": float(i)}, "evals": 0} for i in range(1000)]
+    runs = [Run(id=f"r{i}", name=f"run-{i}", status=RunStatus.COMPLETED, method="simclr", backbone="convnet",
+                dataset="shapes", config=cfg, created=1e9 + i, started=1e9 + i, ended=1e9 + i + 50,
+                step=4, total_steps=4, latest={"loss": float(i)}, evals=0) for i in range(1000)]
     model, proxy = RunsModel(), RunsFilter()
     proxy.setSourceModel(model)
     model.set_runs(runs)
@@ -134,7 +137,7 @@ def test_opening_the_browser_loads_no_plugin_on_the_gui_thread(home):
     store = Store(home)
     store.create_run(tiny_config(), "one")
     now = time.time()
-    store.log_metrics(store.list_runs()[0]["id"], [(1, 0.1, now, "loss", 1.0), (1, 0.1, now, "rotation_acc", 0.5)])
+    store.log_metrics(store.list_runs()[0].id, [(1, 0.1, now, "loss", 1.0), (1, 0.1, now, "rotation_acc", 0.5)])
     store.close()
     code = ("import sys; from PySide6.QtWidgets import QApplication; app = QApplication([]);"
             "from app.views.runs_view import RunsView; v = RunsView(__import__('pathlib').Path(sys.argv[1]));"

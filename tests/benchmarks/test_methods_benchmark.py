@@ -39,7 +39,7 @@ def test_methods_benchmark_writes_a_row_per_method(tmp_path):
     assert "gray_p=0.7 for every method that has it" in lines[0] and "max_rotation=15" in lines[0]
     assert "gray_p=0.8" not in lines[0] and "moco." not in lines[0]  # overridden; not chosen
     from engine.store.database import Store
-    configs = {r["name"]: Store(tmp_path / "home").get_run(r["id"])["config"]["method"]
+    configs = {r.name: Store(tmp_path / "home").get_run(r.id).config["method"]
                for r in Store(tmp_path / "home").list_runs()}
     assert configs["bench nat"]["params"]["gray_p"] == 0.7
     assert "gray_p" not in configs["bench rotation"]["params"]

@@ -92,10 +92,10 @@ def test_detached_worker_obeys_stop_and_sigterm(home):
         raise AssertionError(f"timed out: {store.get_run(run_id)}")
 
     for run_id in ids:
-        wait_for(run_id, lambda r: r["status"] == "running" and (r["step"] or 0) > 0)
+        wait_for(run_id, lambda r: r.status == "running" and (r.step or 0) > 0)
     assert _cli("stop", ids[0], "--home", str(home)).returncode == 0
-    os.kill(store.get_run(ids[1])["pid"], signal.SIGTERM)
+    os.kill(store.get_run(ids[1]).pid, signal.SIGTERM)
     for run_id in ids:
-        run = wait_for(run_id, lambda r: r["status"] not in ("running", "queued"))
-        assert run["status"] == "stopped", run
-        assert (store.run_dir(run_id) / "checkpoints" / "last.pt").exists()
+        run = wait_for(run_id, lambda r: r.status not in ("running", "queued"))
+        assert run.status == "stopped", run
+        assert (store.run_dir(run_id).last_checkpoint).exists()

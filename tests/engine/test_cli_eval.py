@@ -55,7 +55,7 @@ def test_eval_several_protocols_with_a_baseline_prints_json(trained, capsys):
     assert [(r["protocol"], r["run_id"] == run_id) for r in rows] == [
         ("knn", True), ("retrieval", True), ("knn", False), ("retrieval", False)]
     assert rows[0]["params"]["k"] == ["5"] and rows[1]["params"]["k"] == 5
-    assert Store(home).get_run(rows[2]["run_id"])["method"] == "random"
+    assert Store(home).get_run(rows[2]["run_id"]).method == "random"
     assert "1000/1000" in out.err  # the progress bar reached its end
 
 

@@ -64,8 +64,8 @@ def test_two_ranks_match_one_process_with_the_global_batch(tmp_path):
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr[-3000:]
     runs = Store(multi).list_runs()
-    assert len(runs) == 1 and runs[0]["status"] == "completed"  # only rank 0 wrote the store
-    multi_losses = _losses(multi, runs[0]["id"])
+    assert len(runs) == 1 and runs[0].status == "completed"  # only rank 0 wrote the store
+    multi_losses = _losses(multi, runs[0].id)
 
     single = tmp_path / "single"
     cfg = build_config("shapes", "simclr", "convnet", train={"epochs": 2, "batch_size": 32, "device": "cpu"},
@@ -77,3 +77,27 @@ def test_two_ranks_match_one_process_with_the_global_batch(tmp_path):
     assert len(multi_losses) == len(single_losses) == 8
     assert single_losses[-1] < single_losses[0]  # it trains
     assert multi_losses == pytest.approx(single_losses, abs=2e-5)  # measured: < 1e-6
+
+
+def test_under_torchrun_every_checkpoint_follows_a_flush_of_its_rows(tmp_path):
+    """Rank 0 stores every metric row up to a checkpoint's step before writing it, also for a
+    mid-epoch stop (where no epoch-end flush happens): DistributedHooks passes flush() on."""
+    import json
+
+    home, spy = tmp_path / "home", tmp_path / "saves.jsonl"
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT), SPY_OUT=str(spy), SPY_HOME=str(home),
+               SPY_STOP_AT="6")
+    for key in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        env.pop(key, None)
+    sets = [a for k, v in SETS.items() for a in ("--set", f"{k}={v}")]
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+           str(Path(__file__).with_name("torchrun_checkpoint_spy.py")), "train", "--home", str(home),
+           "--epochs", "3", "--batch-size", "16", "--device", "cpu", *sets]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    saves = [json.loads(line) for line in spy.read_text().splitlines()]
+    assert saves and saves[-1]["step"] == 6, saves  # the stop's checkpoint, mid-epoch
+    for save in saves:
+        assert save["stored"] == list(range(1, save["step"] + 1)), saves
+    (run,) = Store(home).list_runs()
+    assert run.status == "stopped" and run.step == 6

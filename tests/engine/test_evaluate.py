@@ -64,7 +64,7 @@ def test_last_checkpoint_gives_the_same_features_as_the_final_backbone(trained, 
     ctx = EvalContext(home, store, store.get_run(run_id), device="cpu")
     x = ctx.images("test")[:8]
     final = ctx.load_backbone()
-    (store.run_dir(run_id) / "artifacts" / "backbone.pt").rename(tmp_path / "backbone.pt")
+    store.run_dir(run_id).backbone.rename(tmp_path / "backbone.pt")
     try:
         ctx2 = EvalContext(home, store, store.get_run(run_id), device="cpu")
         assert ctx2.checkpoint == "last.pt"
@@ -75,7 +75,7 @@ def test_last_checkpoint_gives_the_same_features_as_the_final_backbone(trained, 
             b = ctx2.load_backbone().forward_features(normalize(to_float(x)))
         assert torch.allclose(a, b)
     finally:
-        (tmp_path / "backbone.pt").rename(store.run_dir(run_id) / "artifacts" / "backbone.pt")
+        (tmp_path / "backbone.pt").rename(store.run_dir(run_id).backbone)
 
 
 def test_layerwise_gives_one_row_per_stage(trained):
@@ -169,9 +169,9 @@ def test_random_baseline_is_a_reusable_completed_run(trained):
     base = random_baseline(home, run_id)
     assert random_baseline(home, run_id) == base
     run = Store(home).get_run(base)
-    assert run["status"] == "completed" and run["method"] == "random" and run["name"] == "random init (convnet)"
-    assert run["config"]["method"] == {"id": "random", "params": {}}
-    assert run["config"]["backbone"] == Store(home).get_run(run_id)["config"]["backbone"]
+    assert run.status == "completed" and run.method == "random" and run.name == "random init (convnet)"
+    assert run.config["method"] == {"id": "random", "params": {}}
+    assert run.config["backbone"] == Store(home).get_run(run_id).config["backbone"]
     row = evaluate(home, base, "knn", {"k": "5"})
     assert 0.0 <= row["results"]["top1"]["5"] <= 1.0
 

@@ -44,22 +44,22 @@ def test_stop_then_resume_matches_an_uninterrupted_run(home):
 
     run = store.create_run(_config())
     assert execute(home, run, progress=StopAt(store, run, 3)) == "stopped"
-    stopped_at = store.get_run(run)["step"]
+    stopped_at = store.get_run(run).step
     assert 3 <= stopped_at < 8
-    ckpt = checkpoint.load(store.run_dir(run) / "checkpoints" / "last.pt")
+    ckpt = checkpoint.load(store.run_dir(run).last_checkpoint)
     assert ckpt["step"] == stopped_at
     assert ckpt["optimizer"]["state"], "optimizer momentum buffers are saved"
 
     store.update_run(run, status="queued", control="")
     assert execute(home, run) == "completed"
-    assert store.get_run(run)["step"] == 8
-    log = (store.run_dir(run) / "log.txt").read_text()
+    assert store.get_run(run).step == 8
+    log = (store.run_dir(run).log).read_text()
     assert f"resumed from step {stopped_at}" in log
 
     steps, *_ = store.metric_series(run, "loss")
     assert steps == list(range(1, 9)), "no duplicate or missing steps after resume"
-    a = checkpoint.load(store.run_dir(straight) / "checkpoints" / "last.pt")
-    b = checkpoint.load(store.run_dir(run) / "checkpoints" / "last.pt")
+    a = checkpoint.load(store.run_dir(straight).last_checkpoint)
+    b = checkpoint.load(store.run_dir(run).last_checkpoint)
     for key in a["model"]:
         assert torch.allclose(a["model"][key].float(), b["model"][key].float(), atol=1e-5), key
     sa, sb = store.metric_series(straight, "loss")[3], store.metric_series(run, "loss")[3]

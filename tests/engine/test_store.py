@@ -62,7 +62,7 @@ def test_dead_worker_shows_as_crashed(home):
     proc.wait()
     store.update_run(run, status="running", pid=proc.pid, host=os.uname().nodename, started=time.time(),
                      heartbeat=time.time())
-    assert Store(home).get_run(run)["status"] == "crashed"
+    assert Store(home).get_run(run).status == "crashed"
 
 
 def test_stale_heartbeat_shows_as_crashed(home):
@@ -70,9 +70,9 @@ def test_stale_heartbeat_shows_as_crashed(home):
     run = store.create_run(CFG)
     store.update_run(run, status="running", pid=None, host="elsewhere", started=time.time() - 600,
                      heartbeat=time.time() - 600)
-    listed = {r["id"]: r for r in Store(home).list_runs()}
-    assert listed[run]["status"] == "crashed"
-    assert "heartbeat" in listed[run]["error"]
+    listed = {r.id: r for r in Store(home).list_runs()}
+    assert listed[run].status == "crashed"
+    assert "heartbeat" in listed[run].error
 
 
 def test_not_a_database_is_refused_and_untouched(tmp_path):
@@ -106,3 +106,38 @@ def test_truncate_rebuilds_latest(home):
     store.truncate_metrics(run, 4)
     assert store.metric_series(run, "loss")[0] == [1, 2, 3, 4]
     assert store.latest(run) == {"loss": 4.0}
+
+
+def test_runs_are_typed_and_read_only(home):
+    import dataclasses
+
+    from engine.runs.status import RunStatus
+    from engine.store.run_record import Run
+
+    with Store(home) as store:
+        run_id = store.create_run(CFG, name="typed")
+        store.log_metrics(run_id, [(1, 0.1, time.time(), "loss", 2.5)])
+        run = store.get_run(run_id)
+        (listed,) = store.list_runs()
+    assert isinstance(run, Run) and run.status is RunStatus.QUEUED and run.name == "typed"
+    assert run.config == CFG and run.latest == {} and listed.latest == {"loss": 2.5} and listed.evals == 0
+    assert run.to_dict()["status"] == "queued" and type(run.to_dict()["status"]) is str
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        run.status = RunStatus.RUNNING
+    with pytest.raises(TypeError):
+        run["status"]  # no dict-style access: callers use attributes
+
+
+def test_store_as_context_manager_closes(home):
+    with Store(home) as store:
+        store.list_runs()
+    with pytest.raises(sqlite3.ProgrammingError):
+        store.conn.execute("SELECT 1")
+
+
+def test_an_unknown_stored_status_is_one_sentence(home):
+    with Store(home) as store:
+        run_id = store.create_run(CFG)
+        store.conn.execute("UPDATE runs SET status = ? WHERE id = ?", ("exploded", run_id))  # a foreign writer
+        with pytest.raises(StoreError, match="unknown run status 'exploded'"):
+            store.get_run(run_id)

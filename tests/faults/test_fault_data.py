@@ -80,10 +80,10 @@ def test_unreadable_images_are_skipped_and_counted_in_a_path_with_spaces_and_acc
     code, out = _train(home, capsys, "--data", "folder", "--set", f"root={root}")
     assert code == 0, out.err
     run = Store(home).list_runs()[0]
-    assert run["status"] == "completed"
-    assert run["config"]["data"]["params"]["root"] == str(root)
+    assert run.status == "completed"
+    assert run.config["data"]["params"]["root"] == str(root)
     message = f"skipped {len(BAD_FILES)} unreadable image files"
-    assert message in out.err and message in (Store(home).run_dir(run["id"]) / "log.txt").read_text()
+    assert message in out.err and message in (Store(home).run_dir(run.id).log).read_text()
 
 
 def test_a_folder_of_only_unreadable_files_is_refused(home, tmp_path, capsys):

@@ -20,7 +20,7 @@ TINY_CLI = ["--set", "train_size=64", "--set", "test_size=32", "--set", "image_s
 
 
 def _checkpoint_step(store, run_id) -> int:
-    return checkpoint.load(store.run_dir(run_id) / "checkpoints" / "last.pt")["step"]
+    return checkpoint.load(store.run_dir(run_id).last_checkpoint)["step"]
 
 
 def _store_is_sound(home) -> None:
@@ -38,11 +38,11 @@ def test_non_finite_loss_fails_with_step_and_hint_and_keeps_the_checkpoint(home,
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("error: the loss became") and "at step 6" in err[-1], err
     run = Store(home).list_runs()[0]
-    assert run["status"] == "failed"
-    assert "step 6" in run["error"] and "learning rate" in run["error"] and "warm-up" in run["error"]
-    assert bad in run["error"].lower()
-    assert _checkpoint_step(Store(home), run["id"]) == 4, "the last good (epoch-1) checkpoint survives"
-    assert steps_of(Store(home), run["id"]) == [1, 2, 3, 4, 5], "no row from the non-finite step"
+    assert run.status == "failed"
+    assert "step 6" in run.error and "learning rate" in run.error and "warm-up" in run.error
+    assert bad in run.error.lower()
+    assert _checkpoint_step(Store(home), run.id) == 4, "the last good (epoch-1) checkpoint survives"
+    assert steps_of(Store(home), run.id) == [1, 2, 3, 4, 5], "no row from the non-finite step"
 
 
 def test_out_of_memory_fails_with_a_batch_size_hint_and_no_process_left(home):
@@ -57,8 +57,8 @@ def test_out_of_memory_fails_with_a_batch_size_hint_and_no_process_left(home):
             proc.kill()
             proc.wait()
     row = Store(home).get_run(run)
-    assert row["status"] == "failed"
-    assert "out of GPU memory" in row["error"] and "lower the batch size" in row["error"]
+    assert row.status == "failed"
+    assert "out of GPU memory" in row.error and "lower the batch size" in row.error
     assert not _pid_alive(proc.pid)
 
 
@@ -85,9 +85,9 @@ def test_disk_full_while_writing_a_checkpoint(home, monkeypatch):
     monkeypatch.setattr(checkpoint, "os", _FullDisk(fail_at=2))  # the step-8 checkpoint
     assert execute(home, run) == "failed"
     row = store.get_run(run)
-    assert row["error"].startswith("the disk is full") and "resume" in row["error"]
+    assert row.error.startswith("the disk is full") and "resume" in row.error
     assert _checkpoint_step(store, run) == 4, "the previous checkpoint is intact"
-    assert not list((store.run_dir(run) / "checkpoints").glob(".*tmp*")), "the half-written file is removed"
+    assert not list((store.run_dir(run).checkpoints).glob(".*tmp*")), "the half-written file is removed"
     _store_is_sound(home)
 
     monkeypatch.setattr(checkpoint, "os", os)  # space was freed
@@ -112,8 +112,8 @@ def test_disk_full_while_writing_the_store(home, monkeypatch):
     assert execute(home, run) == "failed"
     monkeypatch.setattr(Store, "log_metrics", real)
     row = Store(home).get_run(run)
-    assert row["status"] == "failed", "the end is recorded even though the metric rows could not be"
-    assert row["error"].startswith("the disk is full") and "experiment store" in row["error"]
+    assert row.status == "failed", "the end is recorded even though the metric rows could not be"
+    assert row.error.startswith("the disk is full") and "experiment store" in row.error
     _store_is_sound(home)
     saved = steps_of(store, run)
     assert saved == list(range(1, len(saved) + 1)), "the rows that were written are whole"

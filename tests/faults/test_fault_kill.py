@@ -29,7 +29,7 @@ pytestmark = pytest.mark.faults
 
 
 def _last(store, run_id) -> dict:
-    return checkpoint.load(store.run_dir(run_id) / "checkpoints" / "last.pt")
+    return checkpoint.load(store.run_dir(run_id).last_checkpoint)
 
 
 def _straight(home, config) -> str:
@@ -66,7 +66,7 @@ def _resume_and_compare(home, run, config, total):
     assert_same_model(_last(store, straight)["model"], _last(store, run)["model"])
     a, b = store.metric_series(straight, "loss")[3], store.metric_series(run, "loss")[3]
     assert a == pytest.approx(b, abs=1e-4)
-    assert not list((store.run_dir(run) / "checkpoints").glob(".*tmp*")), "no temp file is left behind"
+    assert not list((store.run_dir(run).checkpoints).glob(".*tmp*")), "no temp file is left behind"
 
 
 def _killed_at_step(home, step: int):
@@ -78,8 +78,8 @@ def _killed_at_step(home, step: int):
     run = store.create_run(config)
     proc = start_worker(home, run)
     try:
-        wait_for(lambda: store.get_run(run, check_liveness=False)["step"] >= step, 180, f"step {step}")
-        assert store.get_run(run)["status"] == "running"
+        wait_for(lambda: store.get_run(run, check_liveness=False).step >= step, 180, f"step {step}")
+        assert store.get_run(run).status == "running"
     finally:
         proc.kill()
         out = proc.communicate(timeout=30)[0]
@@ -90,16 +90,16 @@ def test_sigkill_mid_epoch_keeps_the_checkpoint_and_resumes_exactly(home):
     store, run, config, code, out = _killed_at_step(home, 8)   # inside epoch 2
     assert code == -signal.SIGKILL, out
     crashed = Store(home).get_run(run)  # a fresh reader, at once: the pid is dead
-    assert crashed["status"] == "crashed" and "exited without reporting" in crashed["error"]
+    assert crashed.status == "crashed" and "exited without reporting" in crashed.error
     assert max(steps_of(store, run)) > 6, "rows past the checkpoint exist and must be replaced"
     assert _last(store, run)["step"] == 6, "the epoch-1 checkpoint is intact"
     _resume_and_compare(home, run, config, total=12)
-    assert "resumed from step 6" in (store.run_dir(run) / "log.txt").read_text()
+    assert "resumed from step 6" in (store.run_dir(run).log).read_text()
 
 
 def test_sigkill_before_the_first_checkpoint_restarts_without_duplicate_rows(home):
     store, run, config, _, _ = _killed_at_step(home, 3)
-    assert not (store.run_dir(run) / "checkpoints" / "last.pt").exists()
+    assert not (store.run_dir(run).last_checkpoint).exists()
     assert steps_of(store, run)[:3] == [1, 2, 3], "the killed attempt's rows are in the store"
     _resume_and_compare(home, run, config, total=12)  # starts again at step 1, each step once
 
@@ -112,9 +112,9 @@ def test_sigkill_between_checkpoint_temp_file_and_rename(home):
     proc = start_worker(home, run, PRETEXT_FAULT_KILL_IN_CHECKPOINT="2")  # dies saving the step-8 checkpoint
     out = proc.communicate(timeout=300)[0]
     assert proc.returncode == -signal.SIGKILL, out
-    ckpt_dir = store.run_dir(run) / "checkpoints"
+    ckpt_dir = store.run_dir(run).checkpoints
     assert list(ckpt_dir.glob(".last.pt.tmp*")), "the fault struck after the temp file was written"
-    assert Store(home).get_run(run)["status"] == "crashed"
+    assert Store(home).get_run(run).status == "crashed"
     assert _last(store, run)["step"] == 4, "the previous checkpoint is intact and loads"
     _resume_and_compare(home, run, config, total=12)
 
@@ -131,7 +131,7 @@ def test_frozen_worker_is_crashed_for_a_reader_within_the_heartbeat_timeout(home
          " started=time.time(), heartbeat=time.time()); print('up', flush=True); time.sleep(120)", str(home), run],
         cwd=ROOT, env=worker_env(), stdout=subprocess.PIPE, text=True)
     read = [sys.executable, "-c", "import sys; from engine.store.database import Store;"
-            "print(Store(sys.argv[1]).get_run(sys.argv[2])['status'])", str(home), run]
+            "print(Store(sys.argv[1]).get_run(sys.argv[2]).status)", str(home), run]
     reader_env = worker_env(PRETEXT_HEARTBEAT_TIMEOUT="4")
     try:
         assert beating.stdout.readline().strip() == "up"
@@ -143,7 +143,7 @@ def test_frozen_worker_is_crashed_for_a_reader_within_the_heartbeat_timeout(home
                                         text=True).stdout.strip() == "crashed"
         wait_for(status, 30, "the reader to see crashed", every=0.5)
         assert time.monotonic() - frozen_at < 4 + 2 + 10  # timeout + one heartbeat period + slack
-        assert "no heartbeat" in Store(home).get_run(run)["error"]
+        assert "no heartbeat" in Store(home).get_run(run).error
     finally:
         beating.kill()
         beating.wait(timeout=30)

@@ -22,8 +22,8 @@ def test_a_missing_interpreter_fails_the_run_with_a_readable_error(home):
     with pytest.raises(OSError):  # what the GUI's Start catches and shows
         spawn_worker(home, run, python="/nonexistent/python3")
     row = Store(home).get_run(run)
-    assert row["status"] == "failed"
-    assert row["error"].startswith("the worker could not start") and "/nonexistent/python3" in row["error"]
+    assert row.status == "failed"
+    assert row.error.startswith("the worker could not start") and "/nonexistent/python3" in row.error
 
 
 def test_a_worker_that_dies_before_reporting_is_crashed_with_its_last_words(home, tmp_path):
@@ -37,8 +37,8 @@ def test_a_worker_that_dies_before_reporting_is_crashed_with_its_last_words(home
     proc = spawn_worker(home, run, python=str(python))
     assert proc.wait(timeout=30) == 1
     row = Store(home).get_run(run)
-    assert row["status"] == "crashed"
-    assert "exited without reporting" in row["error"] and "No module named 'torch'" in row["error"]
+    assert row.status == "crashed"
+    assert "exited without reporting" in row.error and "No module named 'torch'" in row.error
 
 
 GUI = """
@@ -58,19 +58,19 @@ def test_workers_outlive_a_killed_gui_and_show_up_live(home):
                            stdout=subprocess.PIPE, text=True)
     worker_pid = int(gui.stdout.readline())
     try:
-        wait_for(lambda: store.get_run(run)["step"] >= 2, 180, "the worker's first steps")
+        wait_for(lambda: store.get_run(run).step >= 2, 180, "the worker's first steps")
         gui.send_signal(signal.SIGKILL)
         gui.wait(timeout=30)
-        seen = Store(home).get_run(run)["step"]
+        seen = Store(home).get_run(run).step
         time.sleep(3)
         reader = Store(home)  # a GUI opened again
         row = reader.get_run(run)
-        assert row["status"] == "running" and row["pid"] == worker_pid and _pid_alive(worker_pid)
-        assert row["step"] > seen, "it kept training after the GUI died"
-        assert time.time() - row["heartbeat"] < 10
+        assert row.status == "running" and row.pid == worker_pid and _pid_alive(worker_pid)
+        assert row.step > seen, "it kept training after the GUI died"
+        assert time.time() - row.heartbeat < 10
         assert reader.latest(run)["loss"] > 0
         request_stop(reader, run)
-        wait_for(lambda: Store(home).get_run(run)["status"] == "stopped", 120, "the worker to stop")
+        wait_for(lambda: Store(home).get_run(run).status == "stopped", 120, "the worker to stop")
         wait_for(lambda: not _pid_alive(worker_pid), 30, "the worker process to exit")
     finally:
         if gui.poll() is None:

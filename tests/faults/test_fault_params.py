@@ -111,7 +111,7 @@ def _train_once(home, capsys, monkeypatch, key: str, text: str) -> int:
 
     def one_step(home_, run_id):  # instead of a whole run: build everything, take one real step
         run = Store(home_).get_run(run_id)
-        trainer = Trainer(run["config"], Store(home_).run_dir(run_id), home_ / "cache")
+        trainer = Trainer(run.config, Store(home_).run_dir(run_id), Store(home_).paths.cache)
         metrics = trainer.train_step(*trainer._batch(0))
         assert math.isfinite(metrics["loss"])
         return 0

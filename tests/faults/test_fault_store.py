@@ -35,8 +35,8 @@ def test_three_writers_and_a_10_hz_reader_lose_nothing(home):
     try:
         while any(p.poll() is None for p in procs):
             try:
-                listed = {r["id"]: r for r in reader.list_runs()}
-                assert all(listed[run]["status"] in ("queued", "running", "completed") for run in runs), listed
+                listed = {r.id: r for r in reader.list_runs()}
+                assert all(listed[run].status in ("queued", "running", "completed") for run in runs), listed
                 for run in runs:
                     rows = reader.metrics_since(run, last_id[run])
                     if rows:
@@ -62,7 +62,7 @@ def test_three_writers_and_a_10_hz_reader_lose_nothing(home):
         assert len(set(seen[run])) == written, "no row seen twice"
         stored = reader.conn.execute("SELECT COUNT(*) FROM metrics WHERE run_id = ?", (run,)).fetchone()[0]
         assert stored == written
-        assert reader.get_run(run)["status"] == "completed"
+        assert reader.get_run(run).status == "completed"
 
 
 def _digest(path: Path) -> str:

@@ -41,7 +41,7 @@ def _stopped_run(home) -> tuple:
 @pytest.mark.parametrize("damage", ["crafted pickle", "torch zip holding code", "truncated"])
 def test_resume_from_a_crafted_or_damaged_checkpoint_fails_cleanly(home, tmp_path, capsys, damage):
     store, run = _stopped_run(home)
-    ckpt, marker = store.run_dir(run) / "checkpoints" / "last.pt", tmp_path / "code ran"
+    ckpt, marker = store.run_dir(run).last_checkpoint, tmp_path / "code ran"
     if damage == "crafted pickle":
         _plant(ckpt, marker)
     elif damage == "torch zip holding code":
@@ -55,14 +55,14 @@ def test_resume_from_a_crafted_or_damaged_checkpoint_fails_cleanly(home, tmp_pat
     assert err[-1].startswith("error: checkpoint") and "was not loaded" in err[-1], err
     assert not marker.exists(), "no code ran"
     row = Store(home).get_run(run)
-    assert row["status"] == "failed" and "not trusted" in row["error"] and "\n" not in row["error"]
+    assert row.status == "failed" and "not trusted" in row.error and "\n" not in row.error
 
 
-@pytest.mark.parametrize("which", ["checkpoints/last.pt", "artifacts/backbone.pt"])
+@pytest.mark.parametrize("which", ["last_checkpoint", "backbone"])
 def test_eval_of_a_crafted_checkpoint_is_refused_in_one_line(home, tmp_path, capsys, which):
     store, run = _stopped_run(home)
     marker = tmp_path / "code ran"
-    _plant(store.run_dir(run) / which, marker)
+    _plant(getattr(store.run_dir(run), which), marker)
     assert main(["eval", run, "--protocol", "knn", "--device", "cpu", "--home", str(home)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("error: checkpoint") and "not loaded" in err, err
@@ -105,12 +105,13 @@ def test_filters_are_bound_parameters(home, capsys, text):
     odd_config = {**tiny_config(epochs=1, home=home)}
     odd_config["method"] = {"id": text, "params": {}}
     odd = store.create_run(odd_config, name=f"odd {text}")
-    store.update_run(odd, status=text)
-    assert [r["id"] for r in store.list_runs(status=text)] == [odd]
-    assert [r["id"] for r in store.list_runs(method=text)] == [odd]
-    assert [r["id"] for r in store.list_runs(status="completed' OR '1'='1")] == []
-    assert {r["id"] for r in store.list_runs(search=text)} <= {plain, odd}
-    assert odd in {r["id"] for r in store.list_runs(search=f"odd {text}")}
-    assert main(["runs", "--json", "--status", text, "--home", str(home)]) == 0
-    assert [r["id"] for r in json.loads(capsys.readouterr().out)] == [odd]
+    with pytest.raises(ValueError, match="unknown run status"):
+        store.update_run(odd, status=text)  # the status column only ever holds a RunStatus
+    assert store.list_runs(status=text) == []
+    assert [r.id for r in store.list_runs(method=text)] == [odd]
+    assert [r.id for r in store.list_runs(status="completed' OR '1'='1")] == []
+    assert {r.id for r in store.list_runs(search=text)} <= {plain, odd}
+    assert odd in {r.id for r in store.list_runs(search=f"odd {text}")}
+    assert main(["runs", "--json", "--search", text, "--home", str(home)]) == 0
+    assert odd in [r["id"] for r in json.loads(capsys.readouterr().out)]
     assert len(Store(home).list_runs()) == 2, "both tables and rows are still there"

@@ -21,28 +21,20 @@ from engine.data.dataset import DataError, resize_images
 from engine.data.npz_cache import load_or_build
 from engine.data.tensors import images_to_tensor
 from engine.params import ParamError
+from engine.runs.paths import RunDir, RunPaths
 from engine.ssl.augment import normalize, to_float
 from engine.store.database import Store, StoreError
+from engine.store.run_record import Run
 from engine.training import checkpoint
+from engine.training.device import pick_device
 
 
-def pick_device(choice: str = "auto") -> torch.device:
-    if choice == "cuda" and not torch.cuda.is_available():
-        raise ParamError("device cuda was asked for but no CUDA GPU is available; use cpu or auto")
-    if choice == "cpu" or not torch.cuda.is_available():
-        return torch.device("cpu")
-    return torch.device("cuda")
-
-
-def checkpoint_file(run_dir: Path) -> tuple[Path, str]:
+def checkpoint_file(run_dir: RunDir) -> tuple[Path, str]:
     """The file holding a run's backbone weights and the label stored with its evals."""
-    final = run_dir / "artifacts" / "backbone.pt"
-    if final.exists():
-        return final, "backbone.pt"
-    last = run_dir / "checkpoints" / "last.pt"
-    if last.exists():
-        return last, "last.pt"
-    raise StoreError(f"run {run_dir.name} has no checkpoint yet (neither artifacts/backbone.pt "
+    for path in (run_dir.backbone, run_dir.last_checkpoint):
+        if path.exists():
+            return path, path.name
+    raise StoreError(f"run {run_dir.run_id} has no checkpoint yet (neither artifacts/backbone.pt "
                      f"nor checkpoints/last.pt); train it first")
 
 
@@ -133,15 +125,15 @@ def method_input(config: dict, image_size: int, num_classes: int | None, device)
 class EvalContext:
     """One evaluation of one run: lazy data, backbone and cached features."""
 
-    def __init__(self, home: Path, store: Store, run: dict, data: dict | None = None,
+    def __init__(self, home: Path, store: Store, run: Run, data: dict | None = None,
                  device: str = "auto", progress=None):
         self.home, self.store, self.run = Path(home), store, run
-        self.run_id, self.config = run["id"], run["config"]
+        self.run_id, self.config = run.id, run.config
         self.run_dir = store.run_dir(self.run_id)
         self.ckpt_path, self.checkpoint = checkpoint_file(self.run_dir)
         self.device = pick_device(device)
         self.progress = progress
-        cache = self.home / "cache"
+        cache = RunPaths(self.home).cache
         own = registry.create_dataset(self.config["data"]["id"], self.config["data"]["params"], cache)
         self.image_size = input_size(own)
         if data:
@@ -211,7 +203,7 @@ class EvalContext:
                           "data": self.data_config, "split": split, "size": self.image_size, "kind": kind},
                          sort_keys=True, default=str)
         digest = hashlib.sha1(key.encode()).hexdigest()[:16]
-        return self.home / "cache" / "features" / f"{self.run_id}-{digest}-{split}.npz"
+        return RunPaths(self.home).cache / "features" / f"{self.run_id}-{digest}-{split}.npz"
 
     @torch.no_grad()
     def _extract(self, split: str, encode, batch_size: int = 256) -> list[np.ndarray]:
@@ -246,7 +238,7 @@ class EvalContext:
     def save_artifact(self, kind: str, name: str, **arrays) -> str:
         """Write ``arrays`` to ``runs/<id>/artifacts/<kind>-<name>-<time>.npz`` and record it."""
         stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{int(time.time() * 1000) % 1000:03d}"
-        path = self.run_dir / "artifacts" / f"{kind}-{name}-{stamp}.npz"
+        path = self.run_dir.artifact(f"{kind}-{name}-{stamp}.npz")
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez(path, **arrays)
         self.store.add_artifact(self.run_id, kind, str(path))
