@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
+
+from engine.runs.paths import RunPaths
 
 _lock = threading.Lock()
 _last: dict = {}
@@ -39,7 +40,7 @@ def preview_dataset(home, data_id: str, params: dict):
     with _lock:  # two previews asking at once build it once
         if _last.get("key") != key:
             _last.clear()
-            dataset = registry.create_dataset(data_id, params, Path(home) / "cache")
+            dataset = registry.create_dataset(data_id, params, RunPaths(home).cache)
             dataset.check()
             _last.update(key=key, dataset=dataset)
         return _last["dataset"]

@@ -16,6 +16,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from engine.runs.paths import RunPaths
+
 
 class ArtifactError(RuntimeError):
     """An artifact that cannot be read (missing, damaged, not matching its data); one sentence."""
@@ -124,7 +126,7 @@ class _Splits:
         data = evaluation["params"]["data"]
         key = json.dumps([data, name], sort_keys=True, default=str)
         if key not in self.built:
-            dataset = self.registry.create_dataset(data["id"], data["params"], self.home / "cache")
+            dataset = self.registry.create_dataset(data["id"], data["params"], RunPaths(self.home).cache)
             self.built[key] = dataset.split(name)
         return self.built[key]
 
