@@ -36,7 +36,10 @@ class MultiTask(MethodPlugin):
         tasks_param = next(q for q in cls.params if q.name == "tasks")
         needs = frozenset()
         for task in tasks_param.parse(params.get("tasks", tasks_param.default)):
-            entry = get_entry("method", task)
+            try:
+                entry = get_entry("method", task)
+            except ParamError as e:
+                raise ParamError(f"method {cls.id}: tasks: {e}") from None
             if entry.cls is not cls:
                 needs |= entry.cls.required_capabilities({q.name: q.default for q in entry.schema})
         return needs
