@@ -24,6 +24,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine import registry  # noqa: E402
+from engine.capabilities import Capability  # noqa: E402
 from engine.data.tensors import images_to_tensor  # noqa: E402
 from engine.evaluation.protocols.probe import probe as linear_probe  # noqa: E402
 from engine.evaluation.weighted_knn import extract_features, knn_accuracy  # noqa: E402
@@ -137,7 +138,7 @@ def settings(args, backbone_id: str | None = None) -> tuple[dict, dict, dict]:
     data = registry.resolve_params("dataset", "shapes", data)
     backbone_id = backbone_id or args.backbone
     backbone = {"width": args.width} if backbone_id == "convnet" else {}
-    if getattr(registry.get("backbone", backbone_id).cls, "is_vit", False):
+    if Capability.TOKENS in registry.get("backbone", backbone_id).cls.capabilities:
         backbone["pool"] = args.vit_pool
     train = {"epochs": args.epochs, "batch_size": args.batch_size, "optimizer": args.optimizer, "lr": args.lr,
              "weight_decay": args.weight_decay, "device": args.device, "seed": args.seed, "knn_every": 0,
@@ -195,19 +196,12 @@ def random_init(args, device, backbone_id: str) -> MethodPlugin:
 
 
 def backbone_for(method_id: str, args) -> str:
-    """The benchmark's backbone, or the one a method declares it needs when it cannot use it
-    (MAE encodes only the visible patches: a ViT)."""
-    from engine.params import ParamError
-
-    needed = getattr(registry.get("method", method_id).cls, "requires_backbone", None)
-    if not needed or needed == args.backbone:
-        return args.backbone
-    backbone = registry.create_backbone(args.backbone, settings(args)[1], args.image_size)
-    try:
-        registry.create_method(method_id, backbone, {}, args.image_size, args.num_classes)
-        return args.backbone
-    except ParamError:
-        return needed
+    """The benchmark's backbone, or, for a method that declares a requirement it lacks, the
+    smallest backbone that has it (MAE encodes only the visible patches: vit_tiny)."""
+    for backbone_id in (args.backbone, "vit_tiny", *(e.id for e in registry.entries("backbone"))):
+        if registry.compatibility_error(method_id, backbone_id) is None:
+            return backbone_id
+    raise SystemExit(f"no registered backbone can train method {method_id}")
 
 
 def finished_run(store: Store, cfg: dict, name: str) -> Run | None:

@@ -17,12 +17,20 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from engine.params import Param, ParamError, resolve
+from engine.capabilities import SampleKind, backbone_offers, method_needs, mismatch
+from engine.params import Param, ParamError, defaults, resolve
 from engine.runs.paths import RunPaths
 
 KINDS = ("dataset", "backbone", "method")
 GROUP = "pretext.plugins"
 REQUIRED = ("id", "title", "summary", "citation", "params")
+# Declarations each kind adds (BackboneBase and MethodPlugin provide them), so compatibility
+# is read from the classes and never probed with hasattr on a built model.
+DECLARED = {
+    "dataset": (),
+    "backbone": ("input_kind", "capabilities", "stage_names"),
+    "method": ("input_kind", "requires", "required_capabilities", "needs_labels", "accuracy_key"),
+}
 
 
 @dataclass
@@ -46,9 +54,13 @@ class Entry:
             "summary": self.cls.summary, "citation": self.cls.citation,
             "source": self.source, "params": [p.to_json() for p in self.schema],
         }
-        for extra in ("needs_labels", "input_kind"):
-            if hasattr(self.cls, extra):
-                out[extra] = getattr(self.cls, extra)
+        if self.kind == "backbone":
+            out["input_kind"] = SampleKind(self.cls.input_kind).value
+            out["capabilities"] = sorted(c.value for c in backbone_offers(self.cls))
+        elif self.kind == "method":
+            out["input_kind"] = SampleKind(self.cls.input_kind).value
+            out["needs_labels"] = bool(self.cls.needs_labels)
+            out["requires"] = sorted(c.value for c in method_needs(self.cls, defaults(self.schema)))
         return out
 
 
@@ -68,7 +80,7 @@ _lock = threading.RLock()
 
 def _register(kind: str):
     def decorator(cls):
-        missing = [a for a in REQUIRED if not hasattr(cls, a)]
+        missing = [a for a in REQUIRED + DECLARED[kind] if not hasattr(cls, a)]
         if missing:
             raise TypeError(f"{kind} plugin {cls.__name__} lacks {', '.join(missing)}")
         source = getattr(_loading_source, "value", None) or cls.__module__
@@ -169,3 +181,17 @@ def create_method(plugin_id: str, backbone, params: dict | None = None, image_si
     entry = get("method", plugin_id)
     return entry.cls(backbone=backbone, image_size=image_size, num_classes=num_classes,
                      **resolve_params("method", plugin_id, params))
+
+
+def compatibility_error(method_id: str, backbone_id: str, method_params: dict | None = None) -> str | None:
+    """One sentence saying why method ``method_id`` (with ``method_params``, resolved values;
+    its defaults when None) cannot train backbone ``backbone_id``, naming the backbones that
+    would do; None when it can. Reads the classes' declarations only: no model, no torch."""
+    method, backbone = get("method", method_id), get("backbone", backbone_id)
+    params = defaults(method.schema) if method_params is None else method_params
+    why = mismatch(method.cls, backbone.cls, params)
+    if why is None:
+        return None
+    fits = [e.id for e in entries("backbone") if mismatch(method.cls, e.cls, params) is None]
+    choice = f"; choose {' or '.join(fits)}" if fits else ""
+    return f"method {method_id} cannot train backbone {backbone_id}, which {why}{choice}"

@@ -5,12 +5,17 @@ Subclasses declare ``id, title, summary, citation, params`` (class attributes), 
 heads in ``__init__`` and implement ``training_step``. Optional hooks: ``on_step_end``
 (momentum encoders, queues, re-assignments), ``input_preview`` (what the network really
 sees, for the GUI) and ``embed`` (features for kNN and probes).
+
+What a method needs of its backbone is declared, never probed: ``input_kind`` (the sample
+kind ``training_step`` takes) and ``requires`` (``Capability`` values the backbone must
+declare); ``build_config`` refuses a backbone that lacks them before a run exists.
 """
 from __future__ import annotations
 
 import torch
 from torch import nn
 
+from engine.capabilities import Capability, SampleKind
 from engine.ssl.augment import normalize, to_float
 
 
@@ -22,6 +27,8 @@ class MethodPlugin(nn.Module):
     params: list = []
     needs_labels = False   # True: trained on the labeled ``train`` split (e.g. supervised)
     accuracy_key = "contrastive_acc"  # the metric the progress bar and monitor show
+    input_kind = SampleKind.IMAGE
+    requires: frozenset[Capability] = frozenset()  # capabilities the backbone must declare
 
     def __init__(self, backbone: nn.Module, image_size: int = 32, num_classes: int | None = None, **params):
         super().__init__()
@@ -30,6 +37,12 @@ class MethodPlugin(nn.Module):
         self.num_classes = num_classes
         self.hparams = params
         self.gen = torch.Generator().manual_seed(0)
+
+    @classmethod
+    def required_capabilities(cls, params: dict) -> frozenset[Capability]:
+        """What the backbone must declare for this method with ``params`` (resolved values):
+        ``requires`` unless the needs depend on the parameters (multi-task's tasks)."""
+        return cls.requires
 
     def set_seed(self, seed: int) -> None:
         """Seed the generator that draws augmentation parameters (on the CPU)."""

@@ -73,7 +73,8 @@ def split_assignments(sets: dict, ids: dict) -> dict:
 
 def build_config(data: str, method: str, backbone: str, train: dict | None = None,
                  sets: dict | None = None, params: dict | None = None) -> dict:
-    """Validated config. ``params`` maps section -> values (forms); ``sets`` are CLI pairs."""
+    """Validated config. ``params`` maps section -> values (forms); ``sets`` are CLI pairs.
+    Raises ParamError (one sentence) for a bad value or a method the backbone cannot serve."""
     ids = {"data": data, "method": method, "backbone": backbone}
     for section, kind in (("data", "dataset"), ("method", "method"), ("backbone", "backbone")):
         registry.get(kind, ids[section])  # unknown id -> ParamError
@@ -87,4 +88,7 @@ def build_config(data: str, method: str, backbone: str, train: dict | None = Non
         "backbone": {"id": backbone, "params": registry.resolve_params("backbone", backbone, values["backbone"])},
         "train": resolve(TRAIN_PARAMS, values["train"], owner="training"),
     }
+    refusal = registry.compatibility_error(method, backbone, config["method"]["params"])
+    if refusal:  # refused here, before a run row exists (the worker would fail at build time)
+        raise ParamError(refusal)
     return config

@@ -1,11 +1,9 @@
 """A small VGG-style CNN, fast enough to pre-train on a laptop CPU."""
 from __future__ import annotations
 
-import torch
 from torch import nn
 
-from engine.params import Param
-from engine.registry import register_backbone
+from engine.api import BackboneBase, Param, register_backbone
 
 
 def _block(cin, cout, pool):
@@ -16,7 +14,7 @@ def _block(cin, cout, pool):
 
 
 @register_backbone
-class ConvNet(nn.Module):
+class ConvNet(BackboneBase):
     id = "convnet"
     title = "Small ConvNet"
     summary = ("Four 3x3 conv-BN-ReLU stages of doubling width with max-pooling between them, "
@@ -32,16 +30,3 @@ class ConvNet(nn.Module):
         self.layers = nn.ModuleList([_block(w, w * 2, True), _block(w * 2, w * 4, True),
                                      _block(w * 4, w * 8, True)])
         self.num_features = w * 8
-
-    def stages(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """x: (N, 3, H, W) -> feature maps after the stem and each stage."""
-        out = [self.stem(x)]
-        for layer in self.layers:
-            out.append(layer(out[-1]))
-        return out
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """x: (N, 3, H, W) -> (N, num_features) pooled features."""
-        return self.stages(x)[-1].mean(dim=(2, 3))
-
-    forward = forward_features

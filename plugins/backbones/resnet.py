@@ -2,17 +2,15 @@
 a 3x3 stride-1 convolution and no max-pool when images are at most 64 px."""
 from __future__ import annotations
 
-import torch
 import torchvision
 from torch import nn
 
-from engine.params import Param
-from engine.registry import register_backbone
+from engine.api import BackboneBase, Param, register_backbone
 
 _SMALL = 64
 
 
-class _ResNet(nn.Module):
+class _ResNet(BackboneBase):
     arch = ""
     params = [Param("zero_init_residual", "bool", False, "start each residual branch at zero (Goyal et al., 2017)")]
 
@@ -25,22 +23,6 @@ class _ResNet(nn.Module):
         self.stem = nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool)
         self.layers = nn.ModuleList([net.layer1, net.layer2, net.layer3, net.layer4])
         self.num_features = net.fc.in_features
-
-    def stages(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """x: (N, 3, H, W) -> [stem, stage1..stage4] feature maps."""
-        out = [self.stem(x)]
-        for layer in self.layers:
-            out.append(layer(out[-1]))
-        return out
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """x: (N, 3, H, W) -> (N, num_features) globally pooled features."""
-        x = self.stem(x)
-        for layer in self.layers:
-            x = layer(x)
-        return x.mean(dim=(2, 3))
-
-    forward = forward_features
 
 
 @register_backbone

@@ -2,8 +2,9 @@
 with small patches for small images (patch 4 on 32 px gives an 8x8 token grid).
 
 Besides the backbone contract (``num_features``, ``forward_features``, ``stages``) they
-expose what masked image modelling needs (He et al., 2022, MAE): ``patchify``/``unpatchify``
-and ``forward_visible(x, keep_idx)``, which encodes only the kept patches.
+declare ``Capability.TOKENS`` (``patch_size``, ``num_patches``, ``patchify``/``unpatchify``)
+and ``Capability.MASKING``: ``forward_visible(x, keep_idx)`` encodes only the kept patches,
+as masked image modelling needs (He et al., 2022, MAE).
 """
 from __future__ import annotations
 
@@ -13,53 +14,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.params import Param, ParamError
-from engine.registry import register_backbone
+from engine.api import (
+    BackboneBase,
+    Block,
+    Capability,
+    Param,
+    ParamError,
+    init_transformer_weights,
+    register_backbone,
+)
 
 
-class Attention(nn.Module):
-    def __init__(self, dim: int, heads: int):
-        super().__init__()
-        self.heads = heads
-        self.qkv = nn.Linear(dim, dim * 3)
-        self.proj = nn.Linear(dim, dim)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x: (N, T, D) -> (N, T, D)."""
-        n, t, d = x.shape
-        q, k, v = self.qkv(x).view(n, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
-        out = F.scaled_dot_product_attention(q, k, v)
-        return self.proj(out.transpose(1, 2).reshape(n, t, d))
-
-
-class Block(nn.Module):
-    """Pre-norm transformer block: x + MHSA(LN(x)), then x + MLP(LN(x))."""
-
-    def __init__(self, dim: int, heads: int, mlp_ratio: float = 4.0):
-        super().__init__()
-        self.norm1 = nn.LayerNorm(dim, eps=1e-6)
-        self.attn = Attention(dim, heads)
-        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
-        hidden = int(dim * mlp_ratio)
-        self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.attn(self.norm1(x))
-        return x + self.mlp(self.norm2(x))
-
-
-def init_transformer_weights(module: nn.Module) -> None:
-    """Xavier-uniform linears, zero biases, unit LayerNorms (as in MAE's ViT)."""
-    if isinstance(module, nn.Linear):
-        nn.init.xavier_uniform_(module.weight)
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
-    elif isinstance(module, nn.LayerNorm):
-        nn.init.ones_(module.weight)
-        nn.init.zeros_(module.bias)
-
-
-class _ViT(nn.Module):
+class _ViT(BackboneBase):
     embed_dim = 0
     heads = 0
     default_depth = 12
@@ -69,8 +35,7 @@ class _ViT(nn.Module):
         Param("pool", "choice", "cls", "the image's feature: the cls token (DeiT, DINO) or the mean of the "
               "patch tokens (avg: MAE, whose objective never trains the cls token)", choices=("cls", "avg")),
     ]
-    input_kind = "image"
-    is_vit = True
+    capabilities = frozenset({Capability.TOKENS, Capability.MASKING})
 
     def __init__(self, image_size: int = 32, patch_size: int = 4, depth: int = 12, pool: str = "cls"):
         super().__init__()
@@ -129,7 +94,10 @@ class _ViT(nn.Module):
         t = self.norm(t)
         return t[:, 1:].mean(dim=1) if self.pool == "avg" else t[:, 0]
 
-    forward = forward_features
+    @property
+    def stage_names(self) -> list[str]:
+        """``stage1`` to ``stage4``: the tokens after each quarter of the blocks."""
+        return [f"stage{i}" for i in range(1, 5)]
 
     def stage_ends(self) -> list[int]:
         """Block counts after which ``stages`` reads the tokens: each quarter of the depth."""

@@ -14,11 +14,17 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.data.dataset import DataError, DatasetPlugin, Split, resize_images
-from engine.data.fingerprint import fingerprint
-from engine.data.restricted_pickle import ForbiddenPickle, load_restricted
-from engine.params import Param
-from engine.registry import register_dataset
+from engine.api import (
+    DataError,
+    DatasetPlugin,
+    ForbiddenPickle,
+    Param,
+    Split,
+    fingerprint,
+    load_restricted,
+    register_dataset,
+    resize_images,
+)
 
 CITATION = "Krizhevsky, Learning Multiple Layers of Features from Tiny Images, tech. report, 2009"
 _PIXELS = 3 * 32 * 32

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.data.dataset import DataError, DatasetPlugin, Split, resize_images
-from engine.data.stratified_split import stratified_split
-from engine.params import Param
-from engine.registry import register_dataset
+from engine.api import (
+    DataError,
+    DatasetPlugin,
+    Param,
+    Split,
+    register_dataset,
+    resize_images,
+    stratified_split,
+)
 
 CLASSES = [str(d) for d in range(10)]
 

@@ -19,12 +19,17 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from engine.data.dataset import DataError, DatasetPlugin, Split
-from engine.data.fingerprint import fingerprint
-from engine.data.image_file import EXTENSIONS, decode_square
-from engine.data.stratified_split import stratified_split
-from engine.params import Param
-from engine.registry import register_dataset
+from engine.api import (
+    EXTENSIONS,
+    DataError,
+    DatasetPlugin,
+    Param,
+    Split,
+    decode_square,
+    fingerprint,
+    register_dataset,
+    stratified_split,
+)
 
 _DECODE_THREADS = min(4, os.cpu_count() or 1)  # Pillow releases the GIL while decoding
 

@@ -11,9 +11,7 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw
 
-from engine.data.dataset import DatasetPlugin, Split
-from engine.params import Param
-from engine.registry import register_dataset
+from engine.api import DatasetPlugin, Param, Split, register_dataset
 
 CLASSES = ("circle", "triangle", "square", "pentagon", "star", "cross", "ring", "crescent",
            "arrow", "semicircle", "lshape", "heart")

@@ -13,10 +13,15 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.data.dataset import DataError, DatasetPlugin, Split, resize_images
-from engine.data.fingerprint import fingerprint
-from engine.params import Param
-from engine.registry import register_dataset
+from engine.api import (
+    DataError,
+    DatasetPlugin,
+    Param,
+    Split,
+    fingerprint,
+    register_dataset,
+    resize_images,
+)
 
 SIDE = 96
 IMAGE_BYTES = 3 * SIDE * SIDE  # 27648

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from engine.params import Param
-from engine.registry import register_method
-from engine.ssl.augment import view_params
-from engine.ssl.heads import mlp_head
-from engine.ssl.metrics import contrastive_accuracy
-from engine.ssl.two_view import TwoViewMethod
+from engine.api import Param, ProjectedPairMethod, register_method, view_params
 
 
 def standardize(z: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
@@ -33,7 +28,7 @@ def barlow_twins_loss(z1: torch.Tensor, z2: torch.Tensor, lambda_: float = 5e-3)
 
 
 @register_method
-class BarlowTwins(TwoViewMethod):
+class BarlowTwins(ProjectedPairMethod):
     id = "barlow_twins"
     title = "Barlow Twins"
     summary = ("Makes the cross-correlation matrix between the embeddings of two views close to the "
@@ -48,12 +43,5 @@ class BarlowTwins(TwoViewMethod):
         *view_params(),
     ]
 
-    def __init__(self, backbone, image_size=32, num_classes=None, **p):
-        super().__init__(backbone, image_size, num_classes, **p)
-        self.projector = mlp_head(backbone.num_features, p["proj_hidden"], p["proj_dim"], layers=3)
-
-    def training_step(self, x, y=None):
-        v = self.both_views(x)
-        z1, z2 = self.projector(self.backbone.forward_features(v)).chunk(2)
-        loss, metrics = barlow_twins_loss(z1, z2, self.hparams["lambda_"])
-        return {"loss": loss, **metrics, "contrastive_acc": contrastive_accuracy(z1, z2)}
+    def pair_loss(self, z1, z2):
+        return barlow_twins_loss(z1, z2, self.hparams["lambda_"])

@@ -6,13 +6,16 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from engine.params import Param
-from engine.registry import register_method
-from engine.ssl.augment import view_params
-from engine.ssl.heads import mlp_head
-from engine.ssl.metrics import contrastive_accuracy
-from engine.ssl.momentum import MomentumPair, momentum_params
-from engine.ssl.two_view import TwoViewMethod
+from engine.api import (
+    MomentumPair,
+    Param,
+    TwoViewMethod,
+    contrastive_accuracy,
+    mlp_head,
+    momentum_params,
+    register_method,
+    view_params,
+)
 
 
 def byol_loss(p1: torch.Tensor, p2: torch.Tensor, t1: torch.Tensor, t2: torch.Tensor):

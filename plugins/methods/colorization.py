@@ -8,12 +8,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.params import Param
-from engine.registry import register_method
-from engine.ssl.augment import resized_crop, to_float
-from engine.ssl.lab_color import lab_to_rgb, rgb_to_lab
-from engine.ssl.method import MethodPlugin
-from engine.ssl.stage_shapes import stage_shapes
+from engine.api import (
+    MethodPlugin,
+    Param,
+    lab_to_rgb,
+    register_method,
+    resized_crop,
+    rgb_to_lab,
+    stage_shapes,
+    to_float,
+)
 
 AB_LIMIT = 110.0   # ab range of the paper's grid
 

@@ -6,17 +6,19 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.params import Param, ParamError
-from engine.registry import register_method
-from engine.ssl.augment import (
+from engine.api import (
+    MethodPlugin,
+    Param,
+    ParamError,
     denormalize,
+    mosaic,
     normalize,
     random_grayscale,
+    register_method,
     resized_crop,
     to_float,
+    upsample_to,
 )
-from engine.ssl.method import MethodPlugin
-from engine.ssl.patches import mosaic, upsample_to
 
 
 def patch_grid(x: torch.Tensor, patch: int, stride: int) -> torch.Tensor:

@@ -7,14 +7,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.params import Param
-from engine.registry import register_method
-from engine.ssl.augment import view_params
-from engine.ssl.heads import mlp_head
-from engine.ssl.method import MethodPlugin
-from engine.ssl.metrics import contrastive_accuracy
-from engine.ssl.momentum import MomentumPair, momentum_params
-from engine.ssl.multicrop import multicrop_from, multicrop_params
+from engine.api import (
+    MethodPlugin,
+    MomentumPair,
+    Param,
+    contrastive_accuracy,
+    mlp_head,
+    momentum_params,
+    multicrop_from,
+    multicrop_params,
+    register_method,
+    view_params,
+)
 
 
 class DINOHead(nn.Module):
@@ -89,7 +93,7 @@ class DINO(MethodPlugin):
 
     def __init__(self, backbone, image_size=32, num_classes=None, **p):
         super().__init__(backbone, image_size, num_classes, **p)
-        self.crops = multicrop_from(p, image_size, getattr(backbone, "patch_size", 4))
+        self.crops = multicrop_from(p, image_size, backbone.size_multiple)
         self.head = DINOHead(backbone.num_features, p["head_hidden"], p["bottleneck"], p["out_dim"])
         self.teacher = MomentumPair({"backbone": backbone, "head": self.head},
                                     p["base_momentum"], p["momentum_schedule"])

@@ -6,12 +6,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.params import Param
-from engine.registry import register_method
-from engine.ssl.augment import recipe_from, to_float, view_params
-from engine.ssl.heads import mlp_head
-from engine.ssl.image_ids import image_ids
-from engine.ssl.method import MethodPlugin
+from engine.api import (
+    MethodPlugin,
+    Param,
+    image_ids,
+    mlp_head,
+    recipe_from,
+    register_method,
+    to_float,
+    view_params,
+)
 
 
 def exemplar_loss(logits: torch.Tensor, ids: torch.Tensor):

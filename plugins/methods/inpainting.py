@@ -9,11 +9,15 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
-from engine.params import Param
-from engine.registry import register_method
-from engine.ssl.augment import normalize, resized_crop, to_float
-from engine.ssl.method import MethodPlugin
-from engine.ssl.stage_shapes import stage_shapes
+from engine.api import (
+    MethodPlugin,
+    Param,
+    normalize,
+    register_method,
+    resized_crop,
+    stage_shapes,
+    to_float,
+)
 
 
 def square_masks(n: int, size: int, kind: str, frac: float, blocks: int, gen) -> torch.Tensor:

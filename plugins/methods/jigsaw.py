@@ -8,16 +8,16 @@ import itertools
 import torch
 import torch.nn.functional as F
 
-from engine.params import Param
-from engine.registry import register_method
-from engine.ssl.augment import to_float
-from engine.ssl.heads import mlp_head
-from engine.ssl.method import MethodPlugin
-from engine.ssl.patches import (
+from engine.api import (
+    MethodPlugin,
+    Param,
     crop_patches,
     grid_origins,
+    mlp_head,
     mosaic,
+    register_method,
     standardize,
+    to_float,
     to_unit_range,
     upsample_to,
 )

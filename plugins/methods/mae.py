@@ -7,11 +7,19 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.params import Param, ParamError
-from engine.registry import register_method
-from engine.ssl.augment import ViewRecipe, denormalize, normalize, to_float
-from engine.ssl.method import MethodPlugin
-from plugins.backbones.vit import Block, init_transformer_weights
+from engine.api import (
+    Block,
+    Capability,
+    MethodPlugin,
+    Param,
+    ParamError,
+    ViewRecipe,
+    denormalize,
+    init_transformer_weights,
+    normalize,
+    register_method,
+    to_float,
+)
 
 
 def normalized_patches(target: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
@@ -87,7 +95,7 @@ class MAE(MethodPlugin):
                "vit_small).")
     citation = "He, Chen, Xie, Li, Dollar & Girshick, 2022 (CVPR)"
     accuracy_key = "recon_loss"
-    requires_backbone = "vit_tiny"  # the smoke test and forms pick a ViT for it
+    requires = frozenset({Capability.TOKENS, Capability.MASKING})
     params = [
         Param("mask_ratio", "float", 0.75, "fraction of patches hidden from the encoder", 0.05, 0.95),
         Param("norm_pix_loss", "bool", True, "targets are each patch's pixels standardised by its own mean and std"),
@@ -98,7 +106,7 @@ class MAE(MethodPlugin):
     ]
 
     def __init__(self, backbone, image_size=32, num_classes=None, **p):
-        if not hasattr(backbone, "forward_visible"):
+        if not MAE.requires <= backbone.capabilities:  # built directly, without build_config
             raise ParamError(f"MAE needs a ViT backbone (vit_tiny or vit_small), not {type(backbone).__name__}, "
                              f"because it encodes only the visible patches")
         if p["decoder_dim"] % p["decoder_heads"]:

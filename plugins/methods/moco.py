@@ -5,15 +5,18 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from engine.params import Param
-from engine.registry import register_method
-from engine.ssl.augment import view_params
-from engine.ssl.feature_queue import FeatureQueue
-from engine.ssl.heads import mlp_head
-from engine.ssl.image_ids import image_ids
-from engine.ssl.metrics import contrastive_accuracy
-from engine.ssl.momentum import MomentumPair, momentum_params
-from engine.ssl.two_view import TwoViewMethod
+from engine.api import (
+    FeatureQueue,
+    MomentumPair,
+    Param,
+    TwoViewMethod,
+    contrastive_accuracy,
+    image_ids,
+    mlp_head,
+    momentum_params,
+    register_method,
+    view_params,
+)
 
 _NUM_IDS = 2**61 - 1  # image ids as fine as the hash gives: collisions are negligible
 

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from engine import registry
-from engine.params import Param, ParamError
-from engine.registry import register_method
-from engine.ssl.method import MethodPlugin
+from engine.api import MethodPlugin, Param, ParamError, create_method, get_entry, register_method
 
 
 def weighted_sum(losses: list[torch.Tensor], weights: list[float]) -> torch.Tensor:
@@ -32,17 +29,32 @@ class MultiTask(MethodPlugin):
         Param("weights", "list", "1", "loss weight of each task, in the same order (a single value applies to all)"),
     ]
 
+    @classmethod
+    def required_capabilities(cls, params):
+        """What every task needs of the shared backbone (each with its default parameters).
+        ``params["tasks"]`` may still be the schema's raw default (a comma-separated string)."""
+        tasks_param = next(q for q in cls.params if q.name == "tasks")
+        needs = frozenset()
+        for task in tasks_param.parse(params.get("tasks", tasks_param.default)):
+            try:
+                entry = get_entry("method", task)
+            except ParamError as e:
+                raise ParamError(f"method {cls.id}: tasks: {e}") from None
+            if entry.cls is not cls:
+                needs |= entry.cls.required_capabilities({q.name: q.default for q in entry.schema})
+        return needs
+
     def __init__(self, backbone, image_size=32, num_classes=None, **p):
         super().__init__(backbone, image_size, num_classes, **p)
         tasks, weights = list(p["tasks"]), self._weights(p["weights"], len(p["tasks"]))
         if len(tasks) < 2 or len(set(tasks)) != len(tasks):
             raise ParamError("multitask needs at least two different tasks")
         for task in tasks:
-            cls = registry.get("method", task).cls
-            if task == self.id or getattr(cls, "needs_labels", False):
+            cls = get_entry("method", task).cls
+            if task == self.id or cls.needs_labels:
                 raise ParamError(f"multitask cannot include {task!r} (only self-supervised methods)")
         self.tasks, self.weights = tasks, weights
-        self.subs = torch.nn.ModuleDict({t: registry.create_method(t, backbone, None, image_size, num_classes)
+        self.subs = torch.nn.ModuleDict({t: create_method(t, backbone, None, image_size, num_classes)
                                          for t in tasks})
         self.accuracy_key = self.subs[tasks[0]].accuracy_key
         self._share_generator()

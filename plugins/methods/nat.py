@@ -5,12 +5,17 @@ import torch
 import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 
-from engine.params import Param
-from engine.registry import register_method
-from engine.ssl.augment import normalize, recipe_from, to_float, view_params
-from engine.ssl.image_ids import image_ids
-from engine.ssl.method import MethodPlugin
-from engine.ssl.sobel import sobel
+from engine.api import (
+    MethodPlugin,
+    Param,
+    image_ids,
+    normalize,
+    recipe_from,
+    register_method,
+    sobel,
+    to_float,
+    view_params,
+)
 
 
 def sphere_targets(count: int, dim: int, seed: int = 0) -> torch.Tensor:

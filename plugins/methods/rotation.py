@@ -6,11 +6,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.params import Param
-from engine.registry import register_method
-from engine.ssl.augment import normalize, resized_crop, to_float
-from engine.ssl.heads import mlp_head
-from engine.ssl.method import MethodPlugin
+from engine.api import (
+    MethodPlugin,
+    Param,
+    mlp_head,
+    normalize,
+    register_method,
+    resized_crop,
+    to_float,
+)
 
 ANGLES = (0, 90, 180, 270)
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from engine.params import Param
-from engine.registry import register_method
-from engine.ssl.augment import view_params
-from engine.ssl.heads import mlp_head
-from engine.ssl.metrics import contrastive_accuracy
-from engine.ssl.two_view import TwoViewMethod
-from engine.training.distributed import gather_with_grad
+from engine.api import (
+    Param,
+    TwoViewMethod,
+    contrastive_accuracy,
+    gather_with_grad,
+    mlp_head,
+    register_method,
+    view_params,
+)
 
 
 def nt_xent_loss(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.5):

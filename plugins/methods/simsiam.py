@@ -6,12 +6,14 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from engine.params import Param
-from engine.registry import register_method
-from engine.ssl.augment import view_params
-from engine.ssl.heads import mlp_head
-from engine.ssl.metrics import contrastive_accuracy
-from engine.ssl.two_view import TwoViewMethod
+from engine.api import (
+    Param,
+    TwoViewMethod,
+    contrastive_accuracy,
+    mlp_head,
+    register_method,
+    view_params,
+)
 
 
 def simsiam_loss(p1: torch.Tensor, p2: torch.Tensor, z1: torch.Tensor, z2: torch.Tensor):

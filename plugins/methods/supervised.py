@@ -6,10 +6,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.params import Param, ParamError
-from engine.registry import register_method
-from engine.ssl.augment import normalize, resized_crop, to_float
-from engine.ssl.method import MethodPlugin
+from engine.api import (
+    MethodPlugin,
+    Param,
+    ParamError,
+    normalize,
+    register_method,
+    resized_crop,
+    to_float,
+)
 
 
 def supervised_loss(logits: torch.Tensor, labels: torch.Tensor, label_smoothing: float = 0.0):

@@ -7,14 +7,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.params import Param
-from engine.registry import register_method
-from engine.ssl.augment import view_params
-from engine.ssl.feature_queue import FeatureQueue
-from engine.ssl.heads import mlp_head
-from engine.ssl.method import MethodPlugin
-from engine.ssl.metrics import contrastive_accuracy
-from engine.ssl.multicrop import multicrop_from, multicrop_params
+from engine.api import (
+    FeatureQueue,
+    MethodPlugin,
+    Param,
+    contrastive_accuracy,
+    mlp_head,
+    multicrop_from,
+    multicrop_params,
+    register_method,
+    view_params,
+)
 
 
 @torch.no_grad()
@@ -80,7 +83,7 @@ class SwAV(MethodPlugin):
 
     def __init__(self, backbone, image_size=32, num_classes=None, **p):
         super().__init__(backbone, image_size, num_classes, **p)
-        self.crops = multicrop_from(p, image_size, getattr(backbone, "patch_size", 4))
+        self.crops = multicrop_from(p, image_size, backbone.size_multiple)
         self.projector = mlp_head(backbone.num_features, p["proj_hidden"], p["proj_dim"])
         self.prototypes = nn.Linear(p["proj_dim"], p["num_prototypes"], bias=False)
         self.normalize_prototypes()

@@ -4,12 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from engine.params import Param
-from engine.registry import register_method
-from engine.ssl.augment import view_params
-from engine.ssl.heads import mlp_head
-from engine.ssl.metrics import contrastive_accuracy
-from engine.ssl.two_view import TwoViewMethod
+from engine.api import Param, ProjectedPairMethod, register_method, view_params
 
 
 def _variance_term(z: torch.Tensor, eps: float = 1e-4) -> torch.Tensor:
@@ -43,7 +38,7 @@ def vicreg_loss(z1: torch.Tensor, z2: torch.Tensor, sim_weight: float = 25.0, va
 
 
 @register_method
-class VICReg(TwoViewMethod):
+class VICReg(ProjectedPairMethod):
     id = "vicreg"
     title = "VICReg"
     summary = ("Three explicit terms on the embeddings of two views: invariance (mean squared distance), "
@@ -59,13 +54,6 @@ class VICReg(TwoViewMethod):
         *view_params(),
     ]
 
-    def __init__(self, backbone, image_size=32, num_classes=None, **p):
-        super().__init__(backbone, image_size, num_classes, **p)
-        self.projector = mlp_head(backbone.num_features, p["proj_hidden"], p["proj_dim"], layers=3)
-
-    def training_step(self, x, y=None):
-        v = self.both_views(x)
-        z1, z2 = self.projector(self.backbone.forward_features(v)).chunk(2)
+    def pair_loss(self, z1, z2):
         h = self.hparams
-        loss, metrics = vicreg_loss(z1, z2, h["sim_weight"], h["var_weight"], h["cov_weight"])
-        return {"loss": loss, **metrics, "contrastive_acc": contrastive_accuracy(z1, z2)}
+        return vicreg_loss(z1, z2, h["sim_weight"], h["var_weight"], h["cov_weight"])

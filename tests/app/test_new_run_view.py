@@ -62,6 +62,19 @@ def test_a_bad_value_disables_start_with_the_reason(window, qtbot):
     assert view.validate()["method"]["params"]["temperature"] == 0.2
 
 
+def test_a_method_the_backbone_cannot_serve_disables_start_with_the_reason(window):
+    view = window.new_run
+    fill_tiny(view)  # convnet
+    view.pickers["method"].set_current("mae")
+    assert not view.start_button.isEnabled()
+    assert view.reason.text() == ("Cannot start: method mae cannot train backbone convnet, which lacks "
+                                  "masking and tokens; choose vit_small or vit_tiny")
+    view.pickers["backbone"].set_current("vit_tiny")
+    assert view.start_button.isEnabled(), view.reason.text()
+    assert view.reason.text().startswith("Ready")
+    assert view.validate()["backbone"]["id"] == "vit_tiny"
+
+
 def test_previews_show_samples_and_the_method_inputs(window, qtbot):
     view = window.new_run
     fill_tiny(view)

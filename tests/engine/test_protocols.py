@@ -181,9 +181,12 @@ def test_embedding_writes_xy_labels_and_indices(tmp_path):
 
 
 def test_stage_names_follow_the_backbone():
+    from engine import registry
     from engine.evaluation.protocols.layerwise import stage_names
 
-    cnn = SimpleNamespace(stem=object())
-    assert stage_names(cnn, 5) == ["stem", "stage1", "stage2", "stage3", "stage4"]
-    assert stage_names(SimpleNamespace(), 4) == ["stage1", "stage2", "stage3", "stage4"]
+    resnet = registry.create_backbone("resnet18", {}, image_size=32)
+    assert stage_names(resnet, 5) == ["stem", "stage1", "stage2", "stage3", "stage4"]
+    vit = registry.create_backbone("vit_tiny", {"depth": 2}, image_size=32)
+    assert stage_names(vit, 4) == ["stage1", "stage2", "stage3", "stage4"]
     assert stage_names(SimpleNamespace(stage_names=["a", "b"]), 2) == ["a", "b"]
+    assert stage_names(SimpleNamespace(stage_names=["a"]), 2) == ["stage1", "stage2"]

@@ -52,6 +52,9 @@ def _ids_and_base(section, plugin_id, root):
     ids = dict(DEFAULT_IDS)
     if section != "train":
         ids[section] = plugin_id
+    if registry.compatibility_error(ids["method"], ids["backbone"]):  # MAE: a backbone it can train
+        ids["backbone"] = next(b.id for b in registry.entries("backbone")
+                               if registry.compatibility_error(ids["method"], b.id) is None)
     base = {}
     if any(p.name == "root" and not p.optional for p in registry.get("dataset", ids["data"]).schema):
         base["data"] = {"root": str(root)}  # so the other dataset parameters are reached

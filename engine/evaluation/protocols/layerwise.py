@@ -9,14 +9,12 @@ from engine.params import Param
 
 
 def stage_names(backbone, count: int) -> list[str]:
-    """Names of the ``count`` maps of ``backbone.stages``: its own ``stage_names`` if it has
-    them, else ``stem, stage1, ...`` for CNNs with a stem (ConvNet, ResNet) and
-    ``stage1, ...`` otherwise (a ViT's maps after each quarter of its blocks)."""
-    names = getattr(backbone, "stage_names", None)
-    if names and len(names) == count:
-        return list(names)
-    if hasattr(backbone, "stem"):
-        return ["stem"] + [f"stage{i}" for i in range(1, count)]
+    """Names of the ``count`` maps of ``backbone.stages``: the ones the backbone declares
+    (``stem, stage1, ...`` for CNNs, ``stage1, ...`` for a ViT's quarters), else
+    ``stage1, ...`` when they do not match the maps' count."""
+    names = list(backbone.stage_names)
+    if len(names) == count:
+        return names
     return [f"stage{i}" for i in range(1, count + 1)]
 
 

@@ -1,0 +1,78 @@
+"""The plugin API: everything a dataset, backbone or method plugin may import from Pretext.
+
+Built-in plugins (``plugins/``) import project code from this module only, exactly as a
+third-party package or a ``<home>/plugins/*.py`` file does; an import-linter contract in
+``pyproject.toml`` keeps it so. Anything not listed in ``__all__`` is internal and may change.
+
+- declaring: ``Param`` (typed schema entries), ``ParamError`` / ``DataError`` (one-sentence
+  refusals), ``register_dataset`` / ``register_backbone`` / ``register_method``;
+- bases: ``DatasetPlugin`` + ``Split``, ``BackboneBase``, ``MethodPlugin``, ``TwoViewMethod``,
+  ``ProjectedPairMethod``; ``Capability`` / ``SampleKind`` for what backbones offer and
+  methods require;
+- building blocks: view recipes and augmentations, heads, multi-crop, momentum encoders,
+  feature queues, metrics, Lab colour, patches, Sobel, image ids, stage shapes, the
+  transformer block, distributed gathers; for datasets: resizing, fingerprints, stratified
+  splits, image-file decoding, the restricted unpickler.
+"""
+from __future__ import annotations
+
+from engine.capabilities import Capability, SampleKind
+from engine.data.dataset import SPLITS, DataError, DatasetPlugin, Split, resize_images
+from engine.data.fingerprint import fingerprint
+from engine.data.image_file import EXTENSIONS, decode_square
+from engine.data.restricted_pickle import ForbiddenPickle, load_restricted
+from engine.data.stratified_split import stratified_split
+from engine.models.backbone import BackboneBase
+from engine.models.transformer import Attention, Block, init_transformer_weights
+from engine.params import Param, ParamError
+from engine.registry import create_method, register_backbone, register_dataset, register_method
+from engine.registry import get as get_entry
+from engine.ssl.augment import (
+    ViewRecipe,
+    color_jitter,
+    denormalize,
+    gaussian_blur,
+    normalize,
+    random_grayscale,
+    recipe_from,
+    resized_crop,
+    solarize,
+    to_float,
+    view_params,
+)
+from engine.ssl.feature_queue import FeatureQueue
+from engine.ssl.heads import mlp_head
+from engine.ssl.image_ids import image_ids
+from engine.ssl.lab_color import lab_to_rgb, rgb_to_lab
+from engine.ssl.method import MethodPlugin
+from engine.ssl.metrics import contrastive_accuracy
+from engine.ssl.momentum import MomentumPair, ema_update, frozen_copy, momentum_at, momentum_params
+from engine.ssl.multicrop import MultiCrop, multicrop_from, multicrop_params
+from engine.ssl.patches import crop_patches, grid_origins, mosaic, standardize, to_unit_range, upsample_to
+from engine.ssl.sobel import sobel
+from engine.ssl.stage_shapes import stage_shapes
+from engine.ssl.two_view import ProjectedPairMethod, TwoViewMethod
+from engine.training.distributed import concat_all_gather, gather_with_grad
+
+__all__ = [
+    # declaring a plugin
+    "Param", "ParamError", "DataError", "register_dataset", "register_backbone", "register_method",
+    "get_entry", "create_method",
+    # bases and declared capabilities
+    "DatasetPlugin", "Split", "SPLITS", "BackboneBase", "MethodPlugin", "TwoViewMethod",
+    "ProjectedPairMethod", "Capability", "SampleKind",
+    # dataset building blocks
+    "resize_images", "fingerprint", "stratified_split", "EXTENSIONS", "decode_square",
+    "ForbiddenPickle", "load_restricted",
+    # views and augmentations
+    "ViewRecipe", "view_params", "recipe_from", "to_float", "normalize", "denormalize", "resized_crop",
+    "color_jitter", "random_grayscale", "gaussian_blur", "solarize",
+    "MultiCrop", "multicrop_params", "multicrop_from",
+    # networks, heads, encoders, queues
+    "Attention", "Block", "init_transformer_weights", "mlp_head",
+    "MomentumPair", "momentum_params", "momentum_at", "ema_update", "frozen_copy", "FeatureQueue",
+    "stage_shapes", "gather_with_grad", "concat_all_gather",
+    # pretext-task helpers
+    "contrastive_accuracy", "image_ids", "rgb_to_lab", "lab_to_rgb", "sobel",
+    "grid_origins", "crop_patches", "standardize", "upsample_to", "to_unit_range", "mosaic",
+]

@@ -1,0 +1,48 @@
+"""What a backbone can do and what a method needs of it, declared as class attributes and
+checked before a run exists (DESIGN.md, "Plugins").
+
+A backbone declares ``input_kind`` (the sample kind it encodes) and ``capabilities`` (a
+frozenset of ``Capability``); a method declares the ``input_kind`` its ``training_step``
+consumes and ``requires``, the capabilities it calls on its backbone.
+``registry.compatibility_error(method_id, backbone_id)`` compares the two from the classes
+alone, so a form can ask before any model is built.
+
+Nothing here imports torch: the GUI asks on its main thread.
+"""
+from __future__ import annotations
+
+from enum import Enum
+
+
+class SampleKind(str, Enum):
+    """What one training sample is; only images exist so far."""
+
+    IMAGE = "image"
+
+
+class Capability(str, Enum):
+    """An interface a backbone offers beyond ``forward_features`` and ``stages``."""
+
+    TOKENS = "tokens"    # a patch-token grid: patch_size, num_patches, patchify / unpatchify
+    MASKING = "masking"  # forward_visible(x, keep_idx): encodes only the kept patches (MAE)
+
+
+def method_needs(method_cls: type, method_params: dict) -> frozenset[Capability]:
+    """The capabilities ``method_cls`` needs with ``method_params`` (resolved values)."""
+    return frozenset(Capability(c) for c in method_cls.required_capabilities(method_params))
+
+
+def backbone_offers(backbone_cls: type) -> frozenset[Capability]:
+    return frozenset(Capability(c) for c in backbone_cls.capabilities)
+
+
+def mismatch(method_cls: type, backbone_cls: type, method_params: dict) -> str | None:
+    """Why ``method_cls`` cannot train ``backbone_cls``, as a clause about the backbone
+    ("lacks masking and tokens"), or None when it can."""
+    wants, has = SampleKind(method_cls.input_kind), SampleKind(backbone_cls.input_kind)
+    if wants != has:
+        return f"encodes {has.value} samples, not {wants.value} samples"
+    missing = method_needs(method_cls, method_params) - backbone_offers(backbone_cls)
+    if missing:
+        return "lacks " + " and ".join(sorted(c.value for c in missing))
+    return None
