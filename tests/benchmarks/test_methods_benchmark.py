@@ -1,20 +1,14 @@
 """benchmarks/methods.py runs end to end on a tiny budget and writes its table."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 import torch
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "methods.py"
+from tests.benchmarks.script_loader import load_script
 
 
 def _load():
-    spec = importlib.util.spec_from_file_location("bench_methods", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("methods")
 
 
 def test_methods_benchmark_writes_a_row_per_method(tmp_path):
