@@ -10,6 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -32,10 +33,10 @@ from app.widgets.plugin_picker import PluginPicker
 from engine.params import ParamError
 from engine.store.database import Store
 from engine.training.config import TRAIN_PARAMS, build_config
+from engine.training.presets import DEFAULT_PRESET, PRESETS, get_preset
 
 PICKERS = (("data", "dataset", "Dataset"), ("method", "method", "Method"), ("backbone", "backbone", "Backbone"))
 PREVIEW_DELAY_MS = 400
-DEFAULTS = {"data": "shapes", "method": "simclr", "backbone": "resnet18"}
 
 
 class NewRunView(QWidget):
@@ -56,8 +57,19 @@ class NewRunView(QWidget):
         self.name.setPlaceholderText("run name (optional: method-backbone-dataset)")
         self.loading = QLabel("Loading plugins…")
         self.loading.setProperty("role", "muted")
+        self.preset = QComboBox()
+        self.preset.setObjectName("preset")
+        for preset in PRESETS.values():
+            self.preset.addItem(preset.title, preset.id)
+            self.preset.setItemData(self.preset.count() - 1, preset.summary, Qt.ToolTipRole)
+        self.preset.setToolTip("Fills every form below with a preset's values; each field stays editable.")
+        self.preset.activated.connect(lambda _index: self.apply_preset(self.preset.currentData()))
+        preset_row = QHBoxLayout()
+        preset_row.addWidget(QLabel("Preset"))
+        preset_row.addWidget(self.preset, 1)
         column = QVBoxLayout()
         column.addWidget(self.loading)
+        column.addLayout(preset_row)
         column.addWidget(self.name)
         for section, kind, title in PICKERS:
             column.addWidget(self._plugin_group(section, kind, title))
@@ -122,13 +134,29 @@ class NewRunView(QWidget):
         from engine import registry
 
         last = self._last_choices()
+        first = get_preset(DEFAULT_PRESET)
         for section, kind, _ in PICKERS:
-            current = last.get(section, {}).get("id") or DEFAULTS[section]
+            current = last.get(section, {}).get("id") or first.plugins[section]
             self.pickers[section].set_entries(registry.entries(kind), current)
         self.ready = True
         self.loading.hide()
+        if not last:  # a first start: the quick preset, so the first run learns in minutes
+            self.apply_preset(DEFAULT_PRESET)
+            return
         for section in ("data", "method", "backbone", "train"):
             self.forms[section].set_values(last.get(section, {}).get("params", {}))
+        self._changed()
+
+    def apply_preset(self, preset_id: str) -> None:
+        """The preset's plugins, every field at its default with the preset's values over it."""
+        preset = get_preset(preset_id)
+        self.preset.setCurrentIndex(max(0, self.preset.findData(preset.id)))
+        for section, _, _ in PICKERS:
+            if section in preset.plugins:
+                self.pickers[section].set_current(preset.plugins[section])
+        for section in ("data", "method", "backbone", "train"):
+            form = self.forms[section]
+            form.set_values({p.name: p.default for p in form.schema} | preset.values_for(section, form.schema))
         self._changed()
 
     def _picked(self, section: str) -> None:

@@ -16,6 +16,7 @@ from engine.runs.paths import RunPaths, default_home
 from engine.runs.status import RunStatus
 from engine.store.database import Store, StoreError
 from engine.store.run_record import Run
+from engine.training.presets import DEFAULT_PRESET, PRESETS
 
 
 class CliError(Exception):
@@ -91,7 +92,10 @@ def cmd_train(args) -> int:
     _discover(home)
     train = {"epochs": args.epochs, "batch_size": args.batch_size, "device": args.device}
     train = {k: v for k, v in train.items() if v is not None}
-    config = build_config(args.data, args.method, args.backbone, train=train, sets=parse_assignments(args.set))
+    preset = PRESETS[args.preset]
+    config = build_config(args.data or preset.plugins["data"], args.method or preset.plugins["method"],
+                          args.backbone or preset.plugins["backbone"], train=train,
+                          sets=parse_assignments(args.set), preset=preset.id)
 
     def create_run() -> str:
         _check_data(config, home)
@@ -254,9 +258,12 @@ def build_parser() -> Parser:
         return p
 
     p = add("train", cmd_train, "train a method (foreground with a progress bar, or --detach)")
-    p.add_argument("--data", default="shapes")
-    p.add_argument("--method", default="simclr")
-    p.add_argument("--backbone", default="convnet")
+    p.add_argument("--preset", default=DEFAULT_PRESET, choices=sorted(PRESETS),
+                   help="values laid under --set and the options (default quick: learns in minutes on a CPU; "
+                        "paper: every plugin's paper defaults)")
+    p.add_argument("--data", help="dataset (default: the preset's, shapes)")
+    p.add_argument("--method", help="method (default: the preset's, simclr)")
+    p.add_argument("--backbone", help="backbone (default: the preset's)")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--device", choices=("auto", "cpu", "cuda"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from engine import registry
 from engine.params import Param, ParamError, resolve
+from engine.training.presets import get_preset
 
 TRAIN_PARAMS = [
     Param("epochs", "int", 3, "passes over the pre-training split", 1, 100000),
@@ -72,13 +73,17 @@ def split_assignments(sets: dict, ids: dict) -> dict:
 
 
 def build_config(data: str, method: str, backbone: str, train: dict | None = None,
-                 sets: dict | None = None, params: dict | None = None) -> dict:
-    """Validated config. ``params`` maps section -> values (forms); ``sets`` are CLI pairs.
+                 sets: dict | None = None, params: dict | None = None, preset: str | None = None) -> dict:
+    """Validated config. ``params`` maps section -> values (forms); ``sets`` are CLI pairs;
+    ``preset`` (engine/training/presets.py) lays its values under all of them.
     Raises ParamError (one sentence) for a bad value or a method the backbone cannot serve."""
     ids = {"data": data, "method": method, "backbone": backbone}
     for section, kind in (("data", "dataset"), ("method", "method"), ("backbone", "backbone")):
         registry.get(kind, ids[section])  # unknown id -> ParamError
-    values = {s: dict((params or {}).get(s, {})) for s in SECTIONS}
+    chosen = get_preset(preset) if preset else None
+    values = {s: chosen.values_for(s, _schema(s, ids)) if chosen else {} for s in SECTIONS}
+    for s in SECTIONS:
+        values[s].update((params or {}).get(s, {}))
     values["train"].update(train or {})
     for section, vals in split_assignments(sets or {}, ids).items():
         values[section].update(vals)

@@ -148,3 +148,19 @@ def test_last_choices_are_restored(window):
     assert view.pickers["backbone"].current_id() == "convnet"
     assert view.forms["data"].values()["train_size"] == 64
     assert view.forms["train"].values()["batch_size"] == 16
+
+
+def test_a_preset_fills_the_forms_and_the_fields_stay_editable(window):
+    view = window.new_run
+    view.forms["method"].editors["temperature"].setText("0.3")
+    view.apply_preset("quick")
+    assert view.ids() == {"data": "shapes", "method": "simclr", "backbone": "convnet"}
+    assert view.preset.currentData() == "quick"
+    config = view.validate()
+    assert config["method"]["params"]["temperature"] == 0.5  # back to the default
+    assert config["method"]["params"]["gray_p"] == 0.8 and config["backbone"]["params"]["width"] == 16
+    assert (config["train"]["epochs"], config["train"]["batch_size"]) == (30, 64)
+    view.forms["train"].editors["epochs"].setText("5")
+    assert view.validate()["train"]["epochs"] == 5
+    view.apply_preset("paper")
+    assert view.ids()["backbone"] == "resnet18" and view.validate()["train"]["epochs"] == 3
