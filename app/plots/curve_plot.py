@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from app import theme
@@ -28,11 +29,15 @@ class CurvePlot(pg.PlotWidget):
         self.items: dict[str, tuple] = {}
         self.colors: dict[str, int] = {}
         self.origin: dict[str, float] = {}  # first wall time per series: the time axis starts at 0
+        self.time_origin: float | None = None  # when set (a run's start), every series counts from it
+        self.references: dict[str, tuple] = {}  # label -> (line, the point that keeps it in the y range)
         item = self.getPlotItem()
         item.setDownsampling(auto=True, mode="peak")
         item.setClipToView(True)
         item.showGrid(x=True, y=True)
         item.setMenuEnabled(False)
+        for side in ("left", "bottom"):  # "(x0.001)" scale prefixes read as wrong units on small values
+            item.getAxis(side).enableAutoSIPrefix(False)
         self.legend = item.addLegend(offset=(-10, 10)) if legend else None
         self.setMinimumHeight(160)
         self.apply_theme()
@@ -86,7 +91,7 @@ class CurvePlot(pg.PlotWidget):
     def append(self, name: str, steps, epochs, times, values, color_index: int | None = None) -> None:
         buf = self.ensure(name, color_index)
         if name not in self.origin and len(times):
-            self.origin[name] = float(times[0])
+            self.origin[name] = float(times[0]) if self.time_origin is None else self.time_origin
         buf.append(steps, epochs, np.asarray(times, dtype=float) - self.origin.get(name, 0.0), values)
         self._redraw(name)
 
@@ -98,7 +103,26 @@ class CurvePlot(pg.PlotWidget):
             raw.setData(x, buf.ys(False))
         raw.setVisible(self.weight > 0)
 
+    def set_reference(self, label: str, value: float) -> None:
+        """A dashed horizontal line at ``value`` labelled ``label`` (chance, random init), kept
+        inside the y range so the curve is read against it."""
+        pen = pg.mkPen(QColor(theme.colors().plot_fg), width=1, style=Qt.DashLine)
+        line = pg.InfiniteLine(pos=value, angle=0, pen=pen, label=f"{label} {value:.3f}",
+                               labelOpts={"position": 0.05, "color": theme.colors().plot_fg, "anchors": [(0, 1), (0, 1)]})
+        for item in self.references.pop(label, ()):
+            self.removeItem(item)
+        anchor = self.plot([0], [value], pen=None, symbol=None)  # invisible: only widens the y range
+        self.addItem(line)
+        self.references[label] = (line, anchor)
+
+    def reference_values(self) -> dict[str, float]:
+        return {label: line.value() for label, (line, _) in self.references.items()}
+
     def clear_series(self) -> None:
+        for items in self.references.values():
+            for item in items:
+                self.removeItem(item)
+        self.references = {}
         for raw, smooth in self.items.values():
             self.removeItem(raw)
             self.removeItem(smooth)

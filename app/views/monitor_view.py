@@ -28,12 +28,14 @@ from app.jobs import launcher
 from app.jobs.store_poller import StorePoller
 from app.plots.curve_plot import CurvePlot
 from app.plots.method_metrics import accuracy_key
+from engine.training.reference import CHANCE_KEY, RANDOM_INIT_KEY
 from app.widgets.log_tail import LogTail
 from engine.runs.paths import RunPaths
 from engine.runs.status import ACTIVE, ERRORED, RESUMABLE, RunStatus
 from engine.store.database import StoreError
 from engine.store.run_record import Run
 
+REFERENCE_LABELS = {CHANCE_KEY: "chance", RANDOM_INIT_KEY: "random init"}
 PLOTS = (("loss", "loss"), ("accuracy", "method accuracy"), ("lr", "learning rate"), ("knn_acc", "kNN accuracy"))
 SELECTOR_REFRESH_MS = 3000
 
@@ -177,6 +179,8 @@ class MonitorView(QWidget):
     def _run_changed(self, run: Run) -> None:
         resumed = self.run is not None and self.run.status != RunStatus.RUNNING and run.status == RunStatus.RUNNING
         self.run = run
+        for plot in self.plots.values():  # one time axis for every curve: wall time since the run started
+            plot.time_origin = run.started or run.created
         self.acc_key = accuracy_key(run.method, self.plots["accuracy"].series)
         self.plots["accuracy"].getPlotItem().setTitle(self.acc_key)
         self.plots["accuracy"].title = self.acc_key
@@ -197,6 +201,9 @@ class MonitorView(QWidget):
             by_key.setdefault(r["key"], []).append(r)
         if self.acc_key not in by_key and self.acc_key not in self.plots["accuracy"].series:
             self.acc_key = accuracy_key(self.run.method, by_key)
+        for key, label in REFERENCE_LABELS.items():
+            for r in by_key.get(key, [])[-1:]:
+                self.plots["knn_acc"].set_reference(label, r["value"])
         targets = {"loss": "loss", self.acc_key: "accuracy", "lr": "lr", "knn_acc": "knn_acc"}
         for key, plot_name in targets.items():
             group = by_key.get(key)

@@ -41,7 +41,7 @@ class WorkerHooks:
 
     def on_epoch(self, epoch, metrics):
         if metrics:
-            self.log.metrics(self.log.last_step, float(epoch), metrics)
+            self.log.metrics(getattr(self.log, "last_step", None) or 0, float(epoch), metrics)  # 0: before step 1
         self.log.flush()
 
     def control(self) -> str:

@@ -26,6 +26,7 @@ from engine.training.hooks import NullHooks, TrainerHooks
 from engine.training.model_setup import prepare_method
 from engine.training.online_probe import OnlineProbe
 from engine.training.optim import create_optimizer, create_scheduler
+from engine.training.reference import CHANCE_KEY, RANDOM_INIT_KEY, cached_reference
 
 
 class TrainingError(RuntimeError):
@@ -74,6 +75,7 @@ class Trainer:
         self.hooks = distributed.wrap_hooks(hooks or NullHooks(), self.device)
         self.amp_dtype = autocast_dtype(t["precision"], self.device)
         torch.manual_seed(t["seed"])
+        self.cache_dir = cache_dir
         self.dataset = registry.create_dataset(config["data"]["id"], config["data"]["params"], cache_dir)
         self.dataset.check()
         method_cls = registry.get("method", config["method"]["id"]).cls
@@ -134,6 +136,28 @@ class Trainer:
 
     # --- monitors ----------------------------------------------------------------------------
     def knn_monitor(self) -> float | None:
+        found = self._knn_features()
+        if found is None:
+            return None
+        fb, by, fq, qy = found
+        n_cls = int(max(by.max(), qy.max())) + 1
+        return knn_accuracy(fb, by.to(self.device), fq, qy, k=self.t["knn_k"], num_classes=n_cls)
+
+    def knn_references(self) -> dict | None:
+        """Chance and random-init kNN accuracy (engine/training/reference.py), before step 1."""
+        def compute():
+            found = self._knn_features()
+            if found is None:
+                return None
+            fb, by, fq, qy = found
+            n_cls = int(max(by.max(), qy.max())) + 1
+            return {RANDOM_INIT_KEY: knn_accuracy(fb, by.to(self.device), fq, qy, k=self.t["knn_k"],
+                                                  num_classes=n_cls),
+                    CHANCE_KEY: float(torch.bincount(qy, minlength=n_cls).max()) / len(qy)}  # best constant guess
+        return cached_reference(self.cache_dir, self.config, compute)
+
+    def _knn_features(self):
+        """(train features, train labels, test features, test labels), or None without labels."""
         if "test" not in self.dataset.splits or not self.dataset.has_labels:
             return None
         if self._knn_data is None:
@@ -149,8 +173,7 @@ class Trainer:
             fb = extract_features(self.method.embed, bx, device=self.device)
             fq = extract_features(self.method.embed, qx, device=self.device)
         self.method.train(was_training)
-        n_cls = int(max(by.max(), qy.max())) + 1
-        return knn_accuracy(fb, by.to(self.device), fq, qy, k=self.t["knn_k"], num_classes=n_cls)
+        return fb, by, fq, qy
 
     def _autocast(self):
         if self.amp_dtype is None:
@@ -186,6 +209,10 @@ class Trainer:
 
     def run(self) -> Outcome:
         metrics: dict = {}
+        if self.step == 0 and self.t["knn_every"]:  # the levels the kNN curve is read against
+            references = self.knn_references()
+            if references:
+                self.hooks.on_epoch(0, references)
         last = time.perf_counter()
         while self.step < self.total_steps:
             control = self.hooks.control()

@@ -95,3 +95,23 @@ def test_stop_and_pause_steer_a_real_worker(qtbot, home, plugins):
     assert store.run_dir(run_id).last_checkpoint.exists()
     assert store.get_run(run_id).step < 200  # 50 epochs of 4 steps: it did stop early
     view.shutdown()
+
+
+def test_the_knn_plot_shows_chance_and_random_init_on_one_time_axis(qtbot, home, plugins):
+    """The reference levels the worker stores before step 1 are drawn as lines; a kNN point
+    logged 240 s into the run is drawn at 240 s, not at the start of its own series."""
+    store, run_id = _fake_running_run(home, plugins)
+    started = store.get_run(run_id).started
+    view = MonitorView(home)
+    qtbot.addWidget(view)
+    view.show_run(run_id)
+    store.log_metrics(run_id, [(0, 0.0, started, "knn_random_init", 0.13), (0, 0.0, started, "knn_chance", 0.1)]
+                      + _rows([1, 2], started) + [(2, 0.5, started + 240, "knn_acc", 0.4)])
+    knn = view.plots["knn_acc"]
+    qtbot.waitUntil(lambda: knn.point_count("knn_acc") == 1, timeout=3000)
+    assert knn.reference_values() == {"random init": 0.13, "chance": 0.1}
+    view.x_axis.setCurrentText("time")
+    assert abs(knn.series["knn_acc"].xs("time")[0] - 240) < 1e-6
+    view.show_run(None)  # another run: no stale lines
+    assert knn.reference_values() == {}
+    view.shutdown()
