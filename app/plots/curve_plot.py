@@ -106,12 +106,15 @@ class CurvePlot(pg.PlotWidget):
     def set_reference(self, label: str, value: float) -> None:
         """A dashed horizontal line at ``value`` labelled ``label`` (chance, random init), kept
         inside the y range so the curve is read against it."""
-        pen = pg.mkPen(QColor(theme.colors().plot_fg), width=1, style=Qt.DashLine)
-        line = pg.InfiniteLine(pos=value, angle=0, pen=pen, label=f"{label} {value:.3f}",
-                               labelOpts={"position": 0.05, "color": theme.colors().plot_fg, "anchors": [(0, 1), (0, 1)]})
+        fg = theme.colors().plot_fg
+        line = pg.InfiniteLine(pos=value, angle=0, pen=pg.mkPen(QColor(fg), width=1, style=Qt.DashLine),
+                               label=f"{label} {value:.3f}",
+                               labelOpts={"position": 0.98, "color": fg, "anchors": [(1, 0), (1, 0)]})
         for item in self.references.pop(label, ()):
             self.removeItem(item)
-        anchor = self.plot([0], [value], pen=None, symbol=None)  # invisible: only widens the y range
+        # invisible points around the line keep it, and its label under it, inside the y range
+        anchor = self.plot([0, 0], [value * 0.9, value * 1.02], pen=None, symbol="o", symbolSize=1,
+                           symbolPen=None, symbolBrush=(0, 0, 0, 0))
         self.addItem(line)
         self.references[label] = (line, anchor)
 
