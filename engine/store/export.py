@@ -1,12 +1,21 @@
-"""Export a run's metrics: CSV in wide form (one row per step, one column per key) or JSON."""
+"""Export a run's metrics: CSV in wide form (one row per step, one column per key) or JSON.
+
+The CSV's ``time`` is ISO 8601 with the UTC offset (a spreadsheet reads it, a Unix time it
+does not), ``elapsed_s`` the seconds since the run's first row; the trainer's ``epoch``
+metric is the ``epoch`` column, not a second one."""
 from __future__ import annotations
 
 import csv
 import json
+from datetime import datetime
 from pathlib import Path
 
 from engine.store.database import Store
 from engine.store.run_record import Run
+
+
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t).astimezone().isoformat(timespec="milliseconds")
 
 
 def export_metrics(store: Store, run: Run, out: Path, fmt: str = "csv") -> int:
@@ -22,13 +31,17 @@ def export_metrics(store: Store, run: Run, out: Path, fmt: str = "csv") -> int:
         info = {k: values[k] for k in ("id", "name", "status", "method", "backbone", "dataset")}
         out.write_text(json.dumps({"run": info, "config": run.config, "metrics": series}, indent=1))
         return len(rows)
-    keys = sorted({r[3] for r in rows})
+    fixed = ["step", "epoch", "time", "elapsed_s"]
+    keys = sorted({r[3] for r in rows} - set(fixed))
+    start = min((r[2] for r in rows), default=0.0)
     by_step: dict = {}
     for step, epoch, t, key, value in rows:
-        entry = by_step.setdefault(step, {"step": step, "epoch": epoch, "time": t})
-        entry[key] = value
+        entry = by_step.setdefault(step, {"step": step, "epoch": epoch, "time": _iso(t),
+                                          "elapsed_s": round(t - start, 3)})
+        if key not in fixed:
+            entry[key] = value
     with open(out, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["step", "epoch", "time", *keys])
+        writer = csv.DictWriter(f, fieldnames=[*fixed, *keys])
         writer.writeheader()
         writer.writerows(by_step[s] for s in sorted(by_step))
     return len(rows)

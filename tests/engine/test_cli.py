@@ -2,6 +2,7 @@
 bad input."""
 import csv
 import json
+from datetime import datetime
 import os
 import signal
 import subprocess
@@ -40,7 +41,11 @@ def test_train_show_export_round_trip(home, tmp_path):
     csv_path, json_path = tmp_path / "m.csv", tmp_path / "m.json"
     assert main(["export", run_id, "--out", str(csv_path), "--home", str(home)]) == 0
     rows = list(csv.DictReader(open(csv_path)))
-    assert [int(r["step"]) for r in rows] == list(range(1, 9)) and "loss" in rows[0]
+    assert [int(r["step"]) for r in rows] == list(range(0, 9)) and "loss" in rows[1]
+    assert rows[0]["knn_random_init"] and not rows[0]["loss"]  # step 0: the references, before training
+    header = next(csv.reader(open(csv_path)))
+    assert header.count("epoch") == 1 and header[:4] == ["step", "epoch", "time", "elapsed_s"]
+    assert datetime.fromisoformat(rows[1]["time"]).tzinfo is not None and float(rows[0]["elapsed_s"]) == 0
     assert main(["export", run_id, "--out", str(json_path), "--home", str(home)]) == 0
     assert len(json.loads(json_path.read_text())["metrics"]["loss"]) == 8
 
