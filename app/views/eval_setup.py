@@ -107,7 +107,7 @@ class EvalSetup(QWidget):
         self.run_list.clear()
         for r in runs:
             extra = "" if r.status == RunStatus.COMPLETED else f", {r.status}"
-            item = QListWidgetItem(f"{r.name}  ({r.method}, {r.backbone}, {r.dataset}{extra})")
+            item = QListWidgetItem(f"{r.name} · {r.short_id}  ({r.method}, {r.backbone}, {r.dataset}{extra})")
             item.setData(Qt.UserRole, r.id)
             item.setToolTip(f"run {r.id}")
             item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
@@ -191,6 +191,6 @@ class EvalSetup(QWidget):
         targets = len(runs)
         if self.baseline.isChecked():
             setups = {repr((r.config["backbone"], r.config["data"], r.config["train"].get("seed")))
-                      for r in runs if r.method != "random"}
+                      for r in runs if not r.is_baseline}
             targets += len(setups)
         return targets * max(1, len(self.chosen_protocols()))

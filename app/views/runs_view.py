@@ -168,12 +168,13 @@ class RunsView(QWidget):
     def _selection_changed(self, *_):
         runs = self.selected_runs()
         one, some = len(runs) == 1, bool(runs)
-        for key in ("open", "clone", "notes"):
+        for key in ("open", "notes"):
             self.buttons[key].setEnabled(one)
+        self.buttons["clone"].setEnabled(one and not runs[0].is_baseline)  # a baseline has no method to train
         self.buttons["compare"].setEnabled(len(runs) >= 2)
         for key in ("export", "delete"):
             self.buttons[key].setEnabled(some)
-        self.buttons["resume"].setEnabled(any(r.status in RESUMABLE for r in runs))
+        self.buttons["resume"].setEnabled(any(r.status in RESUMABLE and not r.is_baseline for r in runs))
         self.buttons["stop"].setEnabled(any(r.status in ACTIVE for r in runs))
         self.refresh_overlay()
 

@@ -11,7 +11,7 @@ from app.formatting import duration, number, run_duration, when
 from app.plots.method_metrics import accuracy_key
 from engine.store.run_record import Run
 
-COLUMNS = ("name", "status", "method", "backbone", "dataset", "created", "duration", "epochs",
+COLUMNS = ("name", "id", "status", "method", "backbone", "dataset", "created", "duration", "epochs",
            "loss", "accuracy", "knn_acc", "evals")
 NUMERIC = {"created", "duration", "epochs", "loss", "accuracy", "knn_acc", "evals"}
 SORT_ROLE = Qt.UserRole + 1
@@ -24,7 +24,8 @@ def _cells(run: Run, now: float) -> dict:
     total, step = run.total_steps or 0, run.step or 0
     epochs = run.config["train"].get("epochs", 0)
     done = epochs * step / total if total else 0.0
-    return {"name": run.name, "status": run.status, "method": run.method, "backbone": run.backbone,
+    status = "baseline" if run.is_baseline else run.status.value
+    return {"name": run.name, "id": run.short_id, "status": status, "method": run.method, "backbone": run.backbone,
             "dataset": run.dataset, "created": run.created, "duration": run_duration(run, now),
             "epochs": done, "epochs_text": f"{done:.1f}/{epochs}", "loss": latest.get("loss"),
             "accuracy": acc, "knn_acc": latest.get("knn_acc"), "evals": run.evals}
@@ -82,6 +83,8 @@ class RunsModel(QAbstractTableModel):
             return self.runs[index.row()].id
         if role == Qt.TextAlignmentRole and column in NUMERIC and column != "created":
             return int(Qt.AlignRight | Qt.AlignVCenter)
+        if role == Qt.ToolTipRole and column == "id":
+            return self.runs[index.row()].id
         if role == Qt.ToolTipRole and column == "name":
             run = self.runs[index.row()]
             tip = run.id + (f"\n{run.notes}" if run.notes else "")

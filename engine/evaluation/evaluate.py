@@ -17,8 +17,8 @@ from engine.evaluation.tables import comparison_table, render_table, write_table
 from engine.runs.paths import RunPaths
 from engine.runs.status import RunStatus
 from engine.store.database import Store, StoreError
+from engine.store.run_record import RANDOM_METHOD
 
-RANDOM_METHOD = "random"
 
 
 def evaluate(home, run_id: str, protocol: str, params: dict | None = None, data: dict | None = None,

@@ -100,16 +100,21 @@ def _csv(columns, rows) -> str:
     return buf.getvalue()
 
 
+def _run_cell(row: dict, column: str) -> str:
+    value = str(row.get(column, ""))
+    return value.rsplit("-", 1)[-1] if column == "id" else value
+
+
 def render_table(columns: list[str], rows: list[dict], fmt: str) -> str:
     """The table as ``csv``, ``md`` (GitHub Markdown) or ``tex`` (a booktabs tabular)."""
     if fmt not in FORMATS:
         raise ParamError(f"table format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     if fmt == "csv":
         return _csv(columns, rows)
-    shown = [c for c in columns if c != "id"]
+    shown = list(columns)  # the id column holds the short id: runs of one name stay apart
     figure_cols = [c for c in shown if c not in RUN_COLUMNS]
     if fmt == "md":
-        cells = [[str(r.get(c, "")) if c in RUN_COLUMNS else _percent(r.get(c), " ± ") for c in shown] for r in rows]
+        cells = [[_run_cell(r, c) if c in RUN_COLUMNS else _percent(r.get(c), " ± ") for c in shown] for r in rows]
         lines = ["| " + " | ".join(shown) + " |",
                  "|" + "|".join("---" if c in RUN_COLUMNS else "---:" for c in shown) + "|"]
         lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in cells]
@@ -117,7 +122,7 @@ def render_table(columns: list[str], rows: list[dict], fmt: str) -> str:
     spec = "l" * (len(shown) - len(figure_cols)) + "r" * len(figure_cols)
     lines = [r"\begin{tabular}{" + spec + "}", r"\toprule", " & ".join(_tex(c) for c in shown) + r" \\", r"\midrule"]
     for r in rows:
-        cells = [_tex(str(r.get(c, ""))) if c in RUN_COLUMNS else _percent(r.get(c), r" $\pm$ ") for c in shown]
+        cells = [_tex(_run_cell(r, c)) if c in RUN_COLUMNS else _percent(r.get(c), r" $\pm$ ") for c in shown]
         lines.append(" & ".join(cells) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field, fields
 from engine.runs.status import RunStatus
 from engine.store.schema import StoreError
 
+RANDOM_METHOD = "random"  # the method id of a random-initialisation baseline (engine.evaluation.evaluate)
+
 
 @dataclass(frozen=True)
 class Run:
@@ -53,6 +55,17 @@ class Run:
     @property
     def epochs(self) -> int:
         return self.config["train"]["epochs"]
+
+    @property
+    def short_id(self) -> str:
+        """The id's random suffix (``261201-193143-09dd`` -> ``09dd``): with the name, enough to
+        tell runs of one name apart at a glance; the full id stays in tooltips and the CLI."""
+        return self.id.rsplit("-", 1)[-1]
+
+    @property
+    def is_baseline(self) -> bool:
+        """A random-initialisation reference, not a training run: never resumed or cloned."""
+        return self.method == RANDOM_METHOD
 
     def to_dict(self) -> dict:
         """Plain values (status as its string) for JSON output and tables."""

@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from app.views.compare_dialog import CompareDialog, config_rows
 from app.views.runs_view import RunsView
-from app.widgets.runs_model import RunsFilter, RunsModel
+from app.widgets.runs_model import COLUMNS, RunsFilter, RunsModel
 from engine.runs.status import RunStatus
 from engine.store.database import Store
 from engine.store.run_record import Run
@@ -46,7 +46,7 @@ def test_search_and_filters(qtbot, home, plugins):
     view.method_filter.setCurrentIndex(view.method_filter.findData("simclr"))
     assert view.proxy.rowCount() == 1
     assert view.proxy.index(0, 0).data() == "alpha"
-    assert view.proxy.index(0, 8).data() == "0"  # latest loss
+    assert view.proxy.index(0, COLUMNS.index("loss")).data() == "0"  # latest loss
     view.shutdown()
 
 
@@ -148,3 +148,25 @@ def test_opening_the_browser_loads_no_plugin_on_the_gui_thread(home):
                          env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"}, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_runs_of_one_name_show_their_short_ids_and_a_baseline_cannot_be_resumed(qtbot, home, plugins):
+    from engine.store.database import Store
+    from tests.app.conftest import tiny_config
+
+    with Store(home) as store:
+        a = store.create_run(tiny_config(), "same")
+        b = store.create_run(tiny_config(), "same")
+        store.update_run(a, status="stopped")
+        base_config = dict(tiny_config(), method={"id": "random", "params": {}})
+        baseline = store.create_run(base_config, "random init (convnet)", status="stopped")
+    view = RunsView(home)
+    qtbot.addWidget(view)
+    view.refresh()
+    shown = {view.proxy.index(r, COLUMNS.index("id")).data(): view.proxy.index(r, COLUMNS.index("status")).data()
+             for r in range(view.proxy.rowCount())}
+    assert set(shown) == {a[-4:], b[-4:], baseline[-4:]} and shown[baseline[-4:]] == "baseline"
+    view.select_ids([baseline])
+    assert not view.buttons["resume"].isEnabled() and not view.buttons["clone"].isEnabled()
+    view.select_ids([a])
+    assert view.buttons["resume"].isEnabled() and view.buttons["clone"].isEnabled()
