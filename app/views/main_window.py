@@ -8,9 +8,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from app import theme
 from app.jobs import launcher
@@ -29,6 +29,22 @@ from engine.store.run_record import Run
 VIEWS = (("new", "New run", "Ctrl+N"), ("runs", "Runs", "Ctrl+R"), ("monitor", "Monitor", "Ctrl+M"),
          ("evaluate", "Evaluate", "Ctrl+E"))
 STATUS_REFRESH_MS = 2000
+
+
+class ViewKeysFirst(QObject):
+    """Text fields claim Ctrl+E (end of line) and Ctrl+N before a window shortcut sees them;
+    the view shortcuts win while the focus is anywhere in this window."""
+
+    def __init__(self, keys: set, window):
+        super().__init__(window)
+        self.keys, self.window = keys, window
+
+    def eventFilter(self, obj, event):  # noqa: N802
+        if event.type() == QEvent.ShortcutOverride and isinstance(obj, QWidget) and obj.window() is self.window:
+            if QKeySequence(event.keyCombination()) in self.keys:
+                event.ignore()  # not claimed by the field: the shortcut map gets the key
+                return True
+        return False
 
 
 class MainWindow(QMainWindow):
@@ -86,6 +102,8 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, i=i: self.tabs.setCurrentIndex(i))
             view_menu.addAction(action)
             self.view_actions[key] = action
+        self._view_keys = ViewKeysFirst({QKeySequence(shortcut) for _, _, shortcut in VIEWS}, self)
+        QApplication.instance().installEventFilter(self._view_keys)
         view_menu.addSeparator()
         theme_menu = view_menu.addMenu("&Theme")
         group = QActionGroup(self)

@@ -96,3 +96,27 @@ def test_closing_with_a_run_in_progress_offers_the_choice(window, qtbot, home, m
     answer(QMessageBox.Yes)  # stop them
     assert reopened.close() is True
     assert store.get_run(run_id).control == "stop"
+
+
+def test_view_shortcuts_work_while_a_text_field_has_focus(window, qtbot):
+    """Under X11 a QLineEdit claims Ctrl+E (end of line) through ShortcutOverride; the
+    offscreen platform has other key bindings, so a field that claims it stands in here."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QLineEdit
+
+    class ClaimsCtrlE(QLineEdit):
+        def event(self, event):
+            if event.type() == QEvent.ShortcutOverride and event.key() == Qt.Key_E:
+                event.accept()
+                return True
+            return super().event(event)
+
+    window.tabs.setCurrentWidget(window.new_run)
+    field = ClaimsCtrlE(window.new_run)
+    field.show()
+    field.setFocus()
+    qtbot.waitUntil(field.hasFocus, timeout=3000)
+    qtbot.keyClick(field, Qt.Key_E, Qt.ControlModifier)
+    assert window.tabs.currentWidget() is window.evaluate
+    qtbot.keyClick(QApplication.focusWidget() or window, Qt.Key_N, Qt.ControlModifier)
+    assert window.tabs.currentWidget() is window.new_run
