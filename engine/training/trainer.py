@@ -26,6 +26,7 @@ from engine.training.hooks import NullHooks, TrainerHooks
 from engine.training.model_setup import prepare_method
 from engine.training.online_probe import OnlineProbe
 from engine.training.optim import create_optimizer, create_scheduler
+from engine.training.precision import autocast_dtype  # noqa: F401 -- also read from here (gpu_check)
 
 
 class TrainingError(RuntimeError):
@@ -41,16 +42,6 @@ class Outcome:
     status: RunStatus    # COMPLETED or STOPPED
     step: int
     metrics: dict
-
-
-def autocast_dtype(precision: str, device: torch.device):
-    if device.type != "cuda" or precision == "fp32":
-        return None
-    if precision == "fp16":
-        return torch.float16
-    if precision == "bf16" or torch.cuda.is_bf16_supported():
-        return torch.bfloat16
-    return torch.float16
 
 
 def pretrain_split_name(dataset, method_cls) -> str:
