@@ -26,7 +26,7 @@ from engine.training.hooks import NullHooks, TrainerHooks
 from engine.training.model_setup import prepare_method
 from engine.training.online_probe import OnlineProbe
 from engine.training.optim import create_optimizer, create_scheduler
-from engine.training.precision import autocast_dtype  # noqa: F401 -- also read from here (gpu_check)
+from engine.training.precision import autocast_dtype  # benchmarks/gpu_check.py reads it from here
 
 
 class TrainingError(RuntimeError):
