@@ -103,7 +103,7 @@ def step_seconds(trainer: Trainer, steps: int, warmup: int = 1) -> tuple[float, 
         start = time.perf_counter()
         metrics = trainer.train_step(*trainer._batch(trainer.step))
         _sync(trainer.device)
-        losses.append(metrics["loss"])
+        losses.append(float(metrics["loss"]))  # train_step leaves it on the device
         if i >= warmup:
             times.append(time.perf_counter() - start)
     return statistics.median(times), losses
