@@ -45,8 +45,9 @@ def first_non_finite(rows: list[StepRow], key: str = "loss") -> int | None:
 class PendingSteps:
     """Steps whose metrics are still on the device, oldest first."""
 
-    def __init__(self, sync_seconds: float = SYNC_SECONDS, max_pending: int = MAX_PENDING):
-        self.sync_seconds, self.max_pending = sync_seconds, max_pending
+    def __init__(self, sync_seconds: float | None = None, max_pending: int = MAX_PENDING):
+        self.sync_seconds = SYNC_SECONDS if sync_seconds is None else sync_seconds  # read now: tests set it
+        self.max_pending = max_pending
         self.steps: list[tuple[int, dict]] = []
         self.last_sync = time.monotonic()
 
