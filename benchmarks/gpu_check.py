@@ -103,7 +103,7 @@ def step_seconds(trainer: Trainer, steps: int, warmup: int = 1) -> tuple[float, 
         start = time.perf_counter()
         metrics = trainer.train_step(*trainer._batch(trainer.step))
         _sync(trainer.device)
-        losses.append(metrics["loss"])
+        losses.append(float(metrics["loss"]))  # train_step leaves it on the device
         if i >= warmup:
             times.append(time.perf_counter() - start)
     return statistics.median(times), losses
@@ -113,10 +113,10 @@ def check_methods(report: Report, home: Path, device: str, methods: list[str], s
     section = "methods"
     precisions = ["fp32", "bf16", "fp16"] if device == "cuda" else ["fp32"]
     if device != "cuda":
-        if autocast_dtype("bf16", torch.device("cpu")) is not None:
+        if autocast_dtype("auto", torch.device("cpu")) is not None:  # bf16 where the CPU has it natively
             precisions.append("bf16")
         else:
-            report.skip(section, "bf16 autocast on the CPU", "the trainer autocasts on CUDA only")
+            report.skip(section, "bf16 autocast on the CPU", "this CPU has no native bf16 (it would be emulated)")
         report.skip(section, "fp16 autocast", "no CUDA GPU")
     for method in methods:
         for precision in precisions:

@@ -1,20 +1,23 @@
 """Training throughput: Pretext's data path against the standard torchvision recipe.
 
-In one process, on one model, two ways of feeding the same method's training step
-(loss, backward, optimizer and scheduler step: ``Trainer.train_step``):
+In one process, on the same model (same seed, same initial weights), the same method's
+training step (loss, backward, optimizer and scheduler step: ``Trainer.train_step``) fed and
+run two ways:
 
 - ours: the split as one uint8 tensor on the device, batched seeded augmentation on the
-  device inside the method (engine/ssl/augment.py);
-- standard: torchvision.transforms v1 on PIL images in DataLoader worker processes —
-  RandomResizedCrop, RandomHorizontalFlip, RandomApply([ColorJitter], p=0.8),
+  device inside the method (engine/ssl/augment.py), at ``--precision`` (auto: bf16 autocast
+  on CUDA and on CPUs with native bf16) with ``--channels-last`` / ``--compile`` if given;
+  ``--also`` adds more variants of ours (e.g. ``fp32``, ``bf16+channels_last+compile``);
+- standard (lightly's SimCLR recipe): torchvision.transforms v1 on PIL images in DataLoader
+  worker processes — RandomResizedCrop, RandomHorizontalFlip, RandomApply([ColorJitter], p=0.8),
   RandomGrayscale(p=0.2), ToTensor, Normalize — two views per image, as SimCLR reference
-  implementations do; the views replace the method's own augmentation.
+  implementations do, into an fp32 eager model; the views replace the method's own augmentation.
 
-The two are measured in alternating phases (ours, standard, ours, ...) so drift in a shared
-machine's load affects both alike. Prints one JSON object and a summary line.
+Phases alternate (standard, ours, every --also variant, standard, ...) so drift in a shared
+machine's load affects all alike. Prints one JSON object and a summary line per variant.
 
-    python benchmarks/throughput.py --method simclr --backbone convnet --image-size 32 \\
-        --batch-size 256 --steps 8 --device cpu
+    python benchmarks/throughput.py --method simclr --backbone resnet18 --image-size 32 \\
+        --batch-size 128 --steps 4 --device cpu --also fp32 --also bf16+channels_last
 """
 from __future__ import annotations
 
@@ -127,7 +130,24 @@ def transform_cpu_per_image(dataset: TwoViews, n: int = 256) -> float:
         torch.set_num_threads(torch_threads)
 
 
-def main(argv=None) -> int:
+OPTIONS = ("channels_last", "compile")
+
+
+def parse_variant(spec: str) -> dict:
+    """``bf16+channels_last+compile`` -> the training settings of one variant of ours."""
+    parts = spec.split("+")
+    if parts[0] not in ("auto", "fp32", "bf16", "fp16") or any(o not in OPTIONS for o in parts[1:]):
+        raise ValueError(f"bad variant {spec!r}: PRECISION[+channels_last][+compile]")
+    return {"precision": parts[0], **{o: o in parts[1:] for o in OPTIONS}}
+
+
+def variant_name(trainer: Trainer, train: dict) -> str:
+    """The variant as it ran: the autocast dtype ``auto`` resolved to, then the options."""
+    dtype = {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[trainer.amp_dtype]
+    return "+".join([dtype, *(o for o in OPTIONS if train[o])])
+
+
+def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--method", default="simclr")
     p.add_argument("--backbone", default="convnet")
@@ -135,58 +155,95 @@ def main(argv=None) -> int:
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--steps", type=int, default=8, help="timed steps per phase")
     p.add_argument("--warmup", type=int, default=2, help="untimed steps at the start of each phase")
-    p.add_argument("--rounds", type=int, default=2, help="alternating (ours, standard) rounds")
+    p.add_argument("--rounds", type=int, default=2, help="alternating rounds (standard, ours, --also ...)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default="auto",
+                   help="precision of ours (the standard recipe is always fp32)")
+    p.add_argument("--channels-last", action="store_true", help="ours in channels-last memory format")
+    p.add_argument("--compile", action="store_true", help="ours with torch.compile of the backbone")
+    p.add_argument("--also", action="append", default=[], metavar="PRECISION[+channels_last][+compile]",
+                   help="another variant of ours measured in the same rounds")
     p.add_argument("--num-workers", type=int, default=os.cpu_count())
     p.add_argument("--train-size", type=int, default=2048)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="extra plugin/training params")
     p.add_argument("--home", help="where the generated dataset is cached (default: a temporary folder)")
     args = p.parse_args(argv)
+    main_variant = {"precision": args.precision, "channels_last": args.channels_last, "compile": args.compile}
+    try:
+        args.variants = [main_variant, *(parse_variant(s) for s in args.also)]
+    except ValueError as e:
+        p.error(str(e))
+    return p, args
 
+
+def build(args, home: Path, run_root: Path, train: dict) -> Trainer:
     from engine.params import parse_assignments
 
-    home = Path(args.home) if args.home else Path(tempfile.mkdtemp(prefix="pretext-bench-"))
-    registry.discover(home)
     # one pass of the loader must cover a phase: its workers are not restarted mid-phase
     train_size = max(args.train_size, args.batch_size * (args.warmup + args.steps))
     sets = {"image_size": str(args.image_size), "train_size": str(train_size), "test_size": "64",
             **parse_assignments(args.set)}
-    train = {"epochs": 1000, "batch_size": args.batch_size, "device": args.device, "knn_every": 0}
+    train = {"epochs": 1000, "batch_size": args.batch_size, "device": args.device, "knn_every": 0, **train}
     config = build_config("shapes", args.method, args.backbone, train=train, sets=sets)
-    with tempfile.TemporaryDirectory() as run_dir:
-        trainer = Trainer(config, Path(run_dir), home / "cache")
-        if not hasattr(trainer.method, "recipe"):
-            p.error(f"method {args.method} has no two-view recipe to replace")
-        mp = config["method"]["params"]
-        split = trainer.dataset.split("unlabeled" if "unlabeled" in trainer.dataset.splits else "train")
-        two_views = TwoViews(split.images, args.image_size, mp.get("crop_min", 0.2), mp.get("jitter_strength", 0.5))
-        loader = DataLoader(two_views, batch_size=trainer.batch_size, shuffle=True, drop_last=True,
-                            num_workers=args.num_workers, pin_memory=trainer.device.type == "cuda")
-        ours, standard = [], []
-        for _ in range(args.rounds):
-            ours.append(ours_phase(trainer, args.steps, args.warmup))
-            standard.append(standard_phase(trainer, loader, args.steps, args.warmup))
-        worker_cpu = transform_cpu_per_image(two_views)
+    return Trainer(config, Path(tempfile.mkdtemp(dir=run_root)), home / "cache")
+
+
+def measure(args, home: Path, run_root: Path) -> dict:
+    """Build the standard trainer and one per variant, run the alternating rounds."""
+    standard = build(args, home, run_root, {"precision": "fp32", "channels_last": False, "compile": False})
+    if not hasattr(standard.method, "recipe"):
+        raise SystemExit(f"error: method {args.method} has no two-view recipe to replace")
+    ours = [(build(args, home, run_root, v), v) for v in args.variants]
+    mp = standard.config["method"]["params"]
+    split = standard.dataset.split("unlabeled" if "unlabeled" in standard.dataset.splits else "train")
+    two_views = TwoViews(split.images, args.image_size, mp.get("crop_min", 0.2), mp.get("jitter_strength", 0.5))
+    loader = DataLoader(two_views, batch_size=standard.batch_size, shuffle=True, drop_last=True,
+                        num_workers=args.num_workers, pin_memory=standard.device.type == "cuda")
+    std_runs, our_runs = [], [[] for _ in ours]
+    for _ in range(args.rounds):
+        std_runs.append(standard_phase(standard, loader, args.steps, args.warmup))
+        for runs, (trainer, _) in zip(our_runs, ours):
+            runs.append(ours_phase(trainer, args.steps, args.warmup))
+    worker_cpu = transform_cpu_per_image(two_views)
+    std = _summary(std_runs, extra_cpu=worker_cpu)
+    variants = []
+    for runs, (trainer, v) in zip(our_runs, ours):
+        row = {"variant": variant_name(trainer, v), **_summary(runs)}
+        row["ratio"] = round(row["img_per_s"] / std["img_per_s"], 2)
+        row["cpu_ratio"] = round(std["cpu_ms_per_img"] / row["cpu_ms_per_img"], 2)
+        variants.append(row)
+    return {"batch_size": standard.batch_size, "device": str(standard.device),
+            "standard": {"variant": "fp32 (torchvision + DataLoader)", **std,
+                         "worker_cpu_ms_per_img": round(1000 * worker_cpu, 3)},
+            "ours": variants}
+
+
+def _summary(runs: list[tuple[float, float]], extra_cpu: float = 0.0) -> dict:
+    """Median images/s and CPU ms per image over the rounds (CPU time per image does not
+    depend on how much of a shared CPU this run got)."""
+    return {"img_per_s": round(statistics.median(r for r, _ in runs), 1),
+            "rounds": [round(r, 1) for r, _ in runs],
+            "cpu_ms_per_img": round(1000 * (statistics.median(c for _, c in runs) + extra_cpu), 3)}
+
+
+def main(argv=None) -> int:
+    p, args = parse_args(argv)
+    home = Path(args.home) if args.home else Path(tempfile.mkdtemp(prefix="pretext-bench-"))
+    registry.discover(home)
+    with tempfile.TemporaryDirectory() as run_root:
+        figures = measure(args, home, Path(run_root))
     result = {
         "method": args.method, "backbone": args.backbone, "image_size": args.image_size,
-        "batch_size": trainer.batch_size, "device": str(trainer.device), "threads": torch.get_num_threads(),
-        "num_workers": args.num_workers, "cpu_count": os.cpu_count(), "steps": args.steps, "rounds": args.rounds,
-        "load_avg_1min": round(os.getloadavg()[0], 2),
-        "ours_img_per_s": round(statistics.median(r for r, _ in ours), 1),
-        "standard_img_per_s": round(statistics.median(r for r, _ in standard), 1),
-        "ours_rounds": [round(r, 1) for r, _ in ours], "standard_rounds": [round(r, 1) for r, _ in standard],
-        # CPU time per image does not depend on how much of a shared CPU this run got
-        "ours_cpu_ms_per_img": round(1000 * statistics.median(c for _, c in ours), 3),
-        "standard_cpu_ms_per_img": round(1000 * (statistics.median(c for _, c in standard) + worker_cpu), 3),
-        "standard_worker_cpu_ms_per_img": round(1000 * worker_cpu, 3),
+        "threads": torch.get_num_threads(), "num_workers": args.num_workers, "cpu_count": os.cpu_count(),
+        "steps": args.steps, "rounds": args.rounds, "load_avg_1min": round(os.getloadavg()[0], 2), **figures,
     }
-    result["ratio"] = round(result["ours_img_per_s"] / result["standard_img_per_s"], 2)
-    result["cpu_ratio"] = round(result["standard_cpu_ms_per_img"] / result["ours_cpu_ms_per_img"], 2)
     print(json.dumps(result))
-    print(f"{args.method}/{args.backbone} {args.image_size}px batch {trainer.batch_size} on {trainer.device}: "
-          f"ours {result['ours_img_per_s']} img/s, torchvision+DataLoader({args.num_workers} workers) "
-          f"{result['standard_img_per_s']} img/s, ratio {result['ratio']}x; CPU ms/img ours "
-          f"{result['ours_cpu_ms_per_img']}, standard {result['standard_cpu_ms_per_img']} (ratio {result['cpu_ratio']}x)")
+    std = result["standard"]
+    for row in result["ours"]:
+        print(f"{args.method}/{args.backbone} {args.image_size}px batch {result['batch_size']} on {result['device']}: "
+              f"ours {row['variant']} {row['img_per_s']} img/s, torchvision+DataLoader({args.num_workers} workers) "
+              f"fp32 {std['img_per_s']} img/s, ratio {row['ratio']}x; CPU ms/img ours {row['cpu_ms_per_img']}, "
+              f"standard {std['cpu_ms_per_img']} (ratio {row['cpu_ratio']}x)")
     return 0
 
 

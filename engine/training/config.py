@@ -21,7 +21,8 @@ TRAIN_PARAMS = [
           choices=("cosine", "constant")),
     Param("warmup_epochs", "float", 0.5, "linear warm-up length in epochs (at most half the run)", 0.0, 1000.0),
     Param("device", "choice", "auto", "auto picks CUDA when there is a GPU", choices=("auto", "cpu", "cuda")),
-    Param("precision", "choice", "auto", "auto: bf16 autocast on CUDA, fp32 on CPU",
+    Param("precision", "choice", "auto", "auto: bf16 autocast on CUDA (fp16 where bf16 is missing) and on CPUs with native bf16 "
+          "(AVX-512 BF16, AMX), else fp32; fp16 is for CUDA (fp32 on a CPU)",
           choices=("auto", "fp32", "bf16", "fp16")),
     Param("seed", "int", 0, "seed for weights, data order and augmentations", 0, 2**31 - 1),
     Param("knn_every", "int", 1, "online kNN monitor every K epochs (0: off)", 0, 10000),

@@ -26,6 +26,8 @@ class GlobalBatchNorm(_BatchNorm):
         """x: (N, C) or (N, C, ...) -> same shape."""
         if not (self.training and current().enabled):
             return super().forward(x)
+        out_dtype = x.dtype
+        x = x.float()  # statistics in fp32 under bf16/fp16 autocast, as BatchNorm keeps them
         dims = [0, *range(2, x.dim())]
         shape = (1, -1) + (1,) * (x.dim() - 2)
         count = all_reduce_sum(torch.tensor([x.numel() / x.shape[1]], dtype=x.dtype, device=x.device))
@@ -40,7 +42,7 @@ class GlobalBatchNorm(_BatchNorm):
         y = (x - mean.view(shape)) * torch.rsqrt(var.view(shape) + self.eps)
         if self.affine:
             y = y * self.weight.view(shape) + self.bias.view(shape)
-        return y
+        return y.to(out_dtype)
 
 
 def convert_global_batchnorm(module: nn.Module) -> nn.Module:

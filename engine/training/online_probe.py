@@ -66,7 +66,7 @@ class OnlineProbe:
 
     def update(self, step: int, x: torch.Tensor, y: torch.Tensor | None) -> dict:
         """After training step ``step`` on batch x (N, 3, H, W) uint8 with labels y (N,) or None:
-        one probe step; returns ``{"online_linear_acc": ...}`` or {} on steps it skips."""
+        one probe step; returns ``{"online_linear_acc": 0-d tensor}`` or {} on steps it skips."""
         if y is None:
             if self.bank is None or step % self.every:
                 return {}
@@ -76,7 +76,7 @@ class OnlineProbe:
         feats = self.features_of(x).detach()
         self.classifier.train()
         logits = self.classifier(feats)
-        acc = (logits.argmax(1) == y).float().mean().item()
+        acc = (logits.argmax(1) == y).float().mean().detach()  # read with the step's metrics (no sync here)
         loss = F.cross_entropy(logits, y)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -26,7 +26,9 @@ from engine.training.hooks import NullHooks, TrainerHooks
 from engine.training.model_setup import prepare_method
 from engine.training.online_probe import OnlineProbe
 from engine.training.optim import create_optimizer, create_scheduler
+from engine.training.precision import autocast_dtype  # benchmarks/gpu_check.py reads it from here
 from engine.training.reference import CHANCE_KEY, RANDOM_INIT_KEY, cached_reference
+from engine.training.step_metrics import PendingSteps, StepRow, first_non_finite
 
 
 class TrainingError(RuntimeError):
@@ -42,16 +44,6 @@ class Outcome:
     status: RunStatus    # COMPLETED or STOPPED
     step: int
     metrics: dict
-
-
-def autocast_dtype(precision: str, device: torch.device):
-    if device.type != "cuda" or precision == "fp32":
-        return None
-    if precision == "fp16":
-        return torch.float16
-    if precision == "bf16" or torch.cuda.is_bf16_supported():
-        return torch.bfloat16
-    return torch.float16
 
 
 def pretrain_split_name(dataset, method_cls) -> str:
@@ -103,6 +95,9 @@ class Trainer:
         self.scheduler = create_scheduler(self.optimizer, self.total_steps, warmup, t["schedule"])
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.step = 0
+        self.pending = PendingSteps()  # steps whose metrics are still on the device
+        self.last_metrics: dict = {}  # the last step read to the host
+        self._interval_start = time.perf_counter()  # img_per_s: steps since here over this time
         self._knn_data = None
         self.online_probe = OnlineProbe.for_trainer(self) if t.get("online_probe") else None
 
@@ -116,11 +111,20 @@ class Trainer:
         }
 
     def save_checkpoint(self) -> Path:
+        self.sync()  # raises on a non-finite loss pending on the device: no checkpoint of NaN weights
+        self._check_weights_finite()
         self.hooks.flush()  # rows before a checkpoint are stored first: a resume never leaves a gap
         path = self.run_dir.last_checkpoint
         if self.dist.is_main:  # under torchrun every rank holds the same weights
             checkpoint.save_atomic(self.state(), path)
         return path
+
+    def _check_weights_finite(self) -> None:
+        """One host sync per checkpoint; catches a gradient that overflowed under a finite loss."""
+        flags = [torch.isfinite(p.detach()).all() for p in self.method.parameters()]
+        if flags and not bool(torch.stack(flags).all()):
+            raise TrainingError(f"the weights became non-finite by step {self.step}; lower the learning rate "
+                                f"(now {self.scheduler.get_last_lr()[0]:.3g}) or lengthen the warm-up")
 
     def load_checkpoint(self, path: Path) -> None:
         s = checkpoint.load(path, map_location=self.device)
@@ -185,35 +189,57 @@ class Trainer:
         return self.data.batch(step)  # order depends on (seed, epoch) only
 
     def train_step(self, x, y) -> dict:
+        """One optimiser step. Returns that step's metrics as they are, without waiting for the
+        device: ``{"loss": 0-d tensor, **method metrics (tensors or numbers), "lr": float}``.
+        Nothing here reads a device value; ``run`` checks the loss when it syncs."""
         with self._autocast():
             out = self._step(x, y)  # method.training_step, through DDP under torchrun
         loss = out["loss"]
-        if not torch.isfinite(loss.detach()):
-            raise TrainingError(f"the loss became {loss.item()} at step {self.step + 1}; lower the learning rate "
-                                f"(now {self.scheduler.get_last_lr()[0]:.3g}) or lengthen the warm-up")
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
-        self.scaler.step(self.optimizer)
+        self.scaler.step(self.optimizer)  # fp16 only: the scaler reads its inf check (a sync)
         self.scaler.update()
         lr = self.scheduler.get_last_lr()[0]
         self.scheduler.step()
         self.step += 1
         self.method.on_step_end(self.step / self.total_steps)
-        metrics = {k: (v.item() if torch.is_tensor(v) else float(v)) for k, v in out.items()}
+        metrics = {k: v.detach() if torch.is_tensor(v) else v for k, v in out.items()}
         metrics["lr"] = lr
         return metrics
+
+    def sync(self) -> dict:
+        """Read every pending step's metrics (one host sync), report each through ``on_step``
+        and return the last one's. A non-finite loss ends the run with TrainingError naming its
+        step, after the steps before it are reported; the steps after it are dropped."""
+        rows = self.pending.drain()
+        if not rows:
+            return {}
+        now = time.perf_counter()
+        rate = len(rows) * self.batch_size * self.dist.world / max(now - self._interval_start, 1e-9)
+        self._interval_start = now
+        bad = first_non_finite(rows)
+        for row in rows[:bad]:
+            row.metrics["img_per_s"] = rate
+            self.hooks.on_step(row.step, self.total_steps, row.metrics["epoch"], row.metrics)
+        if bad is not None:
+            self._raise_non_finite(rows[bad])
+        self.last_metrics = rows[-1].metrics
+        return self.last_metrics
+
+    def _raise_non_finite(self, row: StepRow) -> None:
+        raise TrainingError(f"the loss became {row.metrics['loss']} at step {row.step}; lower the learning rate "
+                            f"(now {row.metrics['lr']:.3g}) or lengthen the warm-up")
 
     def _wait_while_paused(self) -> None:
         while self.hooks.control() == "pause":
             time.sleep(0.2)
 
     def run(self) -> Outcome:
-        metrics: dict = {}
         if self.step == 0 and self.t["knn_every"]:  # the levels the kNN curve is read against
             references = self.knn_references()
             if references:
                 self.hooks.on_epoch(0, references)
-        last = time.perf_counter()
+        self._interval_start = time.perf_counter()
         while self.step < self.total_steps:
             control = self.hooks.control()
             if control == "pause":
@@ -221,25 +247,24 @@ class Trainer:
                 self.hooks.text(f"paused at step {self.step}")
                 self._wait_while_paused()
                 control = self.hooks.control()
-                last = time.perf_counter()
+                self._interval_start = time.perf_counter()
             if control == "stop":
                 self.save_checkpoint()
                 self.hooks.text(f"stopped at step {self.step}; checkpoint saved")
-                return Outcome(RunStatus.STOPPED, self.step, metrics)
+                return Outcome(RunStatus.STOPPED, self.step, self.last_metrics)
             x, y = self._batch(self.step)
-            metrics = self.train_step(x, y)
+            values = self.train_step(x, y)
             if self.online_probe is not None:
-                metrics.update(self.online_probe.update(self.step, x, y))
-            now = time.perf_counter()
-            metrics["img_per_s"] = self.batch_size * self.dist.world / max(now - last, 1e-9)
-            last = now
-            epoch = self.step / self.steps_per_epoch
-            metrics["epoch"] = epoch
-            self.hooks.on_step(self.step, self.total_steps, epoch, metrics)
-            if self.step % self.steps_per_epoch == 0:
-                self._end_epoch(self.step // self.steps_per_epoch, metrics)
-                last = time.perf_counter()
-        return Outcome(RunStatus.COMPLETED, self.step, metrics)
+                values.update(self.online_probe.update(self.step, x, y))
+            values["epoch"] = self.step / self.steps_per_epoch
+            self.pending.add(self.step, values)
+            epoch_end = self.step % self.steps_per_epoch == 0
+            if epoch_end or self.pending.due():
+                self.sync()
+            if epoch_end:
+                self._end_epoch(self.step // self.steps_per_epoch, self.last_metrics)
+                self._interval_start = time.perf_counter()
+        return Outcome(RunStatus.COMPLETED, self.step, self.last_metrics)
 
     def _end_epoch(self, epoch: int, metrics: dict) -> None:
         every = self.t["knn_every"]

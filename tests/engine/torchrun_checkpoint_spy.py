@@ -2,7 +2,8 @@
 
 Every checkpoint rank 0 writes appends a line to ``$SPY_OUT``: the checkpoint's step and the
 steps whose ``loss`` rows the store already holds at that moment. Time-based flushing is turned
-off and rank 0 asks to stop at step ``$SPY_STOP_AT`` (mid-epoch), so only the trainer's flush
+off, the trainer reads every step's metrics at once, and rank 0 asks to stop at step
+``$SPY_STOP_AT`` (mid-epoch), so only the trainer's flush
 before a checkpoint can put the rows since the last epoch end into the store.
 """
 import json
@@ -17,9 +18,10 @@ from engine.runs import worker  # noqa: E402
 from engine.runs.paths import RunDir  # noqa: E402
 from engine.store import run_log  # noqa: E402
 from engine.store.database import Store  # noqa: E402
-from engine.training import checkpoint  # noqa: E402
+from engine.training import checkpoint, step_metrics  # noqa: E402
 
 run_log.FLUSH_SECONDS = float("inf")
+step_metrics.SYNC_SECONDS = 0.0  # every step reported at once, so the stop lands exactly at STOP_AT
 STOP_AT = int(os.environ["SPY_STOP_AT"])
 _save = checkpoint.save_atomic
 
