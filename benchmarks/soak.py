@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from engine.runs.process_control import prepare_resume, request_stop, spawn_worker  # noqa: E402
-from engine.store.database import Store, _pid_alive  # noqa: E402
+from engine.store.database import Store  # noqa: E402
+from engine.store.liveness import pid_alive as _pid_alive  # noqa: E402
 
 SETS = {"train_size": "256", "test_size": "64", "image_size": "16", "width": "8"}
 TRAIN = {"epochs": 12, "batch_size": 32, "knn_every": 4, "device": "cpu"}

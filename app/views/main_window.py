@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 from app import theme
 from app.jobs import launcher
 from app.jobs.plugin_loader import PluginLoader
+from app.jobs.store_poller import gui_store
 from app.settings import app_settings
 from app.views.close_prompt import CANCEL, STOP, ask_about_active_runs
 from app.views.evaluate_view import EvaluateView
@@ -23,7 +24,7 @@ from app.views.new_run_view import NewRunView
 from app.views.runs_view import RunsView
 from engine.runs.paths import RunPaths
 from engine.runs.status import ACTIVE, RunStatus
-from engine.store.database import Store, StoreError
+from engine.store.database import StoreError
 from engine.store.run_record import Run
 
 VIEWS = (("new", "New run", "Ctrl+N"), ("runs", "Runs", "Ctrl+R"), ("monitor", "Monitor", "Ctrl+M"),
@@ -41,7 +42,7 @@ class MainWindow(QMainWindow):
         self.shown_at: float | None = None
         self.plugin_failures: list = []
         self.setWindowTitle(f"Pretext — {self.home}")
-        self.store = Store(self.home)
+        self.store = gui_store(self.home)
         self.new_run = NewRunView(self.home)
         self.runs = RunsView(self.home)
         self.monitor = MonitorView(self.home)

@@ -123,15 +123,24 @@ def cmd_resume(args) -> int:
     _discover(home)
     from engine.training.distributed import launched_by_torchrun
 
-    def requeue() -> str:
+    def requeue() -> str | None:
         with Store(home) as store:
             return prepare_resume(store, args.run)
 
     if launched_by_torchrun():  # every rank loads the run's checkpoint (engine/runs/torchrun.py)
         from engine.runs.torchrun import train_all_ranks
 
-        return train_all_ranks(home, requeue, _run_foreground)
+        def requeue_for_ranks() -> str:
+            run_id = requeue()
+            if run_id is None:
+                raise CliError(f"run {args.run} was paused; its worker goes on, so torchrun has nothing to start")
+            return run_id
+
+        return train_all_ranks(home, requeue_for_ranks, _run_foreground)
     run_id = requeue()
+    if run_id is None:
+        print(f"run {args.run} was paused; its worker goes on")
+        return 0
     if args.detach:
         spawn_worker(home, run_id)
         print(run_id)

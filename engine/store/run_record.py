@@ -36,6 +36,7 @@ class Run:
     tags: str = ""
     step: int = 0
     total_steps: int = 0
+    lease: int = 0          # the owning worker's fencing number (engine/store/lease.py)
     # Not columns: list_runs joins them in (get_run leaves them empty).
     latest: dict = field(default_factory=dict)   # metric key -> its last value
     evals: int = 0                               # how many evaluations are stored

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import warnings
 from pathlib import Path
 
@@ -16,10 +17,21 @@ class CheckpointError(StoreError):
     """A checkpoint that cannot be loaded safely (damaged, or more than tensors); one sentence."""
 
 
-def save_atomic(obj: dict, path: Path) -> None:
+def _stale(name: str, tag: str) -> bool:
+    """Whether temp file ``name`` was left by an earlier owner (a smaller lease number), or
+    is untagged; a newer owner's file is never ours to delete."""
+    m = re.search(r"\.tmp-L(\d+)-\d+$", name)
+    if m is None or not tag:
+        return True
+    return int(m.group(1)) < int(tag.lstrip("L"))
+
+
+def save_atomic(obj: dict, path: Path, tag: str = "") -> None:
+    """Write ``obj`` to ``path`` through a temp file named for this owner (``tag``, the
+    worker's lease) and this process, so two writers never share a temp file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp = path.with_name(f".{path.name}.tmp-{tag}-{os.getpid()}" if tag else f".{path.name}.tmp{os.getpid()}")
     try:
         with open(tmp, "wb") as f:
             torch.save(obj, f)
@@ -30,7 +42,8 @@ def save_atomic(obj: dict, path: Path) -> None:
         if tmp.exists():
             tmp.unlink()
     for stale in path.parent.glob(f".{path.name}.tmp*"):  # left by a writer killed mid-save
-        stale.unlink(missing_ok=True)
+        if _stale(stale.name, tag):
+            stale.unlink(missing_ok=True)
 
 
 def _reason(e: Exception) -> str:
