@@ -162,7 +162,8 @@ def _run_summary(run: Run) -> dict:
     keys = ("id", "name", "status", "method", "backbone", "dataset", "created", "started", "ended",
             "device", "error", "parent_id", "notes", "tags", "step", "total_steps")
     values = run.to_dict()
-    return {**{k: values[k] for k in keys}, "epochs": run.epochs, "latest": values["latest"]}
+    return {**{k: values[k] for k in keys}, "epochs": run.epochs, "latest": values["latest"],
+            "damaged": run.damage}
 
 
 def cmd_runs(args) -> int:
@@ -180,7 +181,8 @@ def cmd_runs(args) -> int:
         lt = r.latest
         acc = lt.get("contrastive_acc", next((v for k, v in lt.items() if k.endswith("_acc") and k != "knn_acc"), None))
         f = lambda v: f"{v:.3f}" if v is not None else "-"  # noqa: E731
-        print(f"{r.id:20} {r.name[:28]:28} {r.status:10} {r.method:12} {r.backbone:10} "
+        status = "damaged" if r.damage else r.status
+        print(f"{r.id:20} {r.name[:28]:28} {status:10} {r.method:12} {r.backbone:10} "
               f"{r.dataset:8} {_fmt_time(r.created):16} {f(lt.get('loss')):>8} {f(acc):>6} {f(lt.get('knn_acc')):>6}")
     return 0
 
@@ -200,10 +202,13 @@ def cmd_show(args) -> int:
     print(f"{info['name']} ({info['id']}): {info['status']}" + (f" - {info['error']}" if info["error"] else ""))
     print(f"  {info['method']} / {info['backbone']} on {info['dataset']}, step {info['step']}/{info['total_steps']}, "
           f"device {info['device'] or '-'}, duration {_duration(run)}")
-    for section in ("data", "method", "backbone"):
+    if run.damage:
+        print(f"  damaged: {run.damage}; it can be listed and deleted only")
+    for section in ("data", "method", "backbone") if not run.damage else ():
         c = run.config[section]
         print(f"  {section}: {c['id']} " + ", ".join(f"{k}={v}" for k, v in c["params"].items()))
-    print("  train: " + ", ".join(f"{k}={v}" for k, v in run.config["train"].items()))
+    if not run.damage:
+        print("  train: " + ", ".join(f"{k}={v}" for k, v in run.config["train"].items()))
     for k, v in sorted(info["latest"].items()):
         print(f"  {k:24} {v:.6g}")
     for e in info["evals"]:

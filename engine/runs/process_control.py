@@ -67,6 +67,7 @@ def prepare_resume(store: Store, run_id: str, fresh: bool = False) -> str | None
     worker must then be started for it. A paused run (its worker alive) is un-paused in that
     worker instead, and None returned: no second worker."""
     run = store.get_run(run_id)
+    run.check_usable()
     if run.status == RunStatus.PAUSED:
         request_pause(store, run.id, False)
         return None

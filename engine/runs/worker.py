@@ -92,6 +92,7 @@ def execute(home: Path, run_id: str, progress=None) -> RunStatus:
     store = Store(home)
     run = store.get_run(run_id, check_liveness=False)
     run_id = run.id
+    run.check_usable()
     registry.discover(Path(home))
     lease = store.claim_run(run_id, os.getpid(), socket.gethostname())  # StoreError: not ours to start
     log = RunLog(home, run_id, lease)
