@@ -125,7 +125,7 @@ def cmd_resume(args) -> int:
 
     def requeue() -> str | None:
         with Store(home) as store:
-            return prepare_resume(store, args.run)
+            return prepare_resume(store, args.run, fresh=args.fresh)
 
     if launched_by_torchrun():  # every rank loads the run's checkpoint (engine/runs/torchrun.py)
         from engine.runs.torchrun import train_all_ranks
@@ -281,6 +281,8 @@ def build_parser() -> Parser:
     p = add("resume", cmd_resume, "continue a stopped, crashed or failed run from its last checkpoint")
     p.add_argument("run")
     p.add_argument("--detach", action="store_true")
+    p.add_argument("--fresh", action="store_true",
+                   help="start again at step 0, discarding the run's metric history (when it has no checkpoint)")
     p = add("stop", cmd_stop, "ask a running run to checkpoint and stop")
     p.add_argument("run")
     p = add("runs", cmd_runs, "list runs")

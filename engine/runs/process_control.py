@@ -75,7 +75,21 @@ def prepare_resume(store: Store, run_id: str, fresh: bool = False) -> str | None
         raise StoreError(f"run {run.id} is already {run.status}")
     if run.status == RunStatus.COMPLETED:
         raise StoreError(f"run {run.id} has completed; clone it to train longer")
+    if not fresh:
+        missing_checkpoint(store, run.id)
     return store.requeue(run.id, fresh=fresh).id
+
+
+def missing_checkpoint(store: Store, run_id: str) -> None:
+    """StoreError if the run has metric history but no checkpoint to continue it from: a
+    resume would start again at step 0 and replace that history, so it needs the user's say."""
+    if store.run_dir(run_id).last_checkpoint.exists():
+        return
+    rows = store.conn.execute("SELECT COUNT(*) FROM metrics WHERE run_id = ?", (run_id,)).fetchone()[0]
+    if rows:
+        raise StoreError(f"run {run_id} has no checkpoint to resume from, so it would start again at step 0 "
+                         f"and lose its {rows} metric rows; to start it afresh run: "
+                         f"python main.py resume {run_id} --fresh")
 
 
 def kill(pid: int) -> None:

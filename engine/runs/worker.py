@@ -18,6 +18,7 @@ import traceback
 from pathlib import Path
 
 from engine.runs.paths import RunPaths
+from engine.runs.process_control import missing_checkpoint
 from engine.runs.status import CLEAN_END, RunStatus
 from engine.store.database import Store, StoreError
 from engine.store.lease import LeaseLost
@@ -104,6 +105,8 @@ def execute(home: Path, run_id: str, progress=None) -> RunStatus:
         trainer = Trainer(run.config, store.run_dir(run_id), RunPaths(home).cache, hooks)
         trainer.checkpoint_tag = lease.tag  # temp files per owner: a revoked one never clobbers ours
         ckpt = store.run_dir(run_id).last_checkpoint
+        if not ckpt.exists():  # gone since the resume was asked for: keep the history, say why
+            missing_checkpoint(store, run_id)
         if ckpt.exists():
             trainer.load_checkpoint(ckpt)
             log.text(f"resumed from step {trainer.step}")

@@ -54,9 +54,9 @@ def one_thread():
         torch.set_num_threads(before)
 
 
-def _resume_and_compare(home, run, config, total):
+def _resume_and_compare(home, run, config, total, fresh=False):
     store = Store(home)
-    assert prepare_resume(store, run) == run
+    assert prepare_resume(store, run, fresh=fresh) == run
     with one_thread():
         assert execute(home, run) == "completed"
     assert steps_of(store, run) == list(range(1, total + 1)), "no duplicate or missing steps"
@@ -101,7 +101,7 @@ def test_sigkill_before_the_first_checkpoint_restarts_without_duplicate_rows(hom
     store, run, config, _, _ = _killed_at_step(home, 3)
     assert not (store.run_dir(run).last_checkpoint).exists()
     assert steps_of(store, run)[:3] == [1, 2, 3], "the killed attempt's rows are in the store"
-    _resume_and_compare(home, run, config, total=12)  # starts again at step 1, each step once
+    _resume_and_compare(home, run, config, total=12, fresh=True)  # starts again at step 1, each step once
 
 
 def test_sigkill_between_checkpoint_temp_file_and_rename(home):
