@@ -13,6 +13,7 @@ from pathlib import Path
 
 from engine.evaluation import protocols
 from engine.params import ParamError
+from engine.store.atomic_file import write_text_atomic
 from engine.store.database import Store
 from engine.store.run_record import Run
 
@@ -127,5 +128,5 @@ def write_table(home, fmt: str, out: Path | str | None = None, run_ids: list[str
     """Build and render the comparison table; write it to ``out`` when given. Returns the text."""
     text = render_table(*comparison_table(home, run_ids), fmt)
     if out is not None:
-        Path(out).write_text(text, encoding="utf-8")
+        write_text_atomic(out, text)
     return text

@@ -5,6 +5,7 @@ import csv
 import json
 from pathlib import Path
 
+from engine.store.atomic_file import open_atomic, write_text_atomic
 from engine.store.database import Store
 from engine.store.run_record import Run
 
@@ -13,21 +14,20 @@ def export_metrics(store: Store, run: Run, out: Path, fmt: str = "csv") -> int:
     """Write run ``run``'s metrics to ``out``; return the number of metric rows written."""
     rows = store.conn.execute("SELECT step, epoch, time, key, value FROM metrics WHERE run_id = ? "
                               "ORDER BY step, id", (run.id,)).fetchall()
-    out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "json":
         series: dict = {}
         for step, epoch, t, key, value in rows:
             series.setdefault(key, []).append({"step": step, "epoch": epoch, "time": t, "value": value})
         values = run.to_dict()
         info = {k: values[k] for k in ("id", "name", "status", "method", "backbone", "dataset")}
-        out.write_text(json.dumps({"run": info, "config": run.config, "metrics": series}, indent=1))
+        write_text_atomic(out, json.dumps({"run": info, "config": run.config, "metrics": series}, indent=1))
         return len(rows)
     keys = sorted({r[3] for r in rows})
     by_step: dict = {}
     for step, epoch, t, key, value in rows:
         entry = by_step.setdefault(step, {"step": step, "epoch": epoch, "time": t})
         entry[key] = value
-    with open(out, "w", newline="") as f:
+    with open_atomic(out, newline="") as f:
         writer = csv.DictWriter(f, fieldnames=["step", "epoch", "time", *keys])
         writer.writeheader()
         writer.writerows(by_step[s] for s in sorted(by_step))

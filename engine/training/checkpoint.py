@@ -2,6 +2,7 @@
 so a crafted file cannot execute code."""
 from __future__ import annotations
 
+import errno
 import os
 import pickle
 import re
@@ -34,7 +35,12 @@ def save_atomic(obj: dict, path: Path, tag: str = "") -> None:
     tmp = path.with_name(f".{path.name}.tmp-{tag}-{os.getpid()}" if tag else f".{path.name}.tmp{os.getpid()}")
     try:
         with open(tmp, "wb") as f:
-            torch.save(obj, f)
+            try:
+                torch.save(obj, f)
+            except RuntimeError as e:  # torch's zip writer says "enforce fail at inline_container.cc"
+                if "inline_container" in str(e) or "PytorchStreamWriter" in str(e) or "unexpected pos" in str(e):
+                    raise OSError(errno.ENOSPC, "No space left on device", str(path)) from None
+                raise
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
