@@ -28,7 +28,17 @@ class Parser(argparse.ArgumentParser):
 
 
 def _home(args) -> Path:
-    return Path(args.home).expanduser() if args.home else default_home()
+    """The home folder, checked: a file, or a path through a file, is refused in one sentence."""
+    try:
+        home = Path(args.home).expanduser() if args.home else default_home()
+    except RuntimeError as e:  # "~nosuchuser/x": no such user to expand
+        raise CliError(f"--home {args.home}: {e}") from None
+    for folder in (home, *home.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise CliError(f"the home {home} cannot be used: {folder} is a file, not a folder")
+            break
+    return home
 
 
 def _discover(home: Path):
@@ -182,7 +192,8 @@ def cmd_runs(args) -> int:
         acc = lt.get("contrastive_acc", next((v for k, v in lt.items() if k.endswith("_acc") and k != "knn_acc"), None))
         f = lambda v: f"{v:.3f}" if v is not None else "-"  # noqa: E731
         status = "damaged" if r.damage else r.status
-        print(f"{r.id:20} {r.name[:28]:28} {status:10} {r.method:12} {r.backbone:10} "
+        name = " ".join(r.name.split())  # one line per run, whatever the name holds
+        print(f"{r.id:20} {name[:28]:28} {status:10} {r.method:12} {r.backbone:10} "
               f"{r.dataset:8} {_fmt_time(r.created):16} {f(lt.get('loss')):>8} {f(acc):>6} {f(lt.get('knn_acc')):>6}")
     return 0
 
@@ -318,6 +329,17 @@ def build_parser() -> Parser:
     return parser
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush to the closed pipe is quiet."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     try:
@@ -328,6 +350,12 @@ def main(argv=None) -> int:
         return args.func(args)
     except (CliError, ParamError, StoreError, DataError) as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # "show RUN | head -1": the reader has gone; end quietly, as cat does
+        _silence_stdout()
+        return 0
+    except OSError as e:  # a file the user named cannot be read or written: say which, and why
+        print(f"error: {e.filename or 'a file'}: {e.strerror or e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -101,6 +101,11 @@ def _csv(columns, rows) -> str:
     return buf.getvalue()
 
 
+def _one_line(text: str) -> str:
+    """A cell on one line: a newline in a run name must not end the table row."""
+    return " ".join(str(text).split()) if any(ch in str(text) for ch in "\r\n\t\v\f") else str(text)
+
+
 def render_table(columns: list[str], rows: list[dict], fmt: str) -> str:
     """The table as ``csv``, ``md`` (GitHub Markdown) or ``tex`` (a booktabs tabular)."""
     if fmt not in FORMATS:
@@ -113,12 +118,12 @@ def render_table(columns: list[str], rows: list[dict], fmt: str) -> str:
         cells = [[str(r.get(c, "")) if c in RUN_COLUMNS else _percent(r.get(c), " ± ") for c in shown] for r in rows]
         lines = ["| " + " | ".join(shown) + " |",
                  "|" + "|".join("---" if c in RUN_COLUMNS else "---:" for c in shown) + "|"]
-        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in cells]
+        lines += ["| " + " | ".join(_one_line(cell).replace("|", "\\|") for cell in row) + " |" for row in cells]
         return "\n".join(lines) + "\n"
     spec = "l" * (len(shown) - len(figure_cols)) + "r" * len(figure_cols)
     lines = [r"\begin{tabular}{" + spec + "}", r"\toprule", " & ".join(_tex(c) for c in shown) + r" \\", r"\midrule"]
     for r in rows:
-        cells = [_tex(str(r.get(c, ""))) if c in RUN_COLUMNS else _percent(r.get(c), r" $\pm$ ") for c in shown]
+        cells = [_tex(_one_line(r.get(c, ""))) if c in RUN_COLUMNS else _percent(r.get(c), r" $\pm$ ") for c in shown]
         lines.append(" & ".join(cells) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"

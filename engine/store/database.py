@@ -20,7 +20,7 @@ from engine.runs.paths import RunDir, RunPaths
 from engine.runs.status import RunStatus
 from engine.store import lease as leases
 from engine.store.lease import Lease, LeaseLost
-from engine.store.liveness import as_read
+from engine.store.liveness import as_read, heartbeat_timeout
 from engine.store.run_record import COLUMNS, Run
 from engine.store.schema import SCHEMA_VERSION, StoreError, migrate
 
@@ -52,10 +52,18 @@ class Store:
         before it fails (``PRETEXT_LOCK_PATIENCE``, default 600). The GUI passes small ones."""
         self.busy_timeout = _seconds("PRETEXT_BUSY_TIMEOUT", 30.0) if busy_timeout is None else busy_timeout
         self.patience = _seconds("PRETEXT_LOCK_PATIENCE", LOCK_PATIENCE) if patience is None else patience
+        heartbeat_timeout()  # a bad PRETEXT_HEARTBEAT_TIMEOUT is one sentence now, not a surprise later
         self.paths = RunPaths(home)
         self.home = self.paths.home
-        self.home.mkdir(parents=True, exist_ok=True)
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise StoreError(f"the home {self.home} cannot be used: it, or a folder above it, is a file") from None
+        except OSError as e:
+            raise StoreError(f"the home {self.home} cannot be created: {e.strerror or e}") from None
         self.path = self.paths.store
+        if self.path.is_dir():
+            raise StoreError(f"{self.path} is a directory, not an experiment store; move it away")
         self.conn = self._connect()
         self.db = sqlite_utils.Database(self.conn)
         migrate(self.conn)
@@ -63,7 +71,10 @@ class Store:
     def _connect(self) -> sqlite3.Connection:
         # Never open() the database file ourselves: closing any descriptor of it drops every
         # POSIX lock this process holds on it (SQLite FAQ), which corrupts concurrent writes.
-        conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
+        try:
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
+        except sqlite3.OperationalError as e:
+            raise StoreError(f"{self.path} cannot be opened as an experiment store: {e}") from None
         conn.row_factory = sqlite3.Row
         try:
             conn.execute("PRAGMA schema_version").fetchone()  # reads the header: fails on a non-database
