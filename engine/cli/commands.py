@@ -41,10 +41,13 @@ def _home(args) -> Path:
     return home
 
 
-def _discover(home: Path):
+def _discover(home: Path, announce: bool = True):
+    """Load the plugins; say in one line per file which home plugins were skipped untrusted."""
     from engine import registry
 
     registry.discover(home)
+    for skipped in registry.untrusted() if announce else ():
+        print(skipped.line(), file=sys.stderr)
     return registry
 
 
@@ -240,9 +243,20 @@ def cmd_export(args) -> int:
 
 
 def cmd_plugins(args) -> int:
-    registry = _discover(_home(args))
+    if args.action == "trust":
+        from engine.plugin_trust import trust
+
+        if not args.file:
+            raise CliError("plugins trust needs the plugin file, e.g. python main.py plugins trust mine.py")
+        sha = trust(_home(args), args.file)
+        print(f"trusted {args.file} (sha256 {sha[:12]}); it loads from now on, until it changes")
+        return 0
+    if args.file:
+        raise CliError(f"unexpected {args.file!r}; did you mean: python main.py plugins trust {args.file}")
+    registry = _discover(_home(args), announce=not args.json)
     data = {kind: [e.describe() for e in registry.entries(kind)] for kind in registry.KINDS}
     data["failures"] = [{"source": f.source, "reason": f.reason} for f in registry.failures()]
+    data["untrusted"] = [{"path": str(u.path), "sha256": u.sha256, "changed": u.changed} for u in registry.untrusted()]
     if args.json:
         print(json.dumps(data, indent=2))
         return 0
@@ -307,7 +321,10 @@ def build_parser() -> Parser:
     p.add_argument("run")
     p.add_argument("--out", required=True)
     p.add_argument("--format", choices=("csv", "json"))
-    p = add("plugins", cmd_plugins, "every plugin with its parameter schema")
+    p = add("plugins", cmd_plugins, "every plugin with its parameter schema; 'plugins trust FILE' lets a "
+            "<home>/plugins file load")
+    p.add_argument("action", nargs="?", choices=("trust",), help="trust FILE: approve a home plugin file as it is now")
+    p.add_argument("file", nargs="?", help="the <home>/plugins/*.py file to trust")
     p.add_argument("--json", action="store_true")
     p = add("bench", cmd_bench, "training throughput in images/s (prints JSON)")
     p.add_argument("--data", default="shapes")
