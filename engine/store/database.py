@@ -270,6 +270,8 @@ class Store:
                 self.conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
             self.conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
         shutil.rmtree(self.run_dir(run_id).root, ignore_errors=True)
+        for cached in self.paths.run_caches(run_id):  # its frozen features go with it
+            cached.unlink(missing_ok=True)
 
     def set_control(self, run_id: str, control: str) -> None:
         self.update_run(run_id, control=control)
