@@ -67,7 +67,8 @@ class Soak:
             status = Store(self.home).get_run(run).status  # a fresh reader must see it at once
             if status != "crashed":
                 self.errors.append(f"{run}: killed worker shows as {status}, not crashed")
-            prepare_resume(self.store, run)
+            # killed in its first epoch: no checkpoint yet, so it is resumed as a fresh start
+            prepare_resume(self.store, run, fresh=not self.store.run_dir(run).last_checkpoint.exists())
             self.procs[run] = spawn_worker(self.home, run)
             self.counts["resumed"] += 1
 
