@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from engine.runs.process_control import prepare_resume, request_stop, spawn_worker  # noqa: E402
-from engine.store.database import Store, _pid_alive  # noqa: E402
+from engine.store.database import Store  # noqa: E402
+from engine.store.liveness import pid_alive as _pid_alive  # noqa: E402
 
 SETS = {"train_size": "256", "test_size": "64", "image_size": "16", "width": "8"}
 TRAIN = {"epochs": 12, "batch_size": 32, "knn_every": 4, "device": "cpu"}
@@ -66,7 +67,8 @@ class Soak:
             status = Store(self.home).get_run(run).status  # a fresh reader must see it at once
             if status != "crashed":
                 self.errors.append(f"{run}: killed worker shows as {status}, not crashed")
-            prepare_resume(self.store, run)
+            # killed in its first epoch: no checkpoint yet, so it is resumed as a fresh start
+            prepare_resume(self.store, run, fresh=not self.store.run_dir(run).last_checkpoint.exists())
             self.procs[run] = spawn_worker(self.home, run)
             self.counts["resumed"] += 1
 

@@ -1,8 +1,10 @@
 """Plugin registry: decorator registration (like timm), entry-point discovery (like napari).
 
 Built-ins in ``plugins/`` register through the same entry-point group as third-party
-packages (``pretext.plugins``); ``<home>/plugins/*.py`` files are loaded too. A plugin that
-fails to import is recorded in ``failures()`` with its reason and skipped.
+packages (``pretext.plugins``); ``<home>/plugins/*.py`` files are loaded too once the user
+trusted them (engine/plugin_trust.py; the rest are listed in ``untrusted()``). A plugin that
+fails to import, or tries to take an id already registered by another source (a built-in's
+``simclr``), is recorded in ``failures()`` with its reason and skipped.
 
 This module never imports torch; plugin modules do, when discovered.
 """
@@ -73,6 +75,7 @@ class Failure:
 
 _entries: dict[str, dict[str, Entry]] = {k: {} for k in KINDS}
 _failures: list[Failure] = []
+_untrusted: list = []  # engine.plugin_trust.Untrusted: home files skipped until trusted
 _loading_source = threading.local()
 _discovered_homes: set = set()
 _lock = threading.RLock()
@@ -84,6 +87,10 @@ def _register(kind: str):
         if missing:
             raise TypeError(f"{kind} plugin {cls.__name__} lacks {', '.join(missing)}")
         source = getattr(_loading_source, "value", None) or cls.__module__
+        taken = _entries[kind].get(cls.id)
+        if taken is not None and taken.source != source and not taken.source.endswith(".py"):
+            # a built-in or installed id: runs recorded as simclr must run SimCLR
+            raise TypeError(f"{kind} id {cls.id!r} is already taken by {taken.source}; a plugin cannot replace it")
         _entries[kind][cls.id] = Entry(kind, cls.id, cls, source)
         return cls
     return decorator
@@ -127,8 +134,15 @@ def discover(home: Path | None = None) -> None:
             if "plugins" not in names:  # running from a checkout that was not pip-installed
                 _load("builtin", lambda: importlib.import_module("plugins"))
         if home is not None:
+            from engine import plugin_trust
+
             folder = RunPaths(home).plugins
+            _untrusted[:] = [u for u in _untrusted if u.path.parent != folder]  # this look is the news
             for path in sorted(folder.glob("*.py")) if folder.is_dir() else []:
+                refused = plugin_trust.check(home, path)
+                if refused is not None:
+                    _untrusted.append(refused)
+                    continue
                 _load(str(path), lambda p=path: _load_file(p))
         _discovered_homes.add(key)
 
@@ -159,6 +173,11 @@ def get(kind: str, plugin_id: str) -> Entry:
 
 def failures() -> list[Failure]:
     return list(_failures)
+
+
+def untrusted() -> list:
+    """Home plugin files skipped because the user has not trusted them (as they are now)."""
+    return list(_untrusted)
 
 
 def resolve_params(kind: str, plugin_id: str, values: dict | None) -> dict:

@@ -38,6 +38,7 @@ def test_the_readme_plugin_trains(home):
         return subprocess.run([sys.executable, "main.py", *args, "--home", str(home)], cwd=ROOT, env=env,
                               capture_output=True, text=True, timeout=300)
 
+    assert cli("plugins", "trust", "readme_plugin.py").returncode == 0  # home plugins load once trusted
     plugins = json.loads(cli("plugins", "--json").stdout)
     assert {"my_method", "tiny_cnn"} <= {p["id"] for kind in ("method", "backbone") for p in plugins[kind]}
     out = cli("train", "--method", "my_method", "--backbone", "tiny_cnn", "--epochs", "1", "--batch-size", "16",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from app.jobs.store_poller import gui_store
 from engine.runs import process_control as launch
 from engine.store.database import Store
 
@@ -22,12 +23,13 @@ def start(home: Path, run_id: str) -> subprocess.Popen:
 
 def resume(home: Path, run_id: str) -> None:
     """Queue a stopped, crashed or failed run again and start a worker on its last checkpoint."""
-    store = Store(home)
+    store = gui_store(home)
     try:
-        launch.prepare_resume(store, run_id)
+        queued = launch.prepare_resume(store, run_id)
     finally:
         store.close()
-    start(home, run_id)
+    if queued is not None:  # None: a paused run, un-paused in its own worker
+        start(home, run_id)
 
 
 def stop(store: Store, run_id: str) -> None:

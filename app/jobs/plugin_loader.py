@@ -23,6 +23,7 @@ def describe_device() -> str:
 
 class PluginLoader(QThread):
     loaded = Signal(list)        # registry failures: [(source, reason)]
+    untrusted = Signal(list)     # home plugin files skipped until trusted: [(path, changed)]
     device_found = Signal(str)
 
     def __init__(self, home: Path, parent=None):
@@ -35,8 +36,11 @@ class PluginLoader(QThread):
         try:
             registry.discover(self.home)
             failures = [(f.source, f.reason) for f in registry.failures()]
+            skipped = [(str(u.path), u.changed) for u in registry.untrusted()]
         except Exception as exc:  # noqa: BLE001 -- the GUI must come up even if discovery breaks
-            failures = [("registry", f"{type(exc).__name__}: {exc}")]
+            failures, skipped = [("registry", f"{type(exc).__name__}: {exc}")], []
+        if skipped:
+            self.untrusted.emit(skipped)
         self.loaded.emit(failures)
         try:
             self.device_found.emit(describe_device())

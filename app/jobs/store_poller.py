@@ -2,16 +2,28 @@
 
 Each tick reads the run's row and the metric rows written since the last tick
 (``Store.metrics_since``: an indexed ``WHERE id > last``), so a worker started anywhere (this
-GUI, the CLI, an earlier session) is followed the same way. Reads are small and fast, so
-they stay on the main thread."""
+GUI, the CLI, an earlier session) is followed the same way. Reads are small, never write
+(a dead worker is derived, not marked) and never wait: in WAL mode no writer blocks them,
+and a tick that finds the file busy is skipped."""
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from engine.store.database import Store, StoreError
+
+GUI_BUSY_TIMEOUT = 0.2   # seconds the GUI thread may wait for the database, at most
+GUI_PATIENCE = 0.5
+
+
+def gui_store(home: Path) -> Store:
+    """A store for the GUI thread: a write under another program's lock fails within a
+    second with a StoreError the view shows, instead of freezing the window."""
+    return Store(home, busy_timeout=GUI_BUSY_TIMEOUT, patience=GUI_PATIENCE)
+
 
 POLL_MS = 200  # 5 Hz: a metric reaches the plot well under a second after the worker flushes it
 
@@ -24,7 +36,7 @@ class StorePoller(QObject):
     def __init__(self, home: Path, parent=None, interval_ms: int = POLL_MS):
         super().__init__(parent)
         self.home = Path(home)
-        self.store = Store(self.home)
+        self.store = gui_store(self.home)
         self.run_id: str | None = None
         self.last_id = 0
         self.last_row: dict | None = None
@@ -50,6 +62,8 @@ class StorePoller(QObject):
             return
         try:
             run = self.store.get_run(self.run_id)
+        except sqlite3.OperationalError:
+            return  # the file is busy (a lock being recovered): the next tick reads it
         except StoreError:
             self.timer.stop()
             self.run_missing.emit(self.run_id)
@@ -58,7 +72,10 @@ class StorePoller(QObject):
         if comparable != self.last_row:
             self.last_row = comparable
             self.run_changed.emit(run)
-        rows = self.store.metrics_since(self.run_id, self.last_id)
+        try:
+            rows = self.store.metrics_since(self.run_id, self.last_id)
+        except sqlite3.OperationalError:
+            return
         if rows:
             self.last_id = rows[-1]["id"]
             self.rows_arrived.emit(rows)

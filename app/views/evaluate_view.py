@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.jobs.eval_job import EvalJob
+from app.jobs.store_poller import gui_store
 from app.plots.embedding_map import EmbeddingMap
 from app.plots.fewshot_plot import FewShotPlot
 from app.plots.layerwise_plot import LayerwisePlot
@@ -35,7 +36,7 @@ from app.views.eval_setup import EvalSetup
 from app.widgets.neighbour_grid import NeighbourGrid
 from app.widgets.results_table import ResultsTable
 from engine.params import ParamError
-from engine.store.database import Store, StoreError
+from engine.store.database import StoreError
 from engine.store.run_record import Run
 
 POLL_MS = 500
@@ -47,7 +48,7 @@ class EvaluateView(QWidget):
     def __init__(self, home: Path, parent=None):
         super().__init__(parent)
         self.home = Path(home)
-        self.store = Store(self.home)
+        self.store = gui_store(self.home)
         self.job: EvalJob | None = None
         self.started_at = 0.0
         self.last_duration: float | None = None

@@ -15,15 +15,17 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QT
 from app import theme
 from app.jobs import launcher
 from app.jobs.plugin_loader import PluginLoader
+from app.jobs.store_poller import gui_store
 from app.settings import app_settings
 from app.views.close_prompt import CANCEL, STOP, ask_about_active_runs
 from app.views.evaluate_view import EvaluateView
 from app.views.monitor_view import MonitorView
 from app.views.new_run_view import NewRunView
+from app.views.plugin_trust_dialog import PluginTrustDialog
 from app.views.runs_view import RunsView
 from engine.runs.paths import RunPaths
 from engine.runs.status import ACTIVE, RunStatus
-from engine.store.database import Store, StoreError
+from engine.store.database import StoreError
 from engine.store.run_record import Run
 
 VIEWS = (("new", "New run", "Ctrl+N"), ("runs", "Runs", "Ctrl+R"), ("monitor", "Monitor", "Ctrl+M"),
@@ -57,7 +59,7 @@ class MainWindow(QMainWindow):
         self.shown_at: float | None = None
         self.plugin_failures: list = []
         self.setWindowTitle(f"Pretext — {self.home}")
-        self.store = Store(self.home)
+        self.store = gui_store(self.home)
         self.new_run = NewRunView(self.home)
         self.runs = RunsView(self.home)
         self.monitor = MonitorView(self.home)
@@ -89,6 +91,7 @@ class MainWindow(QMainWindow):
         self._restore()
         self.loader = PluginLoader(self.home, self)
         self.loader.loaded.connect(self._plugins_loaded)
+        self.loader.untrusted.connect(self.ask_about_untrusted_plugins)
         self.loader.device_found.connect(lambda text: self.device_label.setText(text))
 
     # --- menus ---------------------------------------------------------------------------------
@@ -146,6 +149,11 @@ class MainWindow(QMainWindow):
             message = f"{len(failures)} plugin(s) failed to load — Help ▸ Plugin problems"
         self.statusBar().showMessage(message, 0 if failures else 5000)
         self.plugins_ready.emit()
+
+    def ask_about_untrusted_plugins(self, untrusted: list) -> None:
+        """Show which home plugin files were skipped, by path, and let the user trust them."""
+        self.trust_dialog = PluginTrustDialog(self.home, untrusted, self)
+        self.trust_dialog.open()  # window-modal, not blocking: the workbench keeps running
 
     def show_plugin_problems(self) -> None:
         text = "\n\n".join(f"{src}\n  {reason}" for src, reason in self.plugin_failures) or "Every plugin loaded."

@@ -25,13 +25,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.jobs import launcher
+from app.jobs.store_poller import gui_store
 from app.settings import app_settings
 from app.widgets.augment_preview import AugmentPreview
 from app.widgets.data_preview import DataPreview
 from app.widgets.param_form import ParamForm
 from app.widgets.plugin_picker import PluginPicker
 from engine.params import ParamError
-from engine.store.database import Store
 from engine.training.config import TRAIN_PARAMS, build_config
 from engine.training.presets import DEFAULT_PRESET, PRESETS, get_preset
 
@@ -241,7 +241,7 @@ class NewRunView(QWidget):
         config = self.validate()
         if config is None:
             return None
-        store = Store(self.home)
+        store = gui_store(self.home)
         try:
             run_id = store.create_run(config, self.name.text().strip())
         finally:

@@ -24,13 +24,14 @@ from PySide6.QtWidgets import (
 )
 
 from app.jobs import launcher
+from app.jobs.store_poller import gui_store
 from app.plots.curve_plot import CurvePlot
 from app.plots.method_metrics import accuracy_key
 from app.views.compare_dialog import CompareDialog
 from app.views.run_notes_dialog import RunNotesDialog
 from app.widgets.runs_model import COLUMNS, RUN_ID_ROLE, RunsFilter, RunsModel
 from engine.runs.status import ACTIVE, RESUMABLE, RunStatus
-from engine.store.database import Store, StoreError
+from engine.store.database import StoreError
 from engine.store.run_record import Run
 from engine.store.export import export_metrics
 
@@ -46,7 +47,7 @@ class RunsView(QWidget):
     def __init__(self, home: Path, parent=None):
         super().__init__(parent)
         self.home = Path(home)
-        self.store = Store(self.home)
+        self.store = gui_store(self.home)
         self.model = RunsModel(self)
         self.proxy = RunsFilter(self)
         self.proxy.setSourceModel(self.model)

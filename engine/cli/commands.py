@@ -29,13 +29,26 @@ class Parser(argparse.ArgumentParser):
 
 
 def _home(args) -> Path:
-    return Path(args.home).expanduser() if args.home else default_home()
+    """The home folder, checked: a file, or a path through a file, is refused in one sentence."""
+    try:
+        home = Path(args.home).expanduser() if args.home else default_home()
+    except RuntimeError as e:  # "~nosuchuser/x": no such user to expand
+        raise CliError(f"--home {args.home}: {e}") from None
+    for folder in (home, *home.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise CliError(f"the home {home} cannot be used: {folder} is a file, not a folder")
+            break
+    return home
 
 
-def _discover(home: Path):
+def _discover(home: Path, announce: bool = True):
+    """Load the plugins; say in one line per file which home plugins were skipped untrusted."""
     from engine import registry
 
     registry.discover(home)
+    for skipped in registry.untrusted() if announce else ():
+        print(skipped.line(), file=sys.stderr)
     return registry
 
 
@@ -127,15 +140,24 @@ def cmd_resume(args) -> int:
     _discover(home)
     from engine.training.distributed import launched_by_torchrun
 
-    def requeue() -> str:
+    def requeue() -> str | None:
         with Store(home) as store:
-            return prepare_resume(store, args.run)
+            return prepare_resume(store, args.run, fresh=args.fresh)
 
     if launched_by_torchrun():  # every rank loads the run's checkpoint (engine/runs/torchrun.py)
         from engine.runs.torchrun import train_all_ranks
 
-        return train_all_ranks(home, requeue, _run_foreground)
+        def requeue_for_ranks() -> str:
+            run_id = requeue()
+            if run_id is None:
+                raise CliError(f"run {args.run} was paused; its worker goes on, so torchrun has nothing to start")
+            return run_id
+
+        return train_all_ranks(home, requeue_for_ranks, _run_foreground)
     run_id = requeue()
+    if run_id is None:
+        print(f"run {args.run} was paused; its worker goes on")
+        return 0
     if args.detach:
         spawn_worker(home, run_id)
         print(run_id)
@@ -157,7 +179,8 @@ def _run_summary(run: Run) -> dict:
     keys = ("id", "name", "status", "method", "backbone", "dataset", "created", "started", "ended",
             "device", "error", "parent_id", "notes", "tags", "step", "total_steps")
     values = run.to_dict()
-    return {**{k: values[k] for k in keys}, "epochs": run.epochs, "latest": values["latest"]}
+    return {**{k: values[k] for k in keys}, "epochs": run.epochs, "latest": values["latest"],
+            "damaged": run.damage}
 
 
 def cmd_runs(args) -> int:
@@ -175,7 +198,9 @@ def cmd_runs(args) -> int:
         lt = r.latest
         acc = lt.get("contrastive_acc", next((v for k, v in lt.items() if k.endswith("_acc") and k != "knn_acc"), None))
         f = lambda v: f"{v:.3f}" if v is not None else "-"  # noqa: E731
-        print(f"{r.id:20} {r.name[:28]:28} {r.status:10} {r.method:12} {r.backbone:10} "
+        status = "damaged" if r.damage else r.status
+        name = " ".join(r.name.split())  # one line per run, whatever the name holds
+        print(f"{r.id:20} {name[:28]:28} {status:10} {r.method:12} {r.backbone:10} "
               f"{r.dataset:8} {_fmt_time(r.created):16} {f(lt.get('loss')):>8} {f(acc):>6} {f(lt.get('knn_acc')):>6}")
     return 0
 
@@ -195,10 +220,13 @@ def cmd_show(args) -> int:
     print(f"{info['name']} ({info['id']}): {info['status']}" + (f" - {info['error']}" if info["error"] else ""))
     print(f"  {info['method']} / {info['backbone']} on {info['dataset']}, step {info['step']}/{info['total_steps']}, "
           f"device {info['device'] or '-'}, duration {_duration(run)}")
-    for section in ("data", "method", "backbone"):
+    if run.damage:
+        print(f"  damaged: {run.damage}; it can be listed and deleted only")
+    for section in ("data", "method", "backbone") if not run.damage else ():
         c = run.config[section]
         print(f"  {section}: {c['id']} " + ", ".join(f"{k}={v}" for k, v in c["params"].items()))
-    print("  train: " + ", ".join(f"{k}={v}" for k, v in run.config["train"].items()))
+    if not run.damage:
+        print("  train: " + ", ".join(f"{k}={v}" for k, v in run.config["train"].items()))
     for k, v in sorted(info["latest"].items()):
         print(f"  {k:24} {v:.6g}")
     for e in info["evals"]:
@@ -219,9 +247,20 @@ def cmd_export(args) -> int:
 
 
 def cmd_plugins(args) -> int:
-    registry = _discover(_home(args))
+    if args.action == "trust":
+        from engine.plugin_trust import trust
+
+        if not args.file:
+            raise CliError("plugins trust needs the plugin file, e.g. python main.py plugins trust mine.py")
+        sha = trust(_home(args), args.file)
+        print(f"trusted {args.file} (sha256 {sha[:12]}); it loads from now on, until it changes")
+        return 0
+    if args.file:
+        raise CliError(f"unexpected {args.file!r}; did you mean: python main.py plugins trust {args.file}")
+    registry = _discover(_home(args), announce=not args.json)
     data = {kind: [e.describe() for e in registry.entries(kind)] for kind in registry.KINDS}
     data["failures"] = [{"source": f.source, "reason": f.reason} for f in registry.failures()]
+    data["untrusted"] = [{"path": str(u.path), "sha256": u.sha256, "changed": u.changed} for u in registry.untrusted()]
     if args.json:
         print(json.dumps(data, indent=2))
         return 0
@@ -274,6 +313,8 @@ def build_parser() -> Parser:
     p = add("resume", cmd_resume, "continue a stopped, crashed or failed run from its last checkpoint")
     p.add_argument("run")
     p.add_argument("--detach", action="store_true")
+    p.add_argument("--fresh", action="store_true",
+                   help="start again at step 0, discarding the run's metric history (when it has no checkpoint)")
     p = add("stop", cmd_stop, "ask a running run to checkpoint and stop")
     p.add_argument("run")
     p = add("runs", cmd_runs, "list runs")
@@ -287,7 +328,10 @@ def build_parser() -> Parser:
     p.add_argument("run")
     p.add_argument("--out", required=True)
     p.add_argument("--format", choices=("csv", "json"))
-    p = add("plugins", cmd_plugins, "every plugin with its parameter schema")
+    p = add("plugins", cmd_plugins, "every plugin with its parameter schema; 'plugins trust FILE' lets a "
+            "<home>/plugins file load")
+    p.add_argument("action", nargs="?", choices=("trust",), help="trust FILE: approve a home plugin file as it is now")
+    p.add_argument("file", nargs="?", help="the <home>/plugins/*.py file to trust")
     p.add_argument("--json", action="store_true")
     p = add("bench", cmd_bench, "training throughput in images/s (prints JSON)")
     p.add_argument("--data", default="shapes")
@@ -309,6 +353,17 @@ def build_parser() -> Parser:
     return parser
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush to the closed pipe is quiet."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     try:
@@ -319,6 +374,12 @@ def main(argv=None) -> int:
         return args.func(args)
     except (CliError, ParamError, StoreError, DataError) as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # "show RUN | head -1": the reader has gone; end quietly, as cat does
+        _silence_stdout()
+        return 0
+    except OSError as e:  # a file the user named cannot be read or written: say which, and why
+        print(f"error: {e.filename or 'a file'}: {e.strerror or e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

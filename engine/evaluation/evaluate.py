@@ -41,6 +41,7 @@ def evaluate(home, run_id: str, protocol: str, params: dict | None = None, data:
     store = Store(home)
     try:
         run = store.get_run(run_id)
+        run.check_usable()
         ctx = EvalContext(home, store, run, data, device, progress)
         results = cls.run(ctx, p)
         stored = {**p, "data": ctx.data_config, "image_size": ctx.image_size}

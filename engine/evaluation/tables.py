@@ -13,6 +13,7 @@ from pathlib import Path
 
 from engine.evaluation import protocols
 from engine.params import ParamError
+from engine.store.atomic_file import write_text_atomic
 from engine.store.database import Store
 from engine.store.run_record import Run
 
@@ -100,8 +101,14 @@ def _csv(columns, rows) -> str:
     return buf.getvalue()
 
 
+def _one_line(text: str) -> str:
+    """A cell on one line: a newline in a run name must not end the table row."""
+    return " ".join(str(text).split()) if any(ch in str(text) for ch in "\r\n\t\v\f") else str(text)
+
+
 def _run_cell(row: dict, column: str) -> str:
-    value = str(row.get(column, ""))
+    """A run column's cell on one line; the id column holds the short id."""
+    value = _one_line(row.get(column, ""))
     return value.rsplit("-", 1)[-1] if column == "id" else value
 
 
@@ -117,7 +124,7 @@ def render_table(columns: list[str], rows: list[dict], fmt: str) -> str:
         cells = [[_run_cell(r, c) if c in RUN_COLUMNS else _percent(r.get(c), " ± ") for c in shown] for r in rows]
         lines = ["| " + " | ".join(shown) + " |",
                  "|" + "|".join("---" if c in RUN_COLUMNS else "---:" for c in shown) + "|"]
-        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in cells]
+        lines += ["| " + " | ".join(_one_line(cell).replace("|", "\\|") for cell in row) + " |" for row in cells]
         return "\n".join(lines) + "\n"
     spec = "l" * (len(shown) - len(figure_cols)) + "r" * len(figure_cols)
     lines = [r"\begin{tabular}{" + spec + "}", r"\toprule", " & ".join(_tex(c) for c in shown) + r" \\", r"\midrule"]
@@ -132,5 +139,5 @@ def write_table(home, fmt: str, out: Path | str | None = None, run_ids: list[str
     """Build and render the comparison table; write it to ``out`` when given. Returns the text."""
     text = render_table(*comparison_table(home, run_ids), fmt)
     if out is not None:
-        Path(out).write_text(text, encoding="utf-8")
+        write_text_atomic(out, text)
     return text

@@ -101,6 +101,15 @@ class RunPaths:
         return self.home / "cache"
 
     @property
+    def features(self) -> Path:
+        """Frozen-feature caches, one ``<run_id>-<key>-<split>.npz`` per evaluation input."""
+        return self.cache / "features"
+
+    def run_caches(self, run_id: str) -> list[Path]:
+        """The cache files that belong to run ``run_id`` alone (deleted with it)."""
+        return sorted(self.features.glob(f"{run_id}-*")) if self.features.is_dir() else []
+
+    @property
     def plugins(self) -> Path:
         """User plugins, loaded only once trusted."""
         return self.home / "plugins"

@@ -31,36 +31,65 @@ def spawn_worker(home: Path, run_id: str, python: str | None = None) -> subproce
         raise
     finally:
         log.close()
-    store.update_run(run_id, pid=proc.pid, host=__import__("socket").gethostname())
+    store.mark_launched(run_id, proc.pid, __import__("socket").gethostname())
     store.close()
     return proc
 
 
 def request_stop(store: Store, run_id: str) -> None:
     """Ask a run to stop: the worker checkpoints and ends as ``stopped``. A queued run that
-    never started is stopped at once."""
+    never started is stopped at once; one whose worker is starting keeps the request, which
+    the worker reads before its first step."""
     run = store.get_run(run_id)
     if run.status not in ACTIVE:
         raise StoreError(f"run {run.id} is {run.status}, not running")
+    if run.status == RunStatus.QUEUED and store.steer(run.id, "stop", RunStatus.QUEUED, RunStatus.STOPPED,
+                                                      unlaunched=True):
+        store.update_run(run.id, ended=time.time())
+        return
     store.set_control(run.id, "stop")
-    if run.status == RunStatus.QUEUED and run.pid is None:
-        store.update_run(run.id, status=RunStatus.STOPPED, ended=time.time())
 
 
 def request_pause(store: Store, run_id: str, pause: bool = True) -> None:
-    store.set_control(run_id, "pause" if pause else "")
-    store.update_run(run_id, status=RunStatus.PAUSED if pause else RunStatus.RUNNING)
-
-
-def prepare_resume(store: Store, run_id: str) -> str:
-    """Mark a stopped, crashed or failed run ``queued`` again; return its id."""
+    """Pause a running run (its worker checkpoints and waits) or let a paused one go on. A
+    run that ended or changed hands meanwhile is left as it is (StoreError)."""
     run = store.get_run(run_id)
-    if run.status == RunStatus.RUNNING:
-        raise StoreError(f"run {run.id} is already running")
+    if run.status == RunStatus.QUEUED and run.pid is not None:  # its worker is starting: it pauses
+        store.set_control(run.id, "pause" if pause else "")      # before its first step
+        return
+    expect, status = (RunStatus.RUNNING, RunStatus.PAUSED) if pause else (RunStatus.PAUSED, RunStatus.RUNNING)
+    if not store.steer(store.get_run(run_id).id, "pause" if pause else "", expect, status):
+        raise StoreError(f"run {run_id} is {store.get_run(run_id).status}, not {expect}")
+
+
+def prepare_resume(store: Store, run_id: str, fresh: bool = False) -> str | None:
+    """Queue a stopped, crashed or failed run again under a new lease and return its id; a
+    worker must then be started for it. A paused run (its worker alive) is un-paused in that
+    worker instead, and None returned: no second worker."""
+    run = store.get_run(run_id)
+    run.check_usable()
+    if run.status == RunStatus.PAUSED:
+        request_pause(store, run.id, False)
+        return None
+    if run.status in (RunStatus.RUNNING, RunStatus.QUEUED):
+        raise StoreError(f"run {run.id} is already {run.status}")
     if run.status == RunStatus.COMPLETED:
         raise StoreError(f"run {run.id} has completed; clone it to train longer")
-    store.update_run(run.id, status=RunStatus.QUEUED, control="", error="", pid=None, ended=None)
-    return run.id
+    if not fresh:
+        missing_checkpoint(store, run.id)
+    return store.requeue(run.id, fresh=fresh).id
+
+
+def missing_checkpoint(store: Store, run_id: str) -> None:
+    """StoreError if the run has metric history but no checkpoint to continue it from: a
+    resume would start again at step 0 and replace that history, so it needs the user's say."""
+    if store.run_dir(run_id).last_checkpoint.exists():
+        return
+    rows = store.conn.execute("SELECT COUNT(*) FROM metrics WHERE run_id = ?", (run_id,)).fetchone()[0]
+    if rows:
+        raise StoreError(f"run {run_id} has no checkpoint to resume from, so it would start again at step 0 "
+                         f"and lose its {rows} metric rows; to start it afresh run: "
+                         f"python main.py resume {run_id} --fresh")
 
 
 def kill(pid: int) -> None:

@@ -18,8 +18,10 @@ import traceback
 from pathlib import Path
 
 from engine.runs.paths import RunPaths
+from engine.runs.process_control import missing_checkpoint
 from engine.runs.status import CLEAN_END, RunStatus
 from engine.store.database import Store, StoreError
+from engine.store.lease import LeaseLost
 from engine.store.run_log import RunLog
 
 
@@ -45,7 +47,14 @@ class WorkerHooks:
         self.log.flush()
 
     def control(self) -> str:
-        return "stop" if self.terminate else self.log.control()
+        if self.terminate:
+            return "stop"
+        value = self.log.control()
+        paused = value == "pause"
+        if paused != getattr(self, "paused", False):  # the worker's own status says what it does
+            self.paused = paused
+            self.log.update(status=RunStatus.PAUSED if paused else RunStatus.RUNNING)
+        return value
 
     def flush(self):
         """Called before each checkpoint, so the store holds every row the checkpoint covers."""
@@ -84,35 +93,43 @@ def execute(home: Path, run_id: str, progress=None) -> RunStatus:
     store = Store(home)
     run = store.get_run(run_id, check_liveness=False)
     run_id = run.id
+    run.check_usable()
     registry.discover(Path(home))
-    log = RunLog(home, run_id)
+    lease = store.claim_run(run_id, os.getpid(), socket.gethostname())  # StoreError: not ours to start
+    log = RunLog(home, run_id, lease)
     # .get: configs stored before log_every existed resume with every step logged
     hooks = WorkerHooks(log, progress, run.config["train"].get("log_every", 1))
     previous = signal.signal(signal.SIGTERM, lambda *_: setattr(hooks, "terminate", True))
-    store.update_run(run_id, status=RunStatus.RUNNING, started=run.started or time.time(), heartbeat=time.time(),
-                     pid=os.getpid(), host=socket.gethostname(), control="", error="", ended=None)
     status = RunStatus.FAILED
     try:
         trainer = Trainer(run.config, store.run_dir(run_id), RunPaths(home).cache, hooks)
+        trainer.checkpoint_tag = lease.tag  # temp files per owner: a revoked one never clobbers ours
         ckpt = store.run_dir(run_id).last_checkpoint
+        if not ckpt.exists():  # gone since the resume was asked for: keep the history, say why
+            missing_checkpoint(store, run_id)
         if ckpt.exists():
             trainer.load_checkpoint(ckpt)
             log.text(f"resumed from step {trainer.step}")
         # Rows after the checkpoint are replayed; with no checkpoint yet (a worker killed in its
         # first epoch) that is every row the earlier attempt wrote.
-        store.truncate_metrics(run_id, trainer.step)
+        store.truncate_metrics(run_id, trainer.step, lease=lease)
         device = str(trainer.device) if trainer.device.type == "cpu" else __import__("torch").cuda.get_device_name()
-        store.update_run(run_id, device=device, total_steps=trainer.total_steps, step=trainer.step)
+        log.update(device=device, total_steps=trainer.total_steps, step=trainer.step)
         log.text(f"training {run.name} on {device}: {trainer.total_steps} steps of {trainer.batch_size} images")
         if trainer.skipped:
             hooks.text(f"skipped {trainer.skipped} unreadable image files")
         outcome = trainer.run()
         if outcome.status == RunStatus.COMPLETED:
+            log.check()  # a revoked worker must not write the backbone of a run it lost
             path = trainer.save_backbone()
-            store.add_artifact(run_id, "backbone", str(path), outcome.step)
+            store.add_artifact(run_id, "backbone", str(path), outcome.step, lease=lease)
         status = outcome.status
         log.flush(status=status, ended=time.time(), step=outcome.step, control="")
-    except BaseException as exc:  # noqa: BLE001 -- every failure must land in the store
+    except LeaseLost as exc:  # another owner (or a delete) has the run: write nothing at all
+        log.lost = exc
+        print(f"worker stops without writing: {exc}", file=sys.stderr, flush=True)
+        raise
+    except BaseException as exc:
         message = "interrupted" if isinstance(exc, KeyboardInterrupt) else explain(exc)
         status = RunStatus.STOPPED if isinstance(exc, KeyboardInterrupt) else RunStatus.FAILED
         try:
@@ -122,10 +139,12 @@ def execute(home: Path, run_id: str, progress=None) -> RunStatus:
         end = dict(status=status, ended=time.time(), error=message if status == RunStatus.FAILED else "")
         try:
             log.flush(**end)
+        except LeaseLost:
+            pass
         except Exception:  # the store may be what failed: record the end without the unsaved rows
             log.rows = []
             try:
-                store.update_run(run_id, **end)
+                log.update(**end)
             except Exception:  # readers will see it crashed; the log file has the reason
                 pass
         if isinstance(exc, KeyboardInterrupt):
@@ -144,6 +163,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         status = execute(Path(args.home), args.run_id)
+    except LeaseLost:
+        return 3  # the run has another owner (or was deleted); execute said so on stderr
     except StoreError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

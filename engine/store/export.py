@@ -10,6 +10,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+from engine.store.atomic_file import open_atomic, write_text_atomic
 from engine.store.database import Store
 from engine.store.run_record import Run
 
@@ -22,14 +23,13 @@ def export_metrics(store: Store, run: Run, out: Path, fmt: str = "csv") -> int:
     """Write run ``run``'s metrics to ``out``; return the number of metric rows written."""
     rows = store.conn.execute("SELECT step, epoch, time, key, value FROM metrics WHERE run_id = ? "
                               "ORDER BY step, id", (run.id,)).fetchall()
-    out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "json":
         series: dict = {}
         for step, epoch, t, key, value in rows:
             series.setdefault(key, []).append({"step": step, "epoch": epoch, "time": t, "value": value})
         values = run.to_dict()
         info = {k: values[k] for k in ("id", "name", "status", "method", "backbone", "dataset")}
-        out.write_text(json.dumps({"run": info, "config": run.config, "metrics": series}, indent=1))
+        write_text_atomic(out, json.dumps({"run": info, "config": run.config, "metrics": series}, indent=1))
         return len(rows)
     fixed = ["step", "epoch", "time", "elapsed_s"]
     keys = sorted({r[3] for r in rows} - set(fixed))
@@ -40,7 +40,7 @@ def export_metrics(store: Store, run: Run, out: Path, fmt: str = "csv") -> int:
                                           "elapsed_s": round(t - start, 3)})
         if key not in fixed:
             entry[key] = value
-    with open(out, "w", newline="") as f:
+    with open_atomic(out, newline="") as f:
         writer = csv.DictWriter(f, fieldnames=[*fixed, *keys])
         writer.writeheader()
         writer.writerows(by_step[s] for s in sorted(by_step))

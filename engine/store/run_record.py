@@ -38,23 +38,40 @@ class Run:
     tags: str = ""
     step: int = 0
     total_steps: int = 0
+    lease: int = 0          # the owning worker's fencing number (engine/store/lease.py)
     # Not columns: list_runs joins them in (get_run leaves them empty).
     latest: dict = field(default_factory=dict)   # metric key -> its last value
     evals: int = 0                               # how many evaluations are stored
+    damage: str = ""   # why the row cannot be trained or evaluated (e.g. its config is not JSON)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row, latest: dict | None = None, evals: int = 0) -> "Run":
-        values = dict(row)
+        """The row as a Run. A damaged row (edited by hand, written by a broken tool) still
+        reads: ``damage`` says what is wrong and ``config`` is a skeleton of the row's own
+        columns, so lists and views keep working while training and evaluation refuse it."""
+        values = {k: v for k, v in dict(row).items() if k in COLUMNS}
+        damage = ""
         try:
             values["status"] = RunStatus.parse(values["status"])
         except ValueError as e:
-            raise StoreError(f"run {values['id']}: {e}") from None
-        values["config"] = json.loads(values["config"])
-        return cls(**values, latest=dict(latest or {}), evals=evals)
+            values["status"], damage = RunStatus.FAILED, str(e)
+        try:
+            values["config"] = json.loads(values["config"] or "")
+        except (TypeError, ValueError) as e:
+            values["config"], damage = None, f"its config is not valid JSON ({str(e)[:80]})"
+        damage = damage or _config_damage(values["config"])
+        if damage:
+            values["config"] = _skeleton(values)
+        return cls(**values, latest=dict(latest or {}), evals=evals, damage=damage)
 
     @property
     def epochs(self) -> int:
-        return self.config["train"]["epochs"]
+        return self.config["train"].get("epochs", 0)
+
+    def check_usable(self) -> None:
+        """StoreError (one sentence) if the row is damaged."""
+        if self.damage:
+            raise StoreError(f"run {self.id} is damaged: {self.damage}; it can be listed and deleted only")
 
     @property
     def short_id(self) -> str:
@@ -74,4 +91,22 @@ class Run:
         return out
 
 
-COLUMNS = tuple(f.name for f in fields(Run) if f.name not in ("latest", "evals"))
+def _config_damage(config) -> str:
+    if not isinstance(config, dict):
+        return "its config is not a JSON object"
+    missing = [k for k in SECTIONS if not isinstance(config.get(k), dict)]
+    if missing:
+        return f"its config lacks {', '.join(missing)}"
+    if any(not isinstance(config[k].get("id"), str) for k in SECTIONS[:3]):
+        return "its config names no plugin id"
+    return ""
+
+
+def _skeleton(values: dict) -> dict:
+    return {"data": {"id": values.get("dataset") or "", "params": {}},
+            "method": {"id": values.get("method") or "", "params": {}},
+            "backbone": {"id": values.get("backbone") or "", "params": {}}, "train": {}}
+
+
+SECTIONS = ("data", "method", "backbone", "train")
+COLUMNS = tuple(f.name for f in fields(Run) if f.name not in ("latest", "evals", "damage"))

@@ -8,7 +8,7 @@ import sqlite3
 
 import sqlite_utils
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class StoreError(RuntimeError):
@@ -38,7 +38,13 @@ def _v1(db: sqlite_utils.Database) -> None:
     db["artifacts"].create_index(["run_id"])
 
 
-MIGRATIONS = {1: _v1}  # version reached -> function that gets there from the one before
+def _v2(db: sqlite_utils.Database) -> None:
+    """``runs.lease``: the fencing token of the worker that owns the run (engine/store/lease.py).
+    Every start or resume takes the next number; a write carrying an older one is refused."""
+    db["runs"].add_column("lease", int, not_null_default=0)
+
+
+MIGRATIONS = {1: _v1, 2: _v2}  # version reached -> function that gets there from the one before
 
 
 def migrate(conn: sqlite3.Connection) -> None:

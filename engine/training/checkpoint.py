@@ -2,8 +2,10 @@
 so a crafted file cannot execute code."""
 from __future__ import annotations
 
+import errno
 import os
 import pickle
+import re
 import warnings
 from pathlib import Path
 
@@ -16,13 +18,29 @@ class CheckpointError(StoreError):
     """A checkpoint that cannot be loaded safely (damaged, or more than tensors); one sentence."""
 
 
-def save_atomic(obj: dict, path: Path) -> None:
+def _stale(name: str, tag: str) -> bool:
+    """Whether temp file ``name`` was left by an earlier owner (a smaller lease number), or
+    is untagged; a newer owner's file is never ours to delete."""
+    m = re.search(r"\.tmp-L(\d+)-\d+$", name)
+    if m is None or not tag:
+        return True
+    return int(m.group(1)) < int(tag.lstrip("L"))
+
+
+def save_atomic(obj: dict, path: Path, tag: str = "") -> None:
+    """Write ``obj`` to ``path`` through a temp file named for this owner (``tag``, the
+    worker's lease) and this process, so two writers never share a temp file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp = path.with_name(f".{path.name}.tmp-{tag}-{os.getpid()}" if tag else f".{path.name}.tmp{os.getpid()}")
     try:
         with open(tmp, "wb") as f:
-            torch.save(obj, f)
+            try:
+                torch.save(obj, f)
+            except RuntimeError as e:  # torch's zip writer says "enforce fail at inline_container.cc"
+                if "inline_container" in str(e) or "PytorchStreamWriter" in str(e) or "unexpected pos" in str(e):
+                    raise OSError(errno.ENOSPC, "No space left on device", str(path)) from None
+                raise
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -30,7 +48,8 @@ def save_atomic(obj: dict, path: Path) -> None:
         if tmp.exists():
             tmp.unlink()
     for stale in path.parent.glob(f".{path.name}.tmp*"):  # left by a writer killed mid-save
-        stale.unlink(missing_ok=True)
+        if _stale(stale.name, tag):
+            stale.unlink(missing_ok=True)
 
 
 def _reason(e: Exception) -> str:

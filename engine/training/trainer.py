@@ -55,6 +55,8 @@ def pretrain_split_name(dataset, method_cls) -> str:
 
 
 class Trainer:
+    checkpoint_tag = ""  # names this owner's checkpoint temp files (the worker sets its lease's)
+
     def __init__(self, config: dict, run_dir: RunDir | Path, cache_dir: Path | None = None,
                  hooks: TrainerHooks | None = None):
         self.config, self.run_dir = config, RunDir.of(run_dir)
@@ -116,7 +118,7 @@ class Trainer:
         self.hooks.flush()  # rows before a checkpoint are stored first: a resume never leaves a gap
         path = self.run_dir.last_checkpoint
         if self.dist.is_main:  # under torchrun every rank holds the same weights
-            checkpoint.save_atomic(self.state(), path)
+            checkpoint.save_atomic(self.state(), path, tag=self.checkpoint_tag)
         return path
 
     def _check_weights_finite(self) -> None:
@@ -280,5 +282,6 @@ class Trainer:
     def save_backbone(self) -> Path:
         path = self.run_dir.backbone
         if self.dist.is_main:
-            checkpoint.save_atomic({"backbone": self.method.backbone.state_dict(), "config": self.config}, path)
+            checkpoint.save_atomic({"backbone": self.method.backbone.state_dict(), "config": self.config}, path,
+                                  tag=self.checkpoint_tag)
         return path

@@ -42,6 +42,10 @@ def test_home_plugins_load_and_broken_ones_are_reported(home):
         "        rng = np.random.default_rng(0)\n"
         "        return Split(rng.integers(0, 255, (8, 16, 16, 3), dtype=np.uint8), None, [])\n")
     (plugins / "broken.py").write_text("raise RuntimeError('this plugin is broken on purpose')\n")
+    from engine.plugin_trust import trust
+
+    trust(home, plugins / "mydata.py")
+    trust(home, plugins / "broken.py")
     out = subprocess.run([sys.executable, "main.py", "plugins", "--json", "--home", str(home)],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr

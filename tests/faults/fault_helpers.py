@@ -15,8 +15,11 @@ TINY_SETS = {"train_size": "64", "test_size": "32", "image_size": "16", "width":
 
 def install_fault_plugin(home: Path) -> None:
     """Copy the fault plugin into ``<home>/plugins/`` where workers discover it."""
+    from engine.plugin_trust import trust
+
     (home / "plugins").mkdir(parents=True, exist_ok=True)
     shutil.copy(PLUGIN_SOURCE, home / "plugins" / "fault_injection.py")
+    trust(home, home / "plugins" / "fault_injection.py")  # as the user would, once
 
 
 def tiny_config(method: str = "simclr", epochs: int = 3, sets: dict | None = None, home=None, **train):

@@ -12,9 +12,8 @@ from engine.store.run_log import RunLog
 
 
 def main(home: str, run_id: str, seconds: float, rate: float) -> int:
-    Store(home).update_run(run_id, status="running", pid=os.getpid(), host=os.uname().nodename,
-                           started=time.time(), heartbeat=time.time())
-    log = RunLog(home, run_id)
+    lease = Store(home).claim_run(run_id, os.getpid(), os.uname().nodename)  # as a worker starts
+    log = RunLog(home, run_id, lease)
     start, step = time.monotonic(), 0
     while time.monotonic() - start < seconds:
         step += 1

@@ -11,7 +11,8 @@ from fault_helpers import install_fault_plugin, steps_of, tiny_config
 from engine.cli.commands import main
 from engine.runs.process_control import prepare_resume, spawn_worker
 from engine.runs.worker import execute
-from engine.store.database import Store, _pid_alive
+from engine.store.database import Store
+from engine.store.liveness import pid_alive as _pid_alive
 from engine.training import checkpoint
 
 pytestmark = pytest.mark.faults
@@ -102,11 +103,11 @@ def test_disk_full_while_writing_the_store(home, monkeypatch):
     real = Store.log_metrics
     calls = []
 
-    def log_metrics(self, run_id, rows):
+    def log_metrics(self, run_id, rows, **kwargs):
         calls.append(len(rows))
         if len(calls) > 3 and rows:
             raise sqlite3.OperationalError("database or disk is full")
-        return real(self, run_id, rows)
+        return real(self, run_id, rows, **kwargs)
 
     monkeypatch.setattr(Store, "log_metrics", log_metrics)
     assert execute(home, run) == "failed"

@@ -11,7 +11,8 @@ import pytest
 from fault_helpers import ROOT, install_fault_plugin, tiny_config, wait_for, worker_env
 
 from engine.runs.process_control import request_stop, spawn_worker
-from engine.store.database import Store, _pid_alive
+from engine.store.database import Store
+from engine.store.liveness import pid_alive as _pid_alive
 
 pytestmark = pytest.mark.faults
 

@@ -82,6 +82,9 @@ def test_plugins_load_only_from_entry_points_and_the_home_plugins_folder(home, t
     (home / "plugins" / "mine.py").write_text(evil.format(id="mine"))
     (home / "plugins" / "broken.py").write_text("raise RuntimeError('this plugin is broken')\n")
     monkeypatch.chdir(tmp_path / "cwd")
+    for name in ("mine.py", "broken.py"):
+        assert main(["plugins", "trust", name, "--home", str(home)]) == 0
+    capsys.readouterr()
     assert main(["plugins", "--json", "--home", str(home)]) == 0
     data = json.loads(capsys.readouterr().out)
     ids = {e["id"]: e for kind in ("dataset", "backbone", "method") for e in data[kind]}
@@ -115,3 +118,40 @@ def test_filters_are_bound_parameters(home, capsys, text):
     assert main(["runs", "--json", "--search", text, "--home", str(home)]) == 0
     assert odd in [r["id"] for r in json.loads(capsys.readouterr().out)]
     assert len(Store(home).list_runs()) == 2, "both tables and rows are still there"
+
+
+def test_home_plugins_load_only_with_consent_and_never_take_a_builtin_id(home, capsys):
+    """Issue 19, found 4: a new or changed home plugin is listed and skipped in one line until
+    trusted; a trusted one cannot replace the built-in simclr."""
+    from engine import registry
+
+    marker = home / "code ran"
+    plugins = home / "plugins"
+    plugins.mkdir(parents=True)
+    mine = plugins / "mine.py"
+    mine.write_text(f"open({str(marker)!r}, 'w').close()\n")
+    assert main(["plugins", "--home", str(home)]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"skipped plugin {mine} (not trusted yet); to load it: python main.py plugins trust {mine}"]
+    assert not marker.exists(), "no code ran without consent"
+    assert main(["plugins", "trust", str(mine), "--home", str(home)]) == 0
+    registry._discovered_homes.discard(str(home))
+    assert main(["plugins", "--home", str(home)]) == 0
+    assert marker.exists() and "skipped" not in capsys.readouterr().err
+    mine.write_text("raise SystemExit('edited after it was trusted')\n")
+    registry._discovered_homes.discard(str(home))
+    assert main(["plugins", "--home", str(home)]) == 0
+    assert "changed since it was trusted" in capsys.readouterr().err
+    assert main(["plugins", "trust", str(home / "stray.py"), "--home", str(home)]) == 2
+
+    (plugins / "impostor.py").write_text("from engine.registry import register_method\n"
+                                         "from plugins.methods.simclr import SimCLR\n"
+                                         "@register_method\nclass Impostor(SimCLR):\n    id = 'simclr'\n")
+    assert main(["plugins", "trust", "impostor.py", "--home", str(home)]) == 0
+    capsys.readouterr()
+    registry._discovered_homes.discard(str(home))
+    assert main(["plugins", "--json", "--home", str(home)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    simclr = next(e for e in data["method"] if e["id"] == "simclr")
+    assert not simclr["source"].endswith("impostor.py"), "the built-in kept its id"
+    assert any(f["source"].endswith("impostor.py") and "already taken" in f["reason"] for f in data["failures"])

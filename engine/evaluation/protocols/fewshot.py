@@ -65,7 +65,8 @@ class FewShot:
                "frozen features is scored on the whole test split. Reports mean +- std per k.")
     citation = "Wang, Chao, Weinberger & van der Maaten, 2019 (SimpleShot); Goyal et al., 2019 (ICCV)"
     params = [
-        Param("shots", "list", "1,2,4,8,16,32,64,96", "labeled images per class; larger than the split allows are skipped"),
+        Param("shots", "list", "1,2,4,8,16,32,64,96", "labeled images per class; larger than the split allows are skipped",
+              1, 10**6),
         Param("draws", "int", 5, "random draws per k", 1, 1000),
         Param("classifier", "choice", "ncm", "nearest class mean (CL2N) or logistic regression",
               choices=("ncm", "logreg")),

@@ -31,7 +31,7 @@ class FineTune:
                "are scarce.")
     citation = "Chen, Kornblith, Norouzi & Hinton, 2020 (SimCLR, semi-supervised protocol)"
     params = [
-        Param("fractions", "list", "0.01,0.1,1", "fractions of the labels, one result each"),
+        Param("fractions", "list", "0.01,0.1,1", "fractions of the labels, one result each", 1e-6, 1.0),
         Param("epochs", "int", 30, "passes over each labeled subset", 1, 10000),
         Param("min_steps", "int", 100, "at least this many steps, so tiny subsets still train", 1, 1000000),
         Param("batch_size", "int", 64, "images per step", 2, 4096),

@@ -14,7 +14,7 @@ class KNN:
                "no hyper-parameter search: the cheapest read-out of a representation.")
     citation = "Wu, Xiong, Yu & Lin, 2018 (CVPR); Caron et al., 2021 (DINO)"
     params = [
-        Param("k", "list", "20,200", "numbers of neighbours, one result each"),
+        Param("k", "list", "20,200", "numbers of neighbours, one result each", 1, 10**6),
         Param("temperature", "float", 0.07, "temperature T of the vote weights exp(sim / T)", 1e-3, 10.0, log=True),
     ]
 

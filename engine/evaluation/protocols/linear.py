@@ -12,7 +12,7 @@ def probe_params() -> list[Param]:
     """The probe's schema, shared with the layer-wise protocol."""
     return [
         Param("wd_grid", "list", "0,1e-5,1e-4,1e-3,1e-2,1e-1",
-              "L2 penalties tried; the one with the best validation top-1 is kept"),
+              "L2 penalties tried; the one with the best validation top-1 is kept", 0.0, 100.0),
         Param("val_fraction", "float", 0.2, "share of each class of the train split held out to pick the penalty",
               0.05, 0.5),
         Param("max_iter", "int", 100, "L-BFGS iterations per fit", 10, 5000),

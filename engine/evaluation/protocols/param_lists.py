@@ -33,4 +33,14 @@ def check_number_lists(schema, values: dict) -> None:
     typo fails before any features are computed."""
     for p in schema:
         if p.kind == "list":
-            number_list(values[p.name], _item_kind(p.default), p.name)
+            bounded(number_list(values[p.name], _item_kind(p.default), p.name), p)
+
+
+def bounded(values: list, p: Param) -> list:
+    """ParamError unless every item lies in ``[p.low, p.high]`` (a k of 0 or -5 is no result)."""
+    for v in values:
+        if (p.low is not None and v < p.low) or (p.high is not None and v > p.high) or v != v:
+            span = f"from {p.low:g} to {p.high:g}" if p.low is not None and p.high is not None else \
+                (f"at least {p.low:g}" if p.low is not None else f"at most {p.high:g}")
+            raise ParamError(f"{p.name} must hold values {span}, not {v:g}")
+    return values

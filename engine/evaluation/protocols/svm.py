@@ -16,7 +16,7 @@ class SVM:
                "C is refit on the whole split and scored on the test split.")
     citation = "Goyal, Mahajan, Gupta & Misra, 2019 (ICCV)"
     params = [
-        Param("costs", "list", "0.001,0.01,0.1,1,10", "the cost values C swept"),
+        Param("costs", "list", "0.001,0.01,0.1,1,10", "the cost values C swept", 1e-12, 1e12),
         Param("folds", "int", 3, "cross-validation folds on the train split", 2, 20),
         Param("normalize", "choice", "l2", "feature normalisation before the SVM",
               choices=("l2", "standardize", "none")),
