@@ -4,11 +4,15 @@
 ImageFolder; loose files beside the class folders are then ignored); images sitting
 directly in ``root`` (and no sub-folder with images) are unlabeled. An optional ``eval_root``, laid out by class, gives the labeled train/test
 splits used by the kNN monitor and evaluations; without it a labeled root is held out
-likewise. Every file is decoded once to a ``image_size`` square (centre crop) and cached;
-unreadable files are skipped and counted in ``Split.skipped``.
+likewise. ``unlabeled``, what methods pre-train on, never holds a test image: the test
+split's files are left out of it, and so is any other file that decodes to the same pixels
+as a test image (a copy). Every file is decoded once to a ``image_size`` square (centre
+crop) and cached; unreadable files (and such copies) are skipped and counted in
+``Split.skipped``.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -191,7 +195,9 @@ class ImageFolder(DatasetPlugin):
         the class names. train/test is a stratified hold-out of the listed files."""
         if name == "unlabeled":
             root = self.listing("root")
-            return list(root.files), None, list(root.classes)
+            held_out = set(map(os.path.realpath, self.split_files("test")[0])) if self._eval_source() else set()
+            files = [f for f in root.files if os.path.realpath(f) not in held_out]
+            return files, None, list(root.classes)
         source = self._eval_source()
         listing = self.listing(source)
         train_idx, test_idx = stratified_split(listing.labels, self.params["test_fraction"], self.params["seed"])
@@ -207,6 +213,16 @@ class ImageFolder(DatasetPlugin):
 
     def iter_split(self, name, start=0):
         files, labels, _ = self.split_files(name)
+        test_rows = _row_hashes(self.split("test").images) if name == "unlabeled" and self._eval_source() else set()
         for images, idx, end in decode_chunks(files, self.params["image_size"], start):
+            if test_rows:  # copies of test images elsewhere in root stay out of pre-training too
+                keep = np.array([h not in test_rows for h in _row_hashes(images, as_list=True)], bool)
+                images, idx = images[keep], idx[keep]
             yield Chunk(images, None if labels is None else labels[idx], end - start)
             start = end
+
+
+def _row_hashes(images: np.ndarray, as_list: bool = False):
+    """SHA-1 of each (H, W, 3) row's bytes: a set, or a list in row order."""
+    out = [hashlib.sha1(np.ascontiguousarray(row).tobytes()).digest() for row in images]
+    return out if as_list else set(out)
