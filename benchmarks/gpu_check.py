@@ -296,7 +296,7 @@ def check_epoch(report: Report, home: Path, device: str) -> None:
     per_epoch = trainer.steps_per_epoch
     second = hooks.times[2 * per_epoch - 1] - hooks.times[per_epoch - 1]  # the first holds compile/autotune
     report.add(section, item, "ok" if second <= 5 else "failed", f"{second:.2f} s per epoch (target 5 s)",
-               f"{per_epoch} steps, second epoch, data on {trainer.data.images.device}")
+               f"{per_epoch} steps, second epoch, data {trainer.data.placement}")
 
 
 def write_outputs(report: Report, out: Path, info: dict) -> None:

@@ -6,9 +6,9 @@ third-party package or a ``<home>/plugins/*.py`` file does; an import-linter con
 
 - declaring: ``Param`` (typed schema entries), ``ParamError`` / ``DataError`` (one-sentence
   refusals), ``register_dataset`` / ``register_backbone`` / ``register_method``;
-- bases: ``DatasetPlugin`` + ``Split``, ``BackboneBase``, ``MethodPlugin``, ``TwoViewMethod``,
-  ``ProjectedPairMethod``; ``Capability`` / ``SampleKind`` for what backbones offer and
-  methods require;
+- bases: ``DatasetPlugin`` + ``Split`` (streamed as ``SplitSpec`` + ``Chunk``s), ``BackboneBase``,
+  ``MethodPlugin``, ``TwoViewMethod``, ``ProjectedPairMethod``; ``Capability`` / ``SampleKind`` for
+  what backbones offer, methods require and datasets hold;
 - building blocks: view recipes and augmentations, heads, multi-crop, momentum encoders,
   feature queues, metrics, Lab colour, patches, Sobel, image ids, stage shapes, the
   transformer block, distributed gathers; for datasets: resizing, fingerprints, stratified
@@ -17,6 +17,7 @@ third-party package or a ``<home>/plugins/*.py`` file does; an import-linter con
 from __future__ import annotations
 
 from engine.capabilities import Capability, SampleKind
+from engine.data.chunks import Chunk, SplitSpec, chunk_length
 from engine.data.dataset import SPLITS, DataError, DatasetPlugin, Split, resize_images
 from engine.data.fingerprint import fingerprint
 from engine.data.image_file import EXTENSIONS, decode_square
@@ -59,10 +60,10 @@ __all__ = [
     "Param", "ParamError", "DataError", "register_dataset", "register_backbone", "register_method",
     "get_entry", "create_method",
     # bases and declared capabilities
-    "DatasetPlugin", "Split", "SPLITS", "BackboneBase", "MethodPlugin", "TwoViewMethod",
-    "ProjectedPairMethod", "Capability", "SampleKind",
+    "DatasetPlugin", "Split", "SPLITS", "SplitSpec", "Chunk", "BackboneBase", "MethodPlugin",
+    "TwoViewMethod", "ProjectedPairMethod", "Capability", "SampleKind",
     # dataset building blocks
-    "resize_images", "fingerprint", "stratified_split", "EXTENSIONS", "decode_square",
+    "chunk_length", "resize_images", "fingerprint", "stratified_split", "EXTENSIONS", "decode_square",
     "ForbiddenPickle", "load_restricted",
     # views and augmentations
     "ViewRecipe", "view_params", "recipe_from", "to_float", "normalize", "denormalize", "resized_crop",

@@ -15,9 +15,14 @@ from enum import Enum
 
 
 class SampleKind(str, Enum):
-    """What one training sample is; only images exist so far."""
+    """What one training sample is. Datasets declare the kind they hold (``sample_kind``),
+    methods and backbones the kind they consume (``input_kind``). Every dataset so far holds
+    images; the cache's records already take clips' (T, H, W, 3) shape, for the video and
+    sound datasets to come."""
 
-    IMAGE = "image"
+    IMAGE = "image"            # (H, W, 3) uint8
+    CLIP = "clip"              # (T, H, W, 3) uint8 frames
+    CLIP_AUDIO = "clip+audio"  # frames plus a mono waveform at a stated rate
 
 
 class Capability(str, Enum):
@@ -25,6 +30,15 @@ class Capability(str, Enum):
 
     TOKENS = "tokens"    # a patch-token grid: patch_size, num_patches, patchify / unpatchify
     MASKING = "masking"  # forward_visible(x, keep_idx): encodes only the kept patches (MAE)
+
+
+def data_mismatch(method_cls: type, dataset_cls: type) -> str | None:
+    """Why ``method_cls`` cannot pre-train on ``dataset_cls``'s samples, as a clause about the
+    dataset ("holds clip samples, not image samples"), or None when it can."""
+    wants, has = SampleKind(method_cls.input_kind), SampleKind(dataset_cls.sample_kind)
+    if wants != has:
+        return f"holds {has.value} samples, not {wants.value} samples"
+    return None
 
 
 def method_needs(method_cls: type, method_params: dict) -> frozenset[Capability]:

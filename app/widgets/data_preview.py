@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.jobs.background_job import LatestJob
@@ -17,6 +18,8 @@ COLUMNS = 8
 
 
 class DataPreview(QWidget):
+    caching = Signal(int, int, str)  # done, total, note: emitted from the job's thread, shown here
+
     def __init__(self, home: Path, parent=None):
         super().__init__(parent)
         self.home = Path(home)
@@ -34,13 +37,19 @@ class DataPreview(QWidget):
         self.job = LatestJob(self)
         self.job.done.connect(self._show)
         self.job.error.connect(self._failed)
+        self.caching.connect(self._caching)
         self.last = None  # engine.data.preview.DataSample
 
     def request(self, data_id: str, params: dict) -> None:
         self.header.setText(f"Building {data_id}… (first use generates or decodes the data)")
         restyle(self.header, "role", "")
         home = self.home
-        self.job.submit(lambda: data_preview(home, data_id, params, 3 * COLUMNS))  # three rows
+        report = self.caching.emit
+        self.job.submit(lambda: data_preview(home, data_id, params, 3 * COLUMNS, report))  # three rows
+
+    def _caching(self, done: int, total: int, note: str) -> None:
+        if self.job.running:
+            self.header.setText(f"{note[:1].upper()}{note[1:]}: {done:,} of {total:,} images decoded")
 
     def _show(self, result) -> None:
         self.last = result

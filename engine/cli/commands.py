@@ -75,6 +75,21 @@ def _check_data(config: dict, home: Path) -> None:
     dataset.check()
 
 
+def _cache_data(config: dict, home: Path) -> None:
+    """Decode the run's dataset into the cache here, with a progress bar; the worker then
+    opens the finished cache (a detached run's worker builds it without one)."""
+    from engine import registry
+    from engine.cli.progress import CountBar
+    from engine.data.dataset import DataError
+
+    bars: dict[str, CountBar] = {}
+    try:
+        dataset = registry.create_dataset(config["data"]["id"], config["data"]["params"], RunPaths(home).cache)
+        dataset.prepare(lambda done, total, note: bars.setdefault(note, CountBar(note))(done, total, "images"))
+    except DataError:
+        return  # the worker meets it again, stores it and marks the run failed
+
+
 def _run_foreground(home: Path, run_id: str) -> int:
     from engine import registry
     from engine.cli.progress import ProgressBar
@@ -83,8 +98,9 @@ def _run_foreground(home: Path, run_id: str) -> int:
     with Store(home) as store:
         run = store.get_run(run_id)
     key = registry.get("method", run.method).cls.accuracy_key
-    bar = ProgressBar(accuracy_key=key)
     print(f"run {run_id} ({run.name}) in {home}", file=sys.stderr)
+    _cache_data(run.config, home)
+    bar = ProgressBar(accuracy_key=key)
     status = execute(home, run_id, progress=bar)
     bar.close()
     with Store(home) as store:

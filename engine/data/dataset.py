@@ -1,8 +1,13 @@
-"""What a dataset plugin gives the engine: splits of uint8 RGB images with optional labels,
-decoded once and cached as one ``.npz`` per split.
+"""What a dataset plugin gives the engine: splits of fixed-shape uint8 samples with optional
+labels, decoded once into a streamed on-disk cache (engine.data.record_cache).
 
 A dataset plugin subclasses ``DatasetPlugin``, declares ``id, title, summary, citation,
-params`` and implements ``build_split(name) -> Split``. ``split(name)`` adds the cache.
+params`` (and ``sample_kind``, ``image`` for all so far) and implements, per split,
+``split_spec(name) -> SplitSpec`` (how many source items, one record's shape) and
+``iter_split(name, start) -> Iterator[Chunk]`` (the decoded records from source item
+``start`` on, a bounded chunk at a time). ``split(name)`` adds the cache and returns a
+``Split`` whose images are a read-only memory map of it. A small plugin may instead
+implement ``build_split(name) -> Split`` and return the whole split at once.
 """
 from __future__ import annotations
 
@@ -10,26 +15,30 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
-from engine.data.npz_cache import load_or_build
+from engine.capabilities import SampleKind
+from engine.data.cache_writer import load_or_build
+from engine.data.chunks import Chunk, SplitSpec, chunk_length
+from engine.data.errors import DataError
+from engine.data.record_cache import CacheFiles, Progress, open_cached
 
 SPLITS = ("unlabeled", "train", "test")
 
-
-class DataError(ValueError):
-    """Data that cannot be used (missing folder, bad file); the message is one sentence."""
+__all__ = ["SPLITS", "DataError", "Split", "DatasetPlugin", "resize_images"]
 
 
 @dataclass
 class Split:
-    """images: (N, H, W, 3) uint8 RGB; labels: (N,) int64 or None; classes: names by index."""
+    """images: (N, H, W, 3) uint8 RGB (a read-only np.memmap when cached); labels: (N,)
+    int64 or None; classes: names by index; skipped: unreadable source items left out."""
 
     images: np.ndarray
     labels: np.ndarray | None = None
     classes: list = field(default_factory=list)
-    skipped: int = 0  # unreadable files skipped while decoding
+    skipped: int = 0
 
     def __post_init__(self):
         if self.images.dtype != np.uint8 or self.images.ndim != 4 or self.images.shape[-1] != 3:
@@ -46,7 +55,8 @@ class Split:
 
 
 class DatasetPlugin:
-    """Base for dataset plugins. Subclasses set the class attributes and ``build_split``."""
+    """Base for dataset plugins. Subclasses set the class attributes and either
+    ``split_spec`` + ``iter_split`` (streamed) or ``build_split`` (whole split at once)."""
 
     id = ""
     title = ""
@@ -55,68 +65,113 @@ class DatasetPlugin:
     params: list = []
     splits = SPLITS
     has_labels = True
+    sample_kind = SampleKind.IMAGE
     cacheable = True  # decoded splits are cached under <home>/cache/
 
     def __init__(self, cache_dir: Path | None = None, **params):
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.params = params
         self._loaded: dict[str, Split] = {}
+        self._whole: dict[str, Split] = {}  # build_split's results, for the streamed interface
 
     @property
     def image_size(self) -> int:
         return int(self.params.get("image_size", 32))
 
+    # --- what a plugin implements ------------------------------------------------------
     def build_split(self, name: str) -> Split:
-        raise NotImplementedError
+        raise NotImplementedError(f"dataset {self.id} implements neither iter_split nor build_split")
+
+    def split_spec(self, name: str) -> SplitSpec:
+        """Source items and record shape of split ``name`` (default: from ``build_split``)."""
+        s = self._built(name)
+        return SplitSpec(len(s) + s.skipped, tuple(s.images.shape[1:]), tuple(s.classes), s.labels is not None)
+
+    def iter_split(self, name: str, start: int = 0) -> Iterator[Chunk]:
+        """Chunks of split ``name`` from source item ``start`` (default: ``build_split`` sliced;
+        its skipped items are counted in the first chunk)."""
+        s = self._built(name)
+        step = chunk_length(s.images.shape[1:])
+        first = True
+        for i in range(max(0, start - s.skipped), len(s), step):
+            j = min(i + step, len(s))
+            extra = s.skipped if first and start == 0 else 0
+            first = False
+            yield Chunk(s.images[i:j], None if s.labels is None else s.labels[i:j], j - i + extra)
 
     def check(self) -> None:
         """Raise DataError before any training starts if the data cannot be read."""
 
-    def split(self, name: str) -> Split:
+    # --- what the engine calls ---------------------------------------------------------
+    def split(self, name: str, progress: Progress | None = None) -> Split:
+        """Split ``name``, from the cache (built first, with ``progress(done, total, note)``)."""
         if name not in self.splits:
             raise DataError(f"dataset {self.id} has no {name!r} split (it has {', '.join(self.splits)})")
         if name not in self._loaded:
-            self._loaded[name] = self._cached(name)
+            self._loaded[name] = self._cached(name, progress)
         return self._loaded[name]
 
-    def describe(self) -> dict:
-        """Sizes, classes and image size, for forms and previews."""
+    def prepare(self, progress: Progress | None = None) -> None:
+        """Build the cache of every split now (the CLI does, with a progress bar)."""
+        for name in self.splits:
+            self.split(name, progress)
+
+    def is_cached(self, name: str) -> bool:
+        files = self._cache_files(name)
+        return files is not None and open_cached(files, self._cache_key(name), verify=False) is not None
+
+    def describe(self, progress: Progress | None = None) -> dict:
+        """Sizes, classes and image size, for forms and previews (caching splits as needed)."""
         out = {"image_size": self.image_size, "splits": {}}
         for name in self.splits:
-            s = self.split(name)
+            s = self.split(name, progress)
             out["splits"][name] = len(s)
             if s.classes:
                 out["classes"] = list(s.classes)
         return out
 
     # --- cache ---------------------------------------------------------------------
-    def _cache_path(self, name: str) -> Path | None:
+    def _built(self, name: str) -> Split:
+        if name not in self._whole:
+            self._whole[name] = self.build_split(name)
+        return self._whole[name]
+
+    def _cache_key(self, name: str) -> dict:
+        return {"id": self.id, "params": self.params, "v": getattr(self, "version", 1), "split": name,
+                "kind": SampleKind(self.sample_kind).value}
+
+    def _cache_files(self, name: str) -> CacheFiles | None:
         if not self.cacheable or self.cache_dir is None:
             return None
-        key = json.dumps({"id": self.id, "params": self.params, "v": getattr(self, "version", 1)},
+        key = json.dumps({k: v for k, v in self._cache_key(name).items() if k != "split"},
                          sort_keys=True, default=str)
         digest = hashlib.sha1(key.encode()).hexdigest()[:16]
-        return self.cache_dir / "datasets" / f"{self.id}-{digest}-{name}.npz"
+        return CacheFiles(self.cache_dir / "datasets" / f"{self.id}-{digest}-{name}")
 
-    def _cached(self, name: str) -> Split:
-        path = self._cache_path(name)
-        if path is None:
-            return self.build_split(name)
-        return load_or_build(path, lambda: _split_arrays(self.build_split(name)), _split_of)
+    def _cached(self, name: str, progress: Progress | None) -> Split:
+        files = self._cache_files(name)
+        if files is None:
+            return self._collected(name)
+        c = load_or_build(files, self._cache_key(name), lambda: self.split_spec(name),
+                          lambda start: self.iter_split(name, start), progress, f"{self.id} {name}")
+        self._whole.pop(name, None)  # a build_split result is not kept beside its cache
+        return Split(c.images, c.labels, list(c.classes), c.skipped)
 
-
-def _split_arrays(split: Split) -> dict[str, np.ndarray]:
-    """A split as the arrays of its cache file."""
-    arrays = {"images": split.images, "classes": np.array(split.classes, dtype=str),
-              "skipped": np.array(split.skipped)}
-    if split.labels is not None:
-        arrays["labels"] = split.labels
-    return arrays
-
-
-def _split_of(arrays: dict[str, np.ndarray]) -> Split:
-    """The split a cache file holds; raises (so the file is rebuilt) when it is not one."""
-    return Split(arrays["images"], arrays.get("labels"), [str(c) for c in arrays["classes"]], int(arrays["skipped"]))
+    def _collected(self, name: str) -> Split:
+        """Split ``name`` in memory, without a cache folder (tests, one-off use)."""
+        if type(self).build_split is not DatasetPlugin.build_split:
+            return self._built(name)
+        spec = self.split_spec(name)
+        images = np.empty((spec.count, *spec.sample_shape), np.uint8)
+        labels = np.empty(spec.count, np.int64) if spec.labeled else None
+        n = skipped = 0
+        for chunk in self.iter_split(name):
+            images[n:n + len(chunk.samples)] = chunk.samples
+            if labels is not None:
+                labels[n:n + len(chunk.samples)] = chunk.labels
+            n, skipped = n + len(chunk.samples), skipped + chunk.skipped
+        trim = (lambda a: a[:n].copy()) if n < spec.count else (lambda a: a)
+        return Split(trim(images), None if labels is None else trim(labels), list(spec.classes), skipped)
 
 
 def resize_images(images: np.ndarray, size: int) -> np.ndarray:

@@ -1,6 +1,6 @@
 """A computed-once ``.npz`` file: load it when it is there and readable, else build the
-arrays, write them atomically and return them. Used for the decoded dataset splits and the
-frozen evaluation features, both under ``<home>/cache``.
+arrays, write them atomically and return them. Used for the frozen evaluation features under
+``<home>/cache`` (decoded dataset splits live in the streamed cache, engine.data.record_cache).
 
 A damaged file (a crash mid-write on another system, a disk error, a foreign file) is
 deleted and rebuilt, never trusted; the write goes to a temporary name in the same folder

@@ -1,8 +1,8 @@
 """What the workbench's data preview shows of a dataset: sizes, classes and a few sample
 images with their label names, as plain numpy arrays.
 
-Building a dataset can take seconds (shapes is generated on first use; the decoded splits
-land in ``<home>/cache`` so the worker reuses them). The last dataset built is kept, so
+Building a dataset can take seconds to hours (shapes is generated on first use; the decoded
+splits land in ``<home>/cache`` so the worker reuses them, and report their progress). The last dataset built is kept, so
 the data and augmentation previews of one form share it; callers run these functions off
 their GUI thread.
 """
@@ -58,11 +58,12 @@ def sample_indices(n_images: int, count: int, seed: int = 0) -> np.ndarray:
     return np.sort(rng.choice(n_images, size=min(count, n_images), replace=False))
 
 
-def data_preview(home, data_id: str, params: dict, n: int = 24) -> DataSample:
+def data_preview(home, data_id: str, params: dict, n: int = 24, progress=None) -> DataSample:
     """Sizes, classes and ``n`` sample images of dataset ``data_id``; raises the dataset's
-    DataError (one sentence) when it cannot be read."""
+    DataError (one sentence) when it cannot be read. ``progress(done, total, note)`` hears
+    how far the caching of a split not cached yet has come (called from this thread)."""
     dataset = preview_dataset(home, data_id, params)
-    info = dataset.describe()
+    info = dataset.describe(progress)
     name, split = preview_split(dataset)
     idx = sample_indices(len(split), n)
     labels = [split.classes[int(split.labels[i])] if split.labels is not None and split.classes else ""

@@ -9,6 +9,8 @@ import torch
 
 def images_to_tensor(images: np.ndarray) -> torch.Tensor:
     """(N, H, W, 3) uint8 numpy -> contiguous (N, 3, H, W) uint8 tensor."""
+    if not images.flags.writeable:  # a cache's read-only memory map: torch wants writable memory
+        return torch.from_numpy(np.array(images.transpose(0, 3, 1, 2), order="C"))
     return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).contiguous()
 
 

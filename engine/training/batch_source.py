@@ -1,10 +1,16 @@
 """Where the pre-training split lives and how each step's batch reaches the device.
 
-The split is one uint8 tensor ``(N, 3, H, W)``. On a GPU it is held in GPU memory when it fits
-in ``gpu_data_fraction`` of the free memory, so a batch is one index-gather with no host
-traffic. Otherwise it stays in pinned host memory: each batch is gathered into a pinned
-buffer and copied with ``non_blocking=True`` on a side CUDA stream one step ahead, so the
-copy overlaps the previous step's compute. On the CPU the tensor is used as it is.
+The split comes as the records of the dataset cache, ``(N, H, W, 3)`` uint8 numpy (a
+read-only memory map). On a GPU it is uploaded, chunk by chunk, into GPU memory when it
+fits in ``gpu_data_fraction`` of the free memory, so a batch is one index-gather with no
+host traffic. Otherwise it is streamed: a background thread gathers each coming batch from
+the cache file into a (pinned, on CUDA) buffer and copies it asynchronously, so reading
+overlaps compute and host memory stays a few batches whatever the split's size
+(engine.training.prefetch).
+
+A split given as one ``(N, 3, H, W)`` uint8 tensor is held as it is (in pinned host memory
+with copies one step ahead on a side CUDA stream when it does not fit on the GPU): what
+callers without a cache (benchmarks, tests) and the in-RAM baseline use.
 
 Order: a permutation per epoch that depends on (seed, epoch) only. Under torchrun the
 global batch is ``batch_size x world``; rank r takes rows ``[r*B, (r+1)*B)`` of it, so the
@@ -12,7 +18,13 @@ union of the ranks' batches is exactly the one-process batch of size ``B x world
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
+
+from engine.data.record_reader import RecordReader
+from engine.training.prefetch import Prefetcher, StepOrder
+
+_UPLOAD_ROWS_BYTES = 64 << 20  # records uploaded to the GPU at a time
 
 
 def fits_on_device(nbytes: int, device: torch.device, fraction: float) -> bool:
@@ -23,16 +35,40 @@ def fits_on_device(nbytes: int, device: torch.device, fraction: float) -> bool:
     return nbytes <= fraction * free
 
 
+def upload(records: np.ndarray, device: torch.device) -> torch.Tensor:
+    """(N, H, W, 3) uint8 numpy -> (N, 3, H, W) uint8 on ``device``, a chunk at a time, so
+    host memory holds one chunk, not the split."""
+    n = len(records)
+    out = torch.empty((n, records.shape[3], records.shape[1], records.shape[2]), dtype=torch.uint8, device=device)
+    step = max(1, _UPLOAD_ROWS_BYTES // max(1, int(np.prod(records.shape[1:]))))
+    for i in range(0, n, step):
+        chunk = torch.from_numpy(np.array(records[i:i + step]))
+        out[i:i + step] = chunk.to(device).permute(0, 3, 1, 2)
+    return out
+
+
 class BatchSource:
-    def __init__(self, images: torch.Tensor, labels: torch.Tensor | None, device: torch.device,
+    def __init__(self, images: torch.Tensor | np.ndarray, labels: torch.Tensor | None, device: torch.device,
                  batch_size: int, seed: int, rank: int = 0, world: int = 1,
                  gpu_data_fraction: float = 0.5):
-        """images: (N, 3, H, W) uint8 on the CPU; labels: (N,) int64 or None."""
+        """images: (N, H, W, 3) uint8 numpy records (streamed unless they fit on the GPU), or
+        (N, 3, H, W) uint8 tensor on the CPU (held as it is); labels: (N,) int64 or None."""
         self.device, self.batch_size, self.seed = device, batch_size, seed
         self.rank, self.world = rank, world
-        self.steps_per_epoch = len(images) // (batch_size * world)
-        self.on_device = fits_on_device(images.numel() * images.element_size(), device, gpu_data_fraction)
+        self.order = StepOrder(len(images), batch_size, seed, rank, world)
+        self.steps_per_epoch = self.order.steps_per_epoch
+        nbytes = images.nbytes if isinstance(images, np.ndarray) else images.numel() * images.element_size()
+        self.on_device = fits_on_device(nbytes, device, gpu_data_fraction)
         self.labels = labels.to(device) if labels is not None else None  # (N,) int64: always small
+        self.streamed = isinstance(images, np.ndarray) and not (self.on_device and device.type == "cuda")
+        self._perm_epoch, self._perm = None, None
+        self._ahead = None  # (step, x on device, ready event) prefetched on the side stream
+        if self.streamed:
+            self.images = None  # read from the cache file batch by batch
+            self._prefetch = Prefetcher(RecordReader(images), self.order, device)
+            return
+        if isinstance(images, np.ndarray):
+            images = upload(images, device)
         if self.on_device:
             self.images = images.to(device)
         else:  # pinned host memory makes the host-to-device copy asynchronous
@@ -41,30 +77,30 @@ class BatchSource:
             self._staging = [torch.empty(shape, dtype=images.dtype).pin_memory() for _ in range(2)]
             self._copied = [None, None]  # CUDA events: when each staging buffer may be refilled
             self._stream = torch.cuda.Stream(device)
-        self._perm_epoch, self._perm = None, None
-        self._ahead = None  # (step, x on device, ready event) prefetched on the side stream
 
     @property
     def placement(self) -> str:
+        """cpu | gpu (resident) | pinned (prefetched copies through pinned buffers)."""
         if self.device.type != "cuda":
             return "cpu"
-        return "gpu" if self.on_device else "pinned"
+        return "pinned" if self.streamed or not self.on_device else "gpu"
 
     def indices(self, step: int, on_device: bool = False) -> torch.Tensor:
         """(batch_size,) int64 indices of this rank's images at ``step`` (CPU, or the device)."""
+        if not on_device:
+            return self.order.indices(step)
         epoch, i = divmod(step, self.steps_per_epoch)
-        if self._perm_epoch != epoch:
-            g = torch.Generator().manual_seed(self.seed * 100003 + epoch)
-            self._perm = torch.randperm(self.images.shape[0], generator=g)
-            self._perm_device = self._perm.to(self.device)  # one copy per epoch, not per step
-            self._perm_epoch = epoch
+        if self._perm_epoch != epoch:  # one copy per epoch, not per step
+            self._perm_device, self._perm_epoch = self.order.permutation(epoch).to(self.device), epoch
         start = (i * self.world + self.rank) * self.batch_size
-        return (self._perm_device if on_device else self._perm)[start:start + self.batch_size]
+        return self._perm_device[start:start + self.batch_size]
 
     def batch(self, step: int):
         """(x (B, 3, H, W) uint8 on the device, y (B,) or None) for training step ``step``."""
         idx = self.indices(step, on_device=True)
         y = self.labels[idx] if self.labels is not None else None
+        if self.streamed:
+            return self._prefetch.get(step), y
         if self.on_device:
             return self.images[idx], y
         if self._ahead is not None and self._ahead[0] == step:

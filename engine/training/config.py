@@ -6,6 +6,7 @@ what the store keeps in ``runs.config``; the GUI and CLI both build it with ``bu
 from __future__ import annotations
 
 from engine import registry
+from engine.capabilities import data_mismatch
 from engine.params import Param, ParamError, resolve
 from engine.training.presets import get_preset
 
@@ -77,7 +78,8 @@ def build_config(data: str, method: str, backbone: str, train: dict | None = Non
                  sets: dict | None = None, params: dict | None = None, preset: str | None = None) -> dict:
     """Validated config. ``params`` maps section -> values (forms); ``sets`` are CLI pairs;
     ``preset`` (engine/training/presets.py) lays its values under all of them.
-    Raises ParamError (one sentence) for a bad value or a method the backbone cannot serve."""
+    Raises ParamError (one sentence) for a bad value, a method the backbone cannot serve or a
+    dataset whose sample kind the method does not consume."""
     ids = {"data": data, "method": method, "backbone": backbone}
     for section, kind in (("data", "dataset"), ("method", "method"), ("backbone", "backbone")):
         registry.get(kind, ids[section])  # unknown id -> ParamError
@@ -97,4 +99,7 @@ def build_config(data: str, method: str, backbone: str, train: dict | None = Non
     refusal = registry.compatibility_error(method, backbone, config["method"]["params"])
     if refusal:  # refused here, before a run row exists (the worker would fail at build time)
         raise ParamError(refusal)
+    why = data_mismatch(registry.get("method", method).cls, registry.get("dataset", data).cls)
+    if why:
+        raise ParamError(f"method {method} cannot pre-train on dataset {data}, which {why}")
     return config

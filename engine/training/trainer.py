@@ -87,7 +87,7 @@ class Trainer:
                                     t.get("sync_bn", False), t.get("compile", False))
         self.batch_size = min(t["batch_size"], len(split) // self.dist.world)  # per process
         labels = torch.from_numpy(split.labels) if split.labels is not None else None
-        self.data = BatchSource(images_to_tensor(split.images), labels, self.device, self.batch_size, t["seed"],
+        self.data = BatchSource(split.images, labels, self.device, self.batch_size, t["seed"],
                                 self.dist.rank, self.dist.world, t.get("gpu_data_fraction", 0.5))
         self.images, self.labels = self.data.images, self.data.labels
         self.steps_per_epoch = self.data.steps_per_epoch

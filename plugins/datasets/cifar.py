@@ -15,11 +15,13 @@ from pathlib import Path
 import numpy as np
 
 from engine.api import (
+    Chunk,
     DataError,
     DatasetPlugin,
     ForbiddenPickle,
     Param,
-    Split,
+    SplitSpec,
+    chunk_length,
     fingerprint,
     load_restricted,
     register_dataset,
@@ -89,8 +91,8 @@ class CifarBase(DatasetPlugin):
 
     def __init__(self, cache_dir=None, **params):
         super().__init__(cache_dir, **params)
-        self._raw: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._classes: list[str] | None = None
+        self._counts: dict[str, int] = {}  # images per batch file, once read
 
     @property
     def data_dir(self) -> Path:
@@ -116,11 +118,11 @@ class CifarBase(DatasetPlugin):
                                 f"({', '.join(p.name for p in self._files())})")
             if path.stat().st_size == 0:
                 raise DataError(f"{path} is empty")
-        uncached = [s for s in self.splits if not ((p := self._cache_path(s)) and p.exists())]
-        if uncached:  # decode now, so a damaged file stops the run before training starts
+        if not all(self.is_cached(s) for s in self.splits):
+            # read every batch now, so a damaged file stops the run before training starts
             self.classes()
-            for part in ("train", "test"):
-                self._part(part)
+            for name in (*self.train_files, *self.test_files):
+                self._batch(name)
 
     def classes(self) -> list[str]:
         if self._classes is None:
@@ -131,21 +133,39 @@ class CifarBase(DatasetPlugin):
             self._classes = [_text(n) for n in names]
         return self._classes
 
-    def _part(self, part: str) -> tuple[np.ndarray, np.ndarray]:
-        """'train' or 'test' -> images (N, 32, 32, 3) uint8, labels (N,) int64, read once."""
-        if part not in self._raw:
-            chunks = []
-            for name in self.train_files if part == "train" else self.test_files:
-                path = self.data_dir / name
-                chunks.append(batch_arrays(read_pickle(path), path, self.label_key, self.num_classes))
-            self._raw[part] = (np.concatenate([c[0] for c in chunks]), np.concatenate([c[1] for c in chunks]))
-        return self._raw[part]
+    def _batch(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """One batch file -> images (N, 32, 32, 3) uint8, labels (N,) int64 (at most 150 MB)."""
+        path = self.data_dir / name
+        images, labels = batch_arrays(read_pickle(path), path, self.label_key, self.num_classes)
+        self._counts[name] = len(labels)
+        return images, labels
 
-    def build_split(self, name):
-        classes = self.classes()
-        images, labels = self._part("test" if name == "test" else "train")
-        images = resize_images(images, self.params["image_size"])
-        return Split(images, None if name == "unlabeled" else labels, list(classes))
+    def _count(self, name: str) -> int:
+        if name not in self._counts:
+            self._batch(name)
+        return self._counts[name]
+
+    def _files_of(self, name: str) -> tuple:
+        return self.test_files if name == "test" else self.train_files
+
+    def split_spec(self, name):
+        """Counts come from the batches' label lists; the official counts are fixed, but a
+        partial copy is read as it is."""
+        count = sum(self._count(f) for f in self._files_of(name))
+        size = self.params["image_size"]
+        return SplitSpec(count, (size, size, 3), tuple(self.classes()), labeled=name != "unlabeled")
+
+    def iter_split(self, name, start=0):
+        """One batch file at a time, resized in chunks."""
+        size = self.params["image_size"]
+        step = chunk_length((size, size, 3))
+        offset = 0
+        for file in self._files_of(name):
+            images, labels = self._batch(file)
+            for i in range(max(0, start - offset), len(images), step):
+                yield Chunk(resize_images(images[i:i + step], size),
+                            None if name == "unlabeled" else labels[i:i + step])
+            offset += len(images)
 
 
 @register_dataset

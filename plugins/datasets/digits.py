@@ -10,10 +10,12 @@ from __future__ import annotations
 import numpy as np
 
 from engine.api import (
+    Chunk,
     DataError,
     DatasetPlugin,
     Param,
-    Split,
+    SplitSpec,
+    chunk_length,
     register_dataset,
     resize_images,
     stratified_split,
@@ -55,11 +57,21 @@ class Digits(DatasetPlugin):
         except ImportError:
             raise DataError("the digits dataset needs scikit-learn, which is not installed") from None
 
-    def build_split(self, name):
+    def _indices(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """-> all images (1797, 8, 8, 3), all labels, and the indices split ``name`` takes."""
         images, labels = load_digit_images()
         train_idx, test_idx = stratified_split(labels, self.params["test_fraction"], self.params["seed"])
-        idx = test_idx if name == "test" else train_idx
-        images = resize_images(images[idx], self.params["image_size"])
-        if name == "unlabeled":
-            return Split(images, None, list(CLASSES))
-        return Split(images, labels[idx], list(CLASSES))
+        return images, labels, test_idx if name == "test" else train_idx
+
+    def split_spec(self, name):
+        size = self.params["image_size"]
+        _, _, idx = self._indices(name)
+        return SplitSpec(len(idx), (size, size, 3), tuple(CLASSES), labeled=name != "unlabeled")
+
+    def iter_split(self, name, start=0):
+        images, labels, idx = self._indices(name)
+        size = self.params["image_size"]
+        step = chunk_length((size, size, 3))
+        for i in range(start, len(idx), step):
+            part = idx[i:i + step]
+            yield Chunk(resize_images(images[part], size), None if name == "unlabeled" else labels[part])

@@ -4,27 +4,34 @@
 ImageFolder; loose files beside the class folders are then ignored); images sitting
 directly in ``root`` (and no sub-folder with images) are unlabeled. An optional ``eval_root``, laid out by class, gives the labeled train/test
 splits used by the kNN monitor and evaluations; without it a labeled root is held out
-likewise. Every file is decoded once to a ``image_size`` square (centre crop) and cached;
-unreadable files are skipped and counted in ``Split.skipped``.
+likewise. ``unlabeled``, what methods pre-train on, never holds a test image: the test
+split's files are left out of it, and so is any other file that decodes to the same pixels
+as a test image (a copy). Every file is decoded once to a ``image_size`` square (centre
+crop) and cached; unreadable files (and such copies) are skipped and counted in
+``Split.skipped``.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 from PIL import Image
 
 from engine.api import (
     EXTENSIONS,
+    Chunk,
     DataError,
     DatasetPlugin,
     Param,
-    Split,
+    SplitSpec,
+    chunk_length,
     decode_square,
     fingerprint,
     register_dataset,
@@ -92,17 +99,23 @@ def any_readable(files: list) -> bool:
         return any(decode_square(f, 8) is not None for f in files)
 
 
-def decode_all(files: list, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """-> images (M, size, size, 3) uint8 of the readable files, and the (M,) indices they came from."""
-    out = np.empty((len(files), size, size, 3), dtype=np.uint8)
-    ok = np.zeros(len(files), dtype=bool)
-    with _bomb_warnings_silenced():
-        with ThreadPoolExecutor(_DECODE_THREADS) as pool:
-            for i, img in enumerate(pool.map(lambda f: decode_square(f, size), files)):
-                if img is not None:
-                    out[i], ok[i] = img, True
-    keep = np.flatnonzero(ok)
-    return out[keep] if len(keep) < len(files) else out, keep
+def decode_chunks(files: list, size: int, start: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray, int]]:
+    """Per chunk of ``files`` from ``start`` on: images (m, size, size, 3) uint8 of its readable
+    files, their (m,) indices into ``files``, and the index after the chunk's last file. Decoded in threads, one chunk ahead, so the
+    next chunk decodes while the caller writes this one and memory stays two chunks."""
+    step = chunk_length((size, size, 3))
+    with _bomb_warnings_silenced(), ThreadPoolExecutor(_DECODE_THREADS) as pool:
+        def submit(i):
+            return (i, [pool.submit(decode_square, f, size) for f in files[i:i + step]]) if i < len(files) else None
+
+        ahead = submit(start)
+        while ahead is not None:
+            i, futures = ahead
+            ahead = submit(i + step)
+            decoded = [f.result() for f in futures]
+            keep = [k for k, img in enumerate(decoded) if img is not None]
+            images = np.stack([decoded[k] for k in keep]) if keep else np.empty((0, size, size, 3), np.uint8)
+            yield images, i + np.asarray(keep, np.int64), min(i + step, len(files))
 
 
 @register_dataset
@@ -127,7 +140,6 @@ class ImageFolder(DatasetPlugin):
     def __init__(self, cache_dir=None, **params):
         super().__init__(cache_dir, **params)
         self._listings: dict[str, Listing] = {}
-        self._decoded: dict[str, tuple[np.ndarray, np.ndarray, int]] = {}
         self._version: str | None = None
 
     # --- what is in the folders ---------------------------------------------------------
@@ -178,26 +190,39 @@ class ImageFolder(DatasetPlugin):
             raise DataError(f"{self._eval_source()} needs a class with at least two images to hold out a test split")
 
     # --- decoding -------------------------------------------------------------------------
-    def _decode(self, which: str) -> tuple[np.ndarray, np.ndarray | None, int]:
-        """-> images (M, S, S, 3) uint8, labels (M,) or None, number of files skipped."""
-        if which not in self._decoded:
-            listing = self.listing(which)
-            images, kept = decode_all(listing.files, self.params["image_size"])
-            if not len(images):
-                raise DataError(f"none of the {len(listing.files)} image files in {which} {listing.folder} "
-                                "could be read")
-            labels = listing.labels[kept] if listing.labels is not None else None
-            self._decoded[which] = (images, labels, len(listing.files) - len(kept))
-        return self._decoded[which]
-
-    def build_split(self, name):
+    def split_files(self, name: str) -> tuple[list, np.ndarray | None, list]:
+        """The files split ``name`` is decoded from, their (n,) labels (None for unlabeled) and
+        the class names. train/test is a stratified hold-out of the listed files."""
         if name == "unlabeled":
-            images, _, skipped = self._decode("root")
-            return Split(images, None, list(self.listing("root").classes), skipped)
+            root = self.listing("root")
+            held_out = set(map(os.path.realpath, self.split_files("test")[0])) if self._eval_source() else set()
+            files = [f for f in root.files if os.path.realpath(f) not in held_out]
+            return files, None, list(root.classes)
         source = self._eval_source()
-        images, labels, skipped = self._decode(source)
-        train_idx, test_idx = stratified_split(labels, self.params["test_fraction"], self.params["seed"])
+        listing = self.listing(source)
+        train_idx, test_idx = stratified_split(listing.labels, self.params["test_fraction"], self.params["seed"])
         idx = test_idx if name == "test" else train_idx
         if not len(idx):
-            raise DataError(f"{source} has too few readable images per class to hold out a {name} split")
-        return Split(images[idx], labels[idx], list(self.listing(source).classes), skipped)
+            raise DataError(f"{source} has too few images per class to hold out a {name} split")
+        return [listing.files[i] for i in idx], listing.labels[idx], list(listing.classes)
+
+    def split_spec(self, name):
+        files, labels, classes = self.split_files(name)
+        size = self.params["image_size"]
+        return SplitSpec(len(files), (size, size, 3), tuple(classes), labeled=labels is not None)
+
+    def iter_split(self, name, start=0):
+        files, labels, _ = self.split_files(name)
+        test_rows = _row_hashes(self.split("test").images) if name == "unlabeled" and self._eval_source() else set()
+        for images, idx, end in decode_chunks(files, self.params["image_size"], start):
+            if test_rows:  # copies of test images elsewhere in root stay out of pre-training too
+                keep = np.array([h not in test_rows for h in _row_hashes(images, as_list=True)], bool)
+                images, idx = images[keep], idx[keep]
+            yield Chunk(images, None if labels is None else labels[idx], end - start)
+            start = end
+
+
+def _row_hashes(images: np.ndarray, as_list: bool = False):
+    """SHA-1 of each (H, W, 3) row's bytes: a set, or a list in row order."""
+    out = [hashlib.sha1(np.ascontiguousarray(row).tobytes()).digest() for row in images]
+    return out if as_list else set(out)

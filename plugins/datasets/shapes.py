@@ -11,7 +11,7 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw
 
-from engine.api import DatasetPlugin, Param, Split, register_dataset
+from engine.api import Chunk, DatasetPlugin, Param, SplitSpec, chunk_length, register_dataset
 
 CLASSES = ("circle", "triangle", "square", "pentagon", "star", "cross", "ring", "crescent",
            "arrow", "semicircle", "lshape", "heart")
@@ -136,14 +136,32 @@ class Shapes(DatasetPlugin):
               "apart without their shape; plain: one colour", choices=("textured", "plain")),
     ]
 
-    def build_split(self, name):
+    def _labels(self, name: str) -> tuple[np.ndarray, np.random.Generator]:
+        """(n,) int64 labels of split ``name`` and the generator positioned to draw its images."""
         p = self.params
         n = p["test_size"] if name == "test" else p["train_size"]
         rng = np.random.default_rng([p["seed"], 1 if name == "test" else 0])
         labels = np.arange(n) % p["num_classes"]
         rng.shuffle(labels)
-        images = np.stack([render(int(c), rng, p["image_size"], p["max_rotation"], p["background"]) for c in labels])
-        classes = list(CLASSES[: p["num_classes"]])
-        if name == "unlabeled":
-            return Split(images, None, classes)
-        return Split(images, labels.astype(np.int64), classes)
+        return labels.astype(np.int64), rng
+
+    def split_spec(self, name):
+        p = self.params
+        n = p["test_size"] if name == "test" else p["train_size"]
+        return SplitSpec(n, (p["image_size"], p["image_size"], 3), tuple(CLASSES[: p["num_classes"]]),
+                         labeled=name != "unlabeled")
+
+    def iter_split(self, name, start=0):
+        """Images are drawn one after another from one generator, so a resumed build redraws
+        (and drops) the first ``start`` to reach the same pixels."""
+        p = self.params
+        labels, rng = self._labels(name)
+        step = chunk_length((p["image_size"], p["image_size"], 3))
+        for i in range(0, len(labels), step):
+            chunk = labels[i:i + step]
+            images = np.stack([render(int(c), rng, p["image_size"], p["max_rotation"], p["background"])
+                               for c in chunk])
+            if i + len(chunk) <= start:
+                continue
+            off = max(0, start - i)
+            yield Chunk(images[off:], None if name == "unlabeled" else chunk[off:])

@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from engine.api import (
+    Chunk,
     DataError,
     DatasetPlugin,
     Param,
-    Split,
+    SplitSpec,
     fingerprint,
     register_dataset,
     resize_images,
@@ -110,24 +111,24 @@ class STL10(DatasetPlugin):
             raise DataError(f"{path} lists {len(names)} class names instead of 10")
         return names
 
-    def _images(self, path: Path, count: int) -> np.ndarray:
-        """The first ``count`` images of ``path``, resized, read chunk by chunk through a memmap."""
-        size = self.params["image_size"]
-        raw = np.memmap(path, dtype=np.uint8, mode="r", shape=(image_count(path), IMAGE_BYTES))
-        out = np.empty((count, size, size, 3), dtype=np.uint8)
-        for start in range(0, count, _CHUNK):
-            stop = min(start + _CHUNK, count)
-            out[start:stop] = resize_images(stl_to_hwc(np.asarray(raw[start:stop])), size)
-        del raw
-        return out
-
-    def build_split(self, name):
+    def _count(self, name: str) -> int:
         x_name, y_name = FILES[name]
-        x_path = self.data_dir / x_name
-        count = image_count(x_path)
-        labels = None
-        if y_name:
-            labels = read_labels(self.data_dir / y_name, count)
-        elif self.params["max_unlabeled"]:
+        count = image_count(self.data_dir / x_name)
+        if not y_name and self.params["max_unlabeled"]:
             count = min(count, self.params["max_unlabeled"])
-        return Split(self._images(x_path, count), labels, self.classes())
+        return count
+
+    def split_spec(self, name):
+        size = self.params["image_size"]
+        return SplitSpec(self._count(name), (size, size, 3), tuple(self.classes()), labeled=FILES[name][1] is not None)
+
+    def iter_split(self, name, start=0):
+        """Chunks of ``_CHUNK`` images, read through a memmap of the file and resized."""
+        x_name, y_name = FILES[name]
+        x_path, count, size = self.data_dir / x_name, self._count(name), self.params["image_size"]
+        labels = read_labels(self.data_dir / y_name, image_count(x_path)) if y_name else None
+        raw = np.memmap(x_path, dtype=np.uint8, mode="r", shape=(image_count(x_path), IMAGE_BYTES))
+        for i in range(start, count, _CHUNK):
+            j = min(i + _CHUNK, count)
+            yield Chunk(resize_images(stl_to_hwc(np.asarray(raw[i:j])), size),
+                        None if labels is None else labels[i:j])

@@ -64,3 +64,14 @@ def test_a_plugin_without_the_declarations_is_not_registered():
     with pytest.raises(TypeError, match="lacks input_kind, capabilities, stage_names"):
         registry.register_backbone(Bare)
     assert "bare" not in {e.id for e in registry.entries("backbone")}
+
+
+def test_a_dataset_of_another_sample_kind_is_refused_in_one_sentence(monkeypatch):
+    from engine.capabilities import SampleKind
+
+    shapes = registry.get("dataset", "shapes").cls
+    assert shapes.sample_kind == SampleKind.IMAGE  # every dataset so far declares image samples
+    monkeypatch.setattr(shapes, "sample_kind", SampleKind.CLIP)
+    with pytest.raises(ParamError, match=r"^method simclr cannot pre-train on dataset shapes, which holds clip "
+                                         r"samples, not image samples$"):
+        build_config("shapes", "simclr", "convnet")

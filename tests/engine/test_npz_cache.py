@@ -1,11 +1,10 @@
-"""The computed-once ``.npz`` cache behind dataset splits and frozen features: built once,
+"""The computed-once ``.npz`` cache behind frozen evaluation features: built once,
 loaded after; a damaged or foreign file is rebuilt; no temporary file is left behind."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from engine.data.dataset import DatasetPlugin, Split
 from engine.data.npz_cache import load_or_build
 
 
@@ -38,26 +37,3 @@ def test_a_file_decode_refuses_is_rebuilt(tmp_path):
     build, path = Counting(), tmp_path / "f.npz"
     np.savez(path, other=np.zeros(2))
     assert load_or_build(path, build, lambda a: a["features"].sum()) == 15.0 and build.calls == 1
-
-
-class Tiny(DatasetPlugin):
-    id = "tiny_cache_test"
-    builds = 0
-
-    def build_split(self, name):
-        Tiny.builds += 1
-        return Split(np.full((4, 2, 2, 3), 7, np.uint8), np.array([0, 1, 0, 1]), ["a", "b"], skipped=1)
-
-
-def test_dataset_splits_use_the_cache_and_survive_a_damaged_one(tmp_path):
-    Tiny.builds = 0
-    fresh = Tiny(tmp_path, size=2).split("train")
-    again = Tiny(tmp_path, size=2).split("train")  # a new instance: from the file
-    assert Tiny.builds == 1
-    for s in (fresh, again):
-        assert s.images.shape == (4, 2, 2, 3) and s.labels.tolist() == [0, 1, 0, 1]
-        assert s.classes == ["a", "b"] and s.skipped == 1
-    (cached,) = (tmp_path / "datasets").glob("tiny_cache_test-*-train.npz")
-    np.savez(cached, images=np.zeros((2, 2, 2), np.uint8))  # not a split: wrong shape, no classes
-    assert Tiny(tmp_path, size=2).split("train").images.shape == (4, 2, 2, 3) and Tiny.builds == 2
-    assert Tiny(None, size=2).split("train").skipped == 1 and Tiny.builds == 3  # no cache folder: built each time

@@ -46,7 +46,7 @@ def test_probe_step_leaves_the_method_untouched(tmp_path):
                        train={"batch_size": 16, "device": "cpu", "online_probe": True})
     trainer = Trainer(cfg, tmp_path / "run", tmp_path / "cache")
     before = {k: v.clone() for k, v in trainer.method.state_dict().items()}
-    x = trainer.images[:16]
+    x, _ = trainer.data.batch(0)  # 16 images, streamed from the cache
     assert trainer.online_probe.update(10, x, None)["online_linear_acc"] >= 0.0
     assert trainer.method.training  # the train/eval mode is restored
     assert all(torch.equal(before[k], v) for k, v in trainer.method.state_dict().items())

@@ -85,7 +85,7 @@ def test_cifar10_accepts_the_folder_itself_resizes_and_caches(tmp_path):
     ds = registry.create_dataset("cifar10", {"root": str(folder), "image_size": 16}, tmp_path / "cache")
     assert ds.split("train").images.shape == (30, 16, 16, 3)
     again = registry.create_dataset("cifar10", {"root": str(folder), "image_size": 16}, tmp_path / "cache")
-    cached = list((tmp_path / "cache" / "datasets").glob("cifar10-*-train.npz"))
+    cached = list((tmp_path / "cache" / "datasets").glob("cifar10-*-train.json"))
     assert len(cached) == 1
     np.testing.assert_array_equal(again.split("train").images, ds.split("train").images)
 
