@@ -175,9 +175,13 @@ def failures() -> list[Failure]:
     return list(_failures)
 
 
-def untrusted() -> list:
-    """Home plugin files skipped because the user has not trusted them (as they are now)."""
-    return list(_untrusted)
+def untrusted(home: Path | None = None) -> list:
+    """Home plugin files skipped because the user has not trusted them (as they are now);
+    with ``home``, only that home's (one process may have looked at several homes)."""
+    if home is None:
+        return list(_untrusted)
+    folder = RunPaths(home).plugins
+    return [u for u in _untrusted if u.path.parent == folder]
 
 
 def resolve_params(kind: str, plugin_id: str, values: dict | None) -> dict:

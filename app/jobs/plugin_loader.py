@@ -36,7 +36,7 @@ class PluginLoader(QThread):
         try:
             registry.discover(self.home)
             failures = [(f.source, f.reason) for f in registry.failures()]
-            skipped = [(str(u.path), u.changed) for u in registry.untrusted()]
+            skipped = [(str(u.path), u.changed) for u in registry.untrusted(self.home)]
         except Exception as exc:  # noqa: BLE001 -- the GUI must come up even if discovery breaks
             failures, skipped = [("registry", f"{type(exc).__name__}: {exc}")], []
         if skipped:

@@ -47,7 +47,7 @@ def _discover(home: Path, announce: bool = True):
     from engine import registry
 
     registry.discover(home)
-    for skipped in registry.untrusted() if announce else ():
+    for skipped in registry.untrusted(home) if announce else ():
         print(skipped.line(), file=sys.stderr)
     return registry
 
@@ -276,7 +276,8 @@ def cmd_plugins(args) -> int:
     registry = _discover(_home(args), announce=not args.json)
     data = {kind: [e.describe() for e in registry.entries(kind)] for kind in registry.KINDS}
     data["failures"] = [{"source": f.source, "reason": f.reason} for f in registry.failures()]
-    data["untrusted"] = [{"path": str(u.path), "sha256": u.sha256, "changed": u.changed} for u in registry.untrusted()]
+    data["untrusted"] = [{"path": str(u.path), "sha256": u.sha256, "changed": u.changed}
+                         for u in registry.untrusted(_home(args))]
     if args.json:
         print(json.dumps(data, indent=2))
         return 0
