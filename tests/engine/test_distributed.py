@@ -60,7 +60,7 @@ def test_two_ranks_match_one_process_with_the_global_batch(tmp_path):
     multi = tmp_path / "multi"
     sets = [a for k, v in SETS.items() for a in ("--set", f"{k}={v}")]
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "main.py",
-           "train", "--home", str(multi), "--epochs", "2", "--batch-size", "16", "--device", "cpu", *sets,
+           "train", "--preset", "paper", "--backbone", "convnet", "--home", str(multi), "--epochs", "2", "--batch-size", "16", "--device", "cpu", *sets,
            "--set", "precision=fp32"]  # exact equality needs fp32: bf16 rounds per-rank sums differently
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -26,9 +26,9 @@ STOP_AT = int(os.environ["SPY_STOP_AT"])
 _save = checkpoint.save_atomic
 
 
-def _spy_save(state, path):
+def _spy_save(state, path, **kwargs):  # kwargs: the lease's tag for its temp file
     if "step" not in state:  # the final backbone, not a checkpoint
-        return _save(state, path)
+        return _save(state, path, **kwargs)
     store = Store(os.environ["SPY_HOME"])
     try:
         run_id = RunDir.of(Path(path).parents[1]).run_id  # <home>/runs/<id>/checkpoints/last.pt
@@ -38,7 +38,7 @@ def _spy_save(state, path):
         store.close()
     with open(os.environ["SPY_OUT"], "a") as f:
         f.write(json.dumps({"step": int(state["step"]), "stored": steps}) + "\n")
-    return _save(state, path)
+    return _save(state, path, **kwargs)
 
 
 def _control(self):
