@@ -16,7 +16,6 @@ from __future__ import annotations
 import atexit
 import queue
 import threading
-import weakref
 
 import numpy as np
 import torch
@@ -80,7 +79,13 @@ def _produce(reader: RecordReader, order: StepOrder, staging: _Staging | None, s
 def _loop(reader, order, staging, start: int, out: queue.Queue, stop: threading.Event) -> None:
     """The thread: batches from ``start`` on into ``out`` until ``stop``; an error is handed
     over as the item, to be raised in the training thread."""
-    step = start
+    try:
+        _feed(reader, order, staging, start, out, stop)
+    finally:
+        _running.pop(threading.current_thread(), None)
+
+
+def _feed(reader, order, staging, step: int, out: queue.Queue, stop: threading.Event) -> None:
     while not stop.is_set():
         try:
             item = _produce(reader, order, staging, step)
@@ -97,14 +102,17 @@ def _loop(reader, order, staging, start: int, out: queue.Queue, stop: threading.
         step += 1
 
 
-_live: "weakref.WeakSet[Prefetcher]" = weakref.WeakSet()
+_running: dict[threading.Thread, threading.Event] = {}  # every prefetch thread alive, its stop flag
 
 
 @atexit.register
 def _stop_all() -> None:
-    """Threads are stopped before the interpreter (and torch) shut down under them."""
-    for prefetcher in list(_live):
-        prefetcher.close()
+    """Stop and join every prefetch thread, also those whose Prefetcher is gone, before the
+    interpreter and torch's thread pools shut down under them (a thread still inside a torch
+    op then aborts the process)."""
+    for thread, stop in list(_running.items()):
+        stop.set()
+        thread.join()
 
 
 class Prefetcher:
@@ -117,7 +125,6 @@ class Prefetcher:
         self.staging = _Staging(shape, device, depth + 1) if device.type == "cuda" else None
         self.device = device
         self._next, self._thread, self._stop, self._queue = None, None, None, None
-        _live.add(self)
 
     def get(self, step: int) -> torch.Tensor:
         """x (B, 3, H, W) uint8 on the device for ``step``, ready on the current stream."""
@@ -139,6 +146,7 @@ class Prefetcher:
         self._stop, self._queue = threading.Event(), queue.Queue(maxsize=self.depth)
         self._thread = threading.Thread(target=_loop, name="pretext-prefetch", daemon=True,
                                         args=(self.reader, self.order, self.staging, step, self._queue, self._stop))
+        _running[self._thread] = self._stop
         self._thread.start()
         self._next = step
 
@@ -147,8 +155,9 @@ class Prefetcher:
         if self._thread is not None:
             self._stop.set()
             self._thread.join()
+            _running.pop(self._thread, None)
             self._thread = None
 
     def __del__(self):
-        if self._stop is not None:
+        if self._thread is not None:  # dropped without close(): stop the thread, joined at exit
             self._stop.set()
