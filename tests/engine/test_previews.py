@@ -44,6 +44,13 @@ def test_data_preview_has_sizes_classes_and_labelled_samples(tmp_path, data_para
     assert sample.skipped == 0
 
 
+def test_data_preview_reports_the_caching_of_each_split(tmp_path, data_params):
+    seen = []
+    data_preview(tmp_path, "shapes", {**data_params, "seed": 7}, 4, progress=lambda *a: seen.append(a))
+    assert {note for _, _, note in seen} == {"caching shapes unlabeled", "caching shapes train", "caching shapes test"}
+    assert (48, 48, "caching shapes train") in seen and (24, 24, "caching shapes test") in seen
+
+
 def test_data_preview_of_unreadable_data_raises_its_sentence(tmp_path):
     (tmp_path / "photos").mkdir()  # a folder without images
     with pytest.raises(DataError):
