@@ -52,7 +52,7 @@ from engine.ssl.patches import crop_patches, grid_origins, mosaic, standardize, 
 from engine.ssl.sobel import sobel
 from engine.ssl.stage_shapes import stage_shapes
 from engine.ssl.two_view import ProjectedPairMethod, TwoViewMethod
-from engine.training.distributed import concat_all_gather, gather_with_grad
+from engine.training.distributed import concat_all_gather, gather_with_grad, rank_rows
 
 __all__ = [
     # declaring a plugin
@@ -71,7 +71,7 @@ __all__ = [
     # networks, heads, encoders, queues
     "Attention", "Block", "init_transformer_weights", "mlp_head",
     "MomentumPair", "momentum_params", "momentum_at", "ema_update", "frozen_copy", "FeatureQueue",
-    "stage_shapes", "gather_with_grad", "concat_all_gather",
+    "stage_shapes", "gather_with_grad", "concat_all_gather", "rank_rows",
     # pretext-task helpers
     "contrastive_accuracy", "image_ids", "rgb_to_lab", "lab_to_rgb", "sobel",
     "grid_origins", "crop_patches", "standardize", "upsample_to", "to_unit_range", "mosaic",

@@ -11,6 +11,7 @@ from engine.api import (
     MethodPlugin,
     MomentumPair,
     Param,
+    concat_all_gather,
     contrastive_accuracy,
     mlp_head,
     momentum_params,
@@ -117,7 +118,8 @@ class DINO(MethodPlugin):
                                   h["student_temp"], self.teacher_temp)
         with torch.no_grad():
             m = h["center_momentum"]
-            self.center.mul_(m).add_(teacher.float().mean(0), alpha=1 - m)
+            # the mean over the global batch (DINO all-reduces it), the same on every rank
+            self.center.mul_(m).add_(concat_all_gather(teacher.float()).mean(0), alpha=1 - m)
         s1, s2 = student[:n], student[n:2 * n]
         return {"loss": loss, **metrics, "contrastive_acc": contrastive_accuracy(s1, s2),
                 "momentum": self.teacher.momentum, "teacher_temp": self.teacher_temp}

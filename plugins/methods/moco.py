@@ -10,6 +10,7 @@ from engine.api import (
     MomentumPair,
     Param,
     TwoViewMethod,
+    concat_all_gather,
     contrastive_accuracy,
     image_ids,
     mlp_head,
@@ -81,6 +82,9 @@ class MoCo(TwoViewMethod):
         exclude = ids[:, None] == self.queue.tags[None, :] if self.hparams["exclude_own_keys"] else None
         loss_a, m_a = moco_loss(q1, k2, queue, t, exclude)
         loss_b, m_b = moco_loss(q2, k1, queue, t, exclude)
+        # Under torchrun the queue takes every rank's keys (MoCo's concat_all_gather), so all
+        # ranks hold the same queue: the one a single process with the global batch would hold.
+        k1, k2, ids = concat_all_gather(k1), concat_all_gather(k2), concat_all_gather(ids)
         self.queue.push(F.normalize(torch.cat([k1, k2]).float(), dim=1), torch.cat([ids, ids]))
         return {"loss": (loss_a + loss_b) / 2, "queue_acc": (m_a["queue_acc"] + m_b["queue_acc"]) / 2,
                 "contrastive_acc": contrastive_accuracy(q1, q2), "momentum": self.momentum.momentum}

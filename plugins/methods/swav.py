@@ -11,10 +11,12 @@ from engine.api import (
     FeatureQueue,
     MethodPlugin,
     Param,
+    concat_all_gather,
     contrastive_accuracy,
     mlp_head,
     multicrop_from,
     multicrop_params,
+    rank_rows,
     register_method,
     view_params,
 )
@@ -97,14 +99,19 @@ class SwAV(MethodPlugin):
 
     def _codes(self, scores: torch.Tensor, i: int, emb: torch.Tensor) -> torch.Tensor:
         """Sinkhorn codes of global view i, (N, K); queued embeddings join the assignment
-        (once the queue is full, as in SwAV) but only the batch's codes are returned."""
+        (once the queue is full, as in SwAV) but only the batch's codes are returned.
+
+        Under torchrun the equipartition is over the global batch (SwAV all-reduces the
+        Sinkhorn sums) and the queue takes every rank's embeddings, so each rank's codes and
+        queue are those of one process with the global batch."""
         h = self.hparams
-        s = scores.detach()
+        batch = concat_all_gather(scores.detach())
+        s = batch
         if self.queues is not None and self.queues[i].full:
             s = torch.cat([s, self.queues[i].items @ self.prototypes.weight.detach().T])
-        q = sinkhorn_knopp(s, h["epsilon"], h["sinkhorn_iterations"])[: scores.shape[0]]
+        q = rank_rows(sinkhorn_knopp(s, h["epsilon"], h["sinkhorn_iterations"])[: batch.shape[0]])
         if self.queues is not None:
-            self.queues[i].push(emb.detach())
+            self.queues[i].push(concat_all_gather(emb.detach()))
         return q
 
     def training_step(self, x, y=None):
