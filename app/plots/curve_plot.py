@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from app import theme
@@ -39,6 +40,16 @@ class CurvePlot(pg.PlotWidget):
         mgr = theme.manager()
         if mgr is not None:
             mgr.changed.connect(self.apply_theme)
+
+    def set_reference(self, y: float | None) -> None:
+        """A dashed horizontal line at ``y`` (a chance level), or none."""
+        if getattr(self, "_reference", None) is not None:
+            self.removeItem(self._reference)
+        self._reference = None
+        if y is not None:
+            self._reference = pg.InfiniteLine(pos=y, angle=0, movable=False,
+                                              pen=pg.mkPen((128, 128, 128), width=1, style=Qt.DashLine))
+            self.addItem(self._reference)
 
     # --- look -----------------------------------------------------------------------------
     def apply_theme(self, *_):

@@ -12,11 +12,12 @@ from engine.api import (
     MomentumPair,
     Param,
     concat_all_gather,
-    contrastive_accuracy,
     mlp_head,
     momentum_params,
     multicrop_from,
     multicrop_params,
+    pair_chance,
+    pair_retrieval_accuracy,
     register_method,
     view_params,
 )
@@ -64,9 +65,9 @@ def dino_loss(student: torch.Tensor, teacher: torch.Tensor, center: torch.Tensor
             if v != i:
                 total = total - (t[i] * log_s[v]).sum(1).mean()
                 pairs += 1
-    entropy = -(t * torch.log(t.clamp_min(1e-12))).sum(2).mean().item()
+    entropy = -(t * torch.log(t.clamp_min(1e-12))).sum(2).mean().detach()
     loss = total / pairs
-    return loss, {"teacher_entropy": entropy, "kl_divergence": loss.item() - entropy}
+    return loss, {"teacher_entropy": entropy, "kl_divergence": loss.detach() - entropy}
 
 
 @register_method
@@ -78,6 +79,9 @@ class DINO(MethodPlugin):
                "outputs with a running mean and sharpening them with a low temperature, warmed up at the "
                "start, avoids collapse. Best known with ViT backbones, whose attention maps segment objects.")
     citation = "Caron et al., 2021 (ICCV)"
+    # no negatives: a global view's student distribution retrieves the other view's teacher
+    # target (lowest cross-entropy, the loss's own score) among the batch's 2N - 1
+    accuracy_key = "retrieval_acc"
     params = [
         Param("out_dim", "int", 1024, "number K of output dimensions (65536 in the paper)", 2, 100000, log=True),
         Param("head_hidden", "int", 512, "hidden width of the head (2048 in the paper)", 16, 8192),
@@ -116,13 +120,20 @@ class DINO(MethodPlugin):
         h = self.hparams
         loss, metrics = dino_loss(student.view(len(views), n, -1), teacher.view(2, n, -1), self.center,
                                   h["student_temp"], self.teacher_temp)
+        with torch.no_grad():  # before the centre moves: the targets this loss used
+            log_s = F.log_softmax(student[:2 * n].float() / h["student_temp"], dim=1)
+            t = F.softmax((teacher.float() - self.center) / self.teacher_temp, dim=1)
+            retrieval = pair_retrieval_accuracy(*log_s.chunk(2), *t.chunk(2), cosine=False)
         with torch.no_grad():
             m = h["center_momentum"]
             # the mean over the global batch (DINO all-reduces it), the same on every rank
             self.center.mul_(m).add_(concat_all_gather(teacher.float()).mean(0), alpha=1 - m)
-        s1, s2 = student[:n], student[n:2 * n]
-        return {"loss": loss, **metrics, "contrastive_acc": contrastive_accuracy(s1, s2),
+        return {"loss": loss, **metrics, "retrieval_acc": retrieval,
                 "momentum": self.teacher.momentum, "teacher_temp": self.teacher_temp}
+
+    @classmethod
+    def accuracy_chance(cls, params, batch_size):
+        return pair_chance(batch_size)
 
     def on_step_end(self, progress):
         self.teacher.update(progress)

@@ -82,6 +82,10 @@ class Jigsaw(MethodPlugin):
                "each tile and an MLP on the concatenated features names the permutation.")
     citation = "Noroozi & Favaro, 2016 (ECCV)"
     accuracy_key = "jigsaw_acc"
+
+    @classmethod
+    def accuracy_chance(cls, params, batch_size):
+        return 1.0 / params["permutations"]
     params = [
         Param("permutations", "int", 100, "size P of the permutation set (1000 in the paper; 100 learns faster on small data)", 10, 1000),
         Param("perm_seed", "int", 0, "seed of the greedy maximal-Hamming permutation set", 0, 2**31 - 1),

@@ -53,6 +53,7 @@ class RelativePosition(MethodPlugin):
                "chromatic aberration instead of object parts.")
     citation = "Doersch, Gupta & Efros, 2015 (ICCV)"
     accuracy_key = "relpos_acc"
+    chance = 1 / 8
     params = [
         Param("tile_frac", "float", 0.7, "patch side as a fraction of its grid cell (96/(96+48) px in the paper); the rest is gap and jitter", 0.3, 1.0),
         Param("tile_px", "int", 16, "patches are resized to this side for the backbone (backbones need >= 16 px)", 16, 224),

@@ -12,10 +12,11 @@ from engine.api import (
     MethodPlugin,
     Param,
     concat_all_gather,
-    contrastive_accuracy,
     mlp_head,
     multicrop_from,
     multicrop_params,
+    pair_chance,
+    pair_retrieval_accuracy,
     rank_rows,
     register_method,
     view_params,
@@ -55,7 +56,7 @@ def swav_loss(scores: torch.Tensor, codes: torch.Tensor, temperature: float = 0.
             if v != i:
                 total = total - (codes[i] * log_p[v]).sum(1).mean()
                 pairs += 1
-    agree = (codes[0].argmax(1) == codes[1].argmax(1)).float().mean().item()
+    agree = (codes[0].argmax(1) == codes[1].argmax(1)).float().mean().detach()
     return total / pairs, {"code_agreement": agree}
 
 
@@ -69,6 +70,9 @@ class SwAV(MethodPlugin):
                "multi-crops). Prototypes stay fixed for the first iterations; a queue of earlier "
                "embeddings makes small batches large enough for the balanced assignment.")
     citation = "Caron et al., 2020 (NeurIPS)"
+    # no negatives: a global view's prediction retrieves the other view's codes (lowest
+    # swapped-prediction cross-entropy) among the batch's 2N - 1
+    accuracy_key = "retrieval_acc"
     params = [
         Param("num_prototypes", "int", 100, "number K of prototypes (3000 on ImageNet)", 2, 100000, log=True),
         Param("temperature", "float", 0.1, "softmax temperature of the swapped prediction", 0.01, 10.0, log=True),
@@ -130,8 +134,14 @@ class SwAV(MethodPlugin):
         scores = (emb @ w.T).view(len(views), n, -1)
         codes = torch.stack([self._codes(scores[i], i, emb[i * n:(i + 1) * n]) for i in range(2)])
         loss, metrics = swav_loss(scores, codes, self.hparams["temperature"])
-        z1, z2 = glob.chunk(2)
-        return {"loss": loss, **metrics, "contrastive_acc": contrastive_accuracy(z1, z2)}
+        with torch.no_grad():
+            log_p = F.log_softmax(scores[:2].float() / self.hparams["temperature"], dim=2)
+            retrieval = pair_retrieval_accuracy(log_p[0], log_p[1], codes[0], codes[1], cosine=False)
+        return {"loss": loss, **metrics, "retrieval_acc": retrieval}
+
+    @classmethod
+    def accuracy_chance(cls, params, batch_size):
+        return pair_chance(batch_size)
 
     def on_step_end(self, progress):
         self.steps_done += 1

@@ -1,6 +1,7 @@
 """Method state under torchrun (2 ranks, Gloo, CPU): queues hold keys from every rank's
 images and DINO's centre is the mean over the global batch, so every rank's state equals the
-state of one process trained on the global batch (DDP does not broadcast rank 0's buffers)."""
+state of one process trained on the global batch (DDP does not broadcast rank 0's buffers);
+the method's accuracy is the global batch's too."""
 from __future__ import annotations
 
 import json
@@ -47,6 +48,9 @@ def test_every_rank_holds_the_global_state(tmp_path, method_id):
         for r, rank in enumerate(ranks):
             got, want = rank["state"][key], single[key]
             assert torch.allclose(got.float(), want.float(), atol=1e-4), f"rank {r}: {key} is not the global one"
+    key = {"moco": "contrastive_acc"}.get(method_id, "retrieval_acc")  # global, not per rank
+    for rank in ranks:
+        assert rank["metrics"][key] == pytest.approx(single_metrics[key], abs=1e-6)
     if method_id == "moco":  # both ranks' images have keys in both queues
         tags = ranks[1]["state"]["queue.tags"]
         assert set(tags.tolist()) == set(single["queue.tags"].tolist())
