@@ -41,7 +41,12 @@ RANDOM = "random init"
 # at 0.07; Exemplar's linear softmax barely learns in 30 epochs.
 TABLE_DATA_SETTINGS = ["max_rotation=15"]
 TABLE_METHOD_SETTINGS = ["gray_p=0.8", "moco.queue_size=512", "dino.teacher_temp=0.04",
-                         "exemplar.cosine_temperature=0.1"]
+                         "exemplar.cosine_temperature=0.1",
+                         # small-data deviations from the papers' defaults (docs/methods.md): larger
+                         # smallest crops for 32 px images, faster EMA targets for a short run
+                         *(f"{m}.crop_min=0.2" for m in ("simclr", "moco", "byol", "simsiam", "barlow_twins",
+                                                          "vicreg", "dino", "swav")),
+                         "moco.base_momentum=0.99", "moco.momentum_schedule=cosine", "byol.base_momentum=0.99"]
 
 
 def parse_args(argv=None):

@@ -49,6 +49,7 @@ from engine.ssl.metrics import contrastive_accuracy, pair_chance, pair_retrieval
 from engine.ssl.momentum import MomentumPair, ema_update, frozen_copy, momentum_at, momentum_params
 from engine.ssl.multicrop import MultiCrop, multicrop_from, multicrop_params
 from engine.ssl.patches import crop_patches, grid_origins, mosaic, standardize, to_unit_range, upsample_to
+from engine.ssl.shuffle_bn import shuffled_forward
 from engine.ssl.sobel import sobel
 from engine.ssl.stage_shapes import stage_shapes
 from engine.ssl.two_view import ProjectedPairMethod, TwoViewMethod
@@ -70,7 +71,7 @@ __all__ = [
     "MultiCrop", "multicrop_params", "multicrop_from",
     # networks, heads, encoders, queues
     "Attention", "Block", "init_transformer_weights", "mlp_head",
-    "MomentumPair", "momentum_params", "momentum_at", "ema_update", "frozen_copy", "FeatureQueue",
+    "MomentumPair", "momentum_params", "shuffled_forward", "momentum_at", "ema_update", "frozen_copy", "FeatureQueue",
     "stage_shapes", "gather_with_grad", "concat_all_gather", "rank_rows",
     # pretext-task helpers
     "contrastive_accuracy", "pair_retrieval_accuracy", "ranked_first", "pair_chance", "image_ids", "rgb_to_lab", "lab_to_rgb", "sobel",

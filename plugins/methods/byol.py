@@ -44,7 +44,7 @@ class BYOL(TwoViewMethod):
     params = [
         Param("proj_hidden", "int", 1024, "hidden width of the projector and predictor (4096 in the paper)", 16, 8192),
         Param("proj_dim", "int", 256, "output dimension of the projector and predictor", 8, 4096),
-        *momentum_params(0.99, "cosine"),
+        *momentum_params(0.996, "cosine"),  # BYOL: tau_base = 0.996, raised to 1 on a cosine
         *view_params(),
     ]
 

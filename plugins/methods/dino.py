@@ -25,11 +25,13 @@ from engine.api import (
 
 class DINOHead(nn.Module):
     """MLP to a bottleneck, l2-normalisation, then a weight-normalised linear layer to K
-    outputs whose weight rows stay unit length (``norm_last_layer`` in DINO)."""
+    outputs whose weight rows stay unit length (``norm_last_layer`` in DINO). The MLP is
+    DINO's: 3 layers, GELU, no BatchNorm (``use_bn=False``), so the head works without batch
+    statistics, as ViTs do."""
 
     def __init__(self, in_dim: int, hidden: int, bottleneck: int, out_dim: int):
         super().__init__()
-        self.mlp = mlp_head(in_dim, hidden, bottleneck, layers=3)
+        self.mlp = mlp_head(in_dim, hidden, bottleneck, layers=3, bn=False, act=nn.GELU)
         self.last = nn.Linear(bottleneck, out_dim, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -93,7 +95,7 @@ class DINO(MethodPlugin):
         Param("center_momentum", "float", 0.9, "momentum of the running centre of teacher outputs", 0.0, 1.0),
         *momentum_params(0.996, "cosine"),
         *multicrop_params(num_local=4, local_crop_min=0.05, local_crop_max=0.4),
-        *view_params(),
+        *view_params(crop_min=0.4),  # the paper's global crops (0.4, 1)
     ]
 
     def __init__(self, backbone, image_size=32, num_classes=None, **p):

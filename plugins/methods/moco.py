@@ -16,6 +16,7 @@ from engine.api import (
     momentum_params,
     ranked_first,
     register_method,
+    shuffled_forward,
     view_params,
 )
 
@@ -67,13 +68,17 @@ class MoCo(TwoViewMethod):
               "leave a query's own image out of its queued negatives (matters once the queue is longer than an epoch)"),
         Param("proj_hidden", "int", 512, "hidden width of the projection head", 16, 8192),
         Param("proj_dim", "int", 128, "output dimension of the projection head", 8, 4096),
-        *momentum_params(0.99, "cosine"),
+        Param("shuffle_bn", "bool", True,
+              "under torchrun, the key encoder's BatchNorm sees a batch shuffled across processes (MoCo's "
+              "shuffling BN; skipped with sync_bn, whose statistics are global already)"),
+        *momentum_params(0.999, "constant"),  # MoCo v2: m = 0.999, constant
         *view_params(),
     ]
 
     def __init__(self, backbone, image_size=32, num_classes=None, **p):
         super().__init__(backbone, image_size, num_classes, **p)
-        self.projector = mlp_head(backbone.num_features, p["proj_hidden"], p["proj_dim"])
+        # MoCo v2's head: Linear-ReLU-Linear, no BatchNorm (Chen, Fan, Girshick & He, 2020)
+        self.projector = mlp_head(backbone.num_features, p["proj_hidden"], p["proj_dim"], bn=False)
         self.momentum = MomentumPair({"backbone": backbone, "projector": self.projector},
                                      p["base_momentum"], p["momentum_schedule"])
         self.queue = FeatureQueue(p["queue_size"], p["proj_dim"])
@@ -82,7 +87,9 @@ class MoCo(TwoViewMethod):
         v = self.both_views(x)
         q1, q2 = self.projector(self.backbone.forward_features(v)).chunk(2)
         with torch.no_grad():
-            k1, k2 = self.momentum["projector"](self.momentum["backbone"].forward_features(v)).chunk(2)
+            key = lambda inp: self.momentum["projector"](self.momentum["backbone"].forward_features(inp))  # noqa: E731
+            keys = shuffled_forward(key, v, self.momentum.target) if self.hparams["shuffle_bn"] else key(v)
+            k1, k2 = keys.chunk(2)
         queue, t = self.queue.items.clone(), self.hparams["temperature"]
         ids = image_ids(x, _NUM_IDS)
         exclude = ids[:, None] == self.queue.tags[None, :] if self.hparams["exclude_own_keys"] else None

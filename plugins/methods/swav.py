@@ -84,7 +84,7 @@ class SwAV(MethodPlugin):
         Param("proj_hidden", "int", 512, "hidden width of the projection head (2048 in the paper)", 16, 8192),
         Param("proj_dim", "int", 128, "output dimension of the projection head", 8, 4096),
         *multicrop_params(num_local=4, local_crop_min=0.05, local_crop_max=0.14),
-        *view_params(),
+        *view_params(crop_min=0.14),  # the paper's global crops (0.14, 1)
     ]
 
     def __init__(self, backbone, image_size=32, num_classes=None, **p):

@@ -64,10 +64,11 @@ def test_methods_benchmark_defaults_are_the_documented_tables():
     args = bench.parse_args([])
     assert (args.epochs, args.train_size, args.test_size, args.width, args.batch_size) == (30, 2000, 2000, 16, 64)
     assert bench.settings(args)[0]["max_rotation"] == 15
-    assert bench.method_settings(args, "dino") == {"gray_p": "0.8", "teacher_temp": "0.04"}
+    assert bench.method_settings(args, "dino") == {"gray_p": "0.8", "teacher_temp": "0.04", "crop_min": "0.2"}
     assert bench.method_settings(args, "rotation") == {}
     mine = bench.parse_args(["--method-set", "gray_p=0.5", "--data-set", "max_rotation=30"])
-    assert bench.method_settings(mine, "moco") == {"gray_p": "0.5", "queue_size": "512"}
+    assert bench.method_settings(mine, "moco") == {"gray_p": "0.5", "queue_size": "512", "crop_min": "0.2",
+                                                   "base_momentum": "0.99", "momentum_schedule": "cosine"}
     assert bench.settings(mine)[0]["max_rotation"] == 30  # values stay text until the schema reads them
     plain = bench.parse_args(["--recipe-defaults"])
     assert bench.method_settings(plain, "dino") == {} and plain.data_set == []

@@ -20,7 +20,7 @@ SCRIPT = Path(__file__).with_name("torchrun_method_state.py")
 SMALL = {"proj_hidden": 32, "proj_dim": 16}
 
 
-def _torchrun(tmp_path: Path, method_id: str, params: dict) -> list[dict]:
+def _torchrun(tmp_path: Path, method_id: str, params: dict, prefix: str = "rank") -> list[dict]:
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
     for key in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
         env.pop(key, None)
@@ -28,7 +28,7 @@ def _torchrun(tmp_path: Path, method_id: str, params: dict) -> list[dict]:
            str(SCRIPT), method_id, str(tmp_path), json.dumps(params)]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return [torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1)]
+    return [torch.load(tmp_path / f"{prefix}{r}.pt") for r in (0, 1)]
 
 
 CASES = {
@@ -54,3 +54,14 @@ def test_every_rank_holds_the_global_state(tmp_path, method_id):
     if method_id == "moco":  # both ranks' images have keys in both queues
         tags = ranks[1]["state"]["queue.tags"]
         assert set(tags.tolist()) == set(single["queue.tags"].tolist())
+
+
+def test_shuffling_bn_returns_each_ranks_rows_computed_across_ranks(tmp_path):
+    """MoCo's shuffling BN: the key encoder sees a batch permuted across ranks, and every rank
+    gets the outputs of its own inputs back, in order."""
+    ranks = _torchrun(tmp_path, "shuffle", {}, prefix="shuffle")
+    where = torch.cat([r["y"][:, 1] for r in ranks])
+    for r in ranks:
+        assert torch.equal(r["y"][:, 0], r["x"][:, 0])
+    assert set(where.tolist()) == {0.0, 1.0}  # some of rank 0's rows were computed on rank 1
+    assert not torch.equal(ranks[0]["y"][:, 1], torch.zeros(8))

@@ -38,11 +38,12 @@ def _start_end(history, key, window=10):
     return mean_metric(history, key, first=window), mean_metric(history, key, last=window)
 
 
-def test_moco_contrastive_accuracy_rises():
+def test_moco_trains_well_above_chance():
     _, h = _train("moco")
-    start, end = _start_end(h, "contrastive_acc")
-    # the key first among 1 + K candidates (K = the queue): chance 1 / (K + 1)
-    assert end > start + 0.04 and end > 5 / (SMALL["moco"]["queue_size"] + 1), f"contrastive_acc {start:.3f} -> {end:.3f}"
+    # the key first among 1 + K candidates (K = the queue): chance 1 / (K + 1); early on the
+    # queue holds random vectors, easy to beat, so the figure is read once the queue is real keys
+    end = mean_metric(h, "contrastive_acc", last=10)
+    assert end > 20 / (SMALL["moco"]["queue_size"] + 1), f"contrastive_acc {end:.3f}"
     assert 0.9 == h[-1]["momentum"]
 
 

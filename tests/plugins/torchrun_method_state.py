@@ -48,9 +48,23 @@ def run_single(method_id: str, params: dict) -> tuple[dict, dict]:
     return method.state_dict(), metrics
 
 
+def check_shuffle(out: Path) -> None:
+    """Shuffling BN: each rank gets its own rows back, computed on some rank."""
+    from engine.ssl.shuffle_bn import shuffled_forward
+
+    rank = distributed.current().rank
+    x = torch.arange(8.0).view(8, 1) + 100 * rank
+    y = shuffled_forward(lambda t: torch.cat([t, torch.full_like(t, float(rank))], 1), x)
+    torch.save({"x": x, "y": y}, out / f"shuffle{rank}.pt")
+
+
 def main(method_id: str, out: Path, params: dict) -> None:
     torch.set_num_threads(1)
     info = distributed.init_from_env()
+    if method_id == "shuffle":
+        check_shuffle(out)
+        distributed.shutdown()
+        return
     method = build_method(method_id, params)
     method.train()
     step = prepare_method(method, torch.device("cpu"), info, sync_bn=True)
