@@ -46,7 +46,8 @@ TABLE_METHOD_SETTINGS = ["gray_p=0.8", "moco.queue_size=512", "dino.teacher_temp
                          # smallest crops for 32 px images, faster EMA targets for a short run
                          *(f"{m}.crop_min=0.2" for m in ("simclr", "moco", "byol", "simsiam", "barlow_twins",
                                                           "vicreg", "dino", "swav")),
-                         "moco.base_momentum=0.99", "moco.momentum_schedule=cosine", "byol.base_momentum=0.99"]
+                         "moco.base_momentum=0.99", "moco.momentum_schedule=cosine", "byol.base_momentum=0.99",
+                         "relative_position.tile_frac=0.7"]
 
 
 def parse_args(argv=None):
