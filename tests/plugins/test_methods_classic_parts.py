@@ -29,15 +29,29 @@ CLASSIC = ("rotation", "jigsaw", "relative_position", "colorization", "inpaintin
 
 
 def test_permutation_set_is_deterministic_and_far_apart():
-    perms = hamming_permutations(100, seed=3)
+    perms = hamming_permutations(100, seed=3, selection="min")
     assert perms.shape == (100, 9)
-    assert torch.equal(hamming_permutations.__wrapped__(30, seed=3), perms[:30])   # not only the cache
-    assert not torch.equal(hamming_permutations(30, seed=4), perms[:30])
+    assert torch.equal(hamming_permutations.__wrapped__(30, seed=3, selection="min"), perms[:30])   # not only the cache
+    assert not torch.equal(hamming_permutations(30, seed=4, selection="min"), perms[:30])
     assert all(sorted(row.tolist()) == list(range(9)) for row in perms)
     assert min_hamming_distance(perms) >= 6
     rand = torch.stack([torch.randperm(9, generator=torch.Generator().manual_seed(i)) for i in range(100)])
     assert min_hamming_distance(rand) < min_hamming_distance(perms)   # random sets are much closer
-    assert min_hamming_distance(hamming_permutations(10)) >= 8
+    assert min_hamming_distance(hamming_permutations(10, selection="min")) >= 8
+
+
+def test_the_default_permutation_set_is_algorithm_1():
+    """Noroozi & Favaro (2016), Algorithm 1: each next permutation maximises the summed
+    Hamming distance to those chosen so far, brute-forced here over all 9! candidates."""
+    import itertools
+
+    perms = hamming_permutations(12, seed=1)
+    every = torch.tensor(list(itertools.permutations(range(9))))
+    for i in range(1, len(perms)):
+        summed = sum((every != perms[j]).sum(1) for j in range(i))
+        mine = sum(int((perms[i] != perms[j]).sum()) for j in range(i))
+        assert mine == int(summed.max()), i
+    assert len({tuple(p.tolist()) for p in perms}) == len(perms)
 
 
 def test_shuffled_tiles_follow_the_permutation():
