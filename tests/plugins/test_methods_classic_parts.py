@@ -266,3 +266,28 @@ def test_exemplar_cosine_classifier_scores_are_bounded_by_the_temperature():
     assert logits.shape == (8, 64) and logits.abs().max() <= 10.0 + 1e-4
     assert build_method("exemplar", {"exemplars": 64, "cosine_temperature": 0.1, "head_hidden": 32}).logits(
         torch.randn(8, 64)).abs().max() <= 10.0 + 1e-4
+
+
+def test_the_colour_prior_is_smoothed_by_a_gaussian_of_sigma_5():
+    """Zhang et al. (2016): class rebalancing uses the empirical prior smoothed with a
+    Gaussian (sigma = 5 ab units) before mixing in the uniform distribution."""
+    import plugins.methods.colorization as col
+    from tests.plugins.method_harness import build_method
+
+    m = build_method("colorization", {"decoder_width": 8})
+    assert m.hparams["prior_sigma"] == 5.0
+    bins = m.bins
+    delta = torch.zeros(len(bins))
+    delta[0] = 1.0
+    smoothed = col.smooth_prior(delta, bins, 5.0)
+    assert abs(float(smoothed.sum()) - 1) < 1e-5 and smoothed[0] < 1 and (smoothed > 0).sum() > 1
+    d = ((bins - bins[0]) ** 2).sum(1)
+    assert float(smoothed[d.argsort()[1]]) > float(smoothed[d.argmax()])  # nearer bins get more mass
+    seen = []
+    real = col.rebalance_weights
+    col_rebalance = lambda prior, lam: seen.append(prior) or real(prior, lam)  # noqa: E731
+    import pytest
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(col, "rebalance_weights", col_rebalance)
+        m.training_step(torch.randint(0, 256, (4, 3, 16, 16), dtype=torch.uint8))
+    assert torch.allclose(seen[-1], col.smooth_prior(m.prior, bins, 5.0))
