@@ -43,6 +43,7 @@ from engine.ssl.augment import (
 from engine.ssl.feature_queue import FeatureQueue
 from engine.ssl.heads import mlp_head
 from engine.ssl.image_ids import image_ids
+from engine.ssl.instance_ids import InstanceIds
 from engine.ssl.lab_color import lab_to_rgb, rgb_to_lab
 from engine.ssl.method import MethodPlugin
 from engine.ssl.metrics import contrastive_accuracy, pair_chance, pair_retrieval_accuracy, ranked_first
@@ -74,6 +75,6 @@ __all__ = [
     "MomentumPair", "momentum_params", "shuffled_forward", "momentum_at", "ema_update", "frozen_copy", "FeatureQueue",
     "stage_shapes", "gather_with_grad", "concat_all_gather", "rank_rows",
     # pretext-task helpers
-    "contrastive_accuracy", "pair_retrieval_accuracy", "ranked_first", "pair_chance", "image_ids", "rgb_to_lab", "lab_to_rgb", "sobel",
+    "contrastive_accuracy", "pair_retrieval_accuracy", "ranked_first", "pair_chance", "image_ids", "InstanceIds", "rgb_to_lab", "lab_to_rgb", "sobel",
     "grid_origins", "crop_patches", "standardize", "upsample_to", "to_unit_range", "mosaic",
 ]

@@ -291,3 +291,22 @@ def test_the_colour_prior_is_smoothed_by_a_gaussian_of_sigma_5():
         mp.setattr(col, "rebalance_weights", col_rebalance)
         m.training_step(torch.randint(0, 256, (4, 3, 16, 16), dtype=torch.uint8))
     assert torch.allclose(seen[-1], col.smooth_prior(m.prior, bins, 5.0))
+
+
+@pytest.mark.parametrize("method_id, size_key, attr", [("exemplar", "exemplars", "classes"), ("nat", "capacity", "ids")])
+def test_every_image_has_its_own_class_or_target_up_to_the_dataset_size(method_id, size_key, attr):
+    """Dosovitskiy et al. (2014) and Bojanowski & Joulin (2017) give each image its own
+    surrogate class / target: 2,000 images in a 2,000-slot table never share one (hashing
+    into the slots made a quarter of them share), in any batch, and again when seen later."""
+    from tests.plugins.method_harness import build_method
+
+    params = {size_key: 2000, **({"target_dim": 8} if method_id == "nat" else {})}
+    method = build_method(method_id, params)
+    table = getattr(method, attr)
+    images = torch.randint(0, 256, (2000, 3, 16, 16), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    first = torch.cat([table(images[i:i + 128]) for i in range(0, 2000, 128)])
+    assert len(set(first.tolist())) == 2000 and int(first.max()) < 2000
+    again = table(images[torch.arange(1999, -1, -1)])
+    assert torch.equal(again, first.flip(0))
+    extra = table(torch.randint(0, 256, (5, 3, 16, 16), dtype=torch.uint8))  # beyond the size: shared
+    assert bool(((extra >= 0) & (extra < 2000)).all())
