@@ -73,3 +73,30 @@ def test_methods_benchmark_defaults_are_the_documented_tables():
     plain = bench.parse_args(["--recipe-defaults"])
     assert bench.method_settings(plain, "dino") == {} and plain.data_set == []
     bench.check_method_settings(args, ["rotation"])  # the table's own keys need no chosen method
+
+
+def test_choosing_settings_scores_on_a_validation_split_and_never_reads_test(tmp_path, monkeypatch):
+    """--select: the kNN bank is train minus a stratified, seeded validation split and the
+    queries are that split; the test split is not loaded at all."""
+    torch.set_num_threads(1)
+    bench = _load()
+    bench.registry.discover(tmp_path / "home")
+    read = []
+    real = bench.registry.create_dataset
+
+    def spy(*a, **k):
+        ds = real(*a, **k)
+        split = ds.split
+        ds.split = lambda name: read.append(name) or split(name)
+        return ds
+
+    monkeypatch.setattr(bench.registry, "create_dataset", spy)
+    out = tmp_path / "table.md"
+    code = bench.main(["--methods", "rotation", "--epochs", "1", "--image-size", "16", "--train-size", "64",
+                       "--test-size", "24", "--num-classes", "4", "--width", "8", "--batch-size", "32",
+                       "--no-linear", "--select", "--home", str(tmp_path / "home"), "--out", str(out)])
+    assert code == 0 and "test" not in read and "train" in read
+    assert "validation split (0.2 of train" in out.read_text().splitlines()[0]
+    bx, by, qx, qy = bench.labeled(tmp_path / "home", bench.settings(bench.parse_args(
+        ["--image-size", "16", "--train-size", "64", "--test-size", "24", "--num-classes", "4"]))[0], 0.25, 0)
+    assert len(bx) + len(qx) == 64 and sorted(torch.bincount(qy).tolist()) == [4, 4, 4, 4]
