@@ -10,9 +10,9 @@ from engine.api import (
     MomentumPair,
     Param,
     TwoViewMethod,
-    pair_retrieval_accuracy,
     mlp_head,
     momentum_params,
+    pair_retrieval_accuracy,
     register_method,
     view_params,
 )

@@ -7,9 +7,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.api import (
+    InstanceIds,
     MethodPlugin,
     Param,
-    InstanceIds,
     mlp_head,
     recipe_from,
     register_method,

@@ -6,9 +6,9 @@ import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 
 from engine.api import (
+    InstanceIds,
     MethodPlugin,
     Param,
-    InstanceIds,
     normalize,
     recipe_from,
     register_method,

@@ -55,8 +55,8 @@ class RelativePosition(MethodPlugin):
     accuracy_key = "relpos_acc"
     chance = 1 / 8
     params = [
-        Param("tile_frac", "float", 96 / 144, "patch side as a fraction of its grid cell (96/(96+48) px in the paper); the rest is the gap", 0.3, 0.95),
-        Param("jitter_frac", "float", 7 / 144, "largest jitter of a patch, as a fraction of its cell (7/144 px in the paper); "
+        Param("tile_frac", "float", 0.6667, "patch side as a fraction of its grid cell (96/(96+48) px in the paper); the rest is the gap", 0.3, 0.95),
+        Param("jitter_frac", "float", 0.0486, "largest jitter of a patch, as a fraction of its cell (7/144 px in the paper); "
               "capped so that patches never touch", 0.0, 0.5),
         Param("tile_px", "int", 16, "patches are resized to this side for the backbone (backbones need >= 16 px)", 16, 224),
         Param("color_drop", "bool", True, "keep one random channel per patch and replace the others by noise"),

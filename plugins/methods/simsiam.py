@@ -9,8 +9,8 @@ import torch.nn.functional as F
 from engine.api import (
     Param,
     TwoViewMethod,
-    pair_retrieval_accuracy,
     mlp_head,
+    pair_retrieval_accuracy,
     register_method,
     view_params,
 )

@@ -97,6 +97,6 @@ def test_choosing_settings_scores_on_a_validation_split_and_never_reads_test(tmp
                        "--no-linear", "--select", "--home", str(tmp_path / "home"), "--out", str(out)])
     assert code == 0 and "test" not in read and "train" in read
     assert "validation split (0.2 of train" in out.read_text().splitlines()[0]
-    bx, by, qx, qy = bench.labeled(tmp_path / "home", bench.settings(bench.parse_args(
+    bx, _, qx, qy = bench.labeled(tmp_path / "home", bench.settings(bench.parse_args(
         ["--image-size", "16", "--train-size", "64", "--test-size", "24", "--num-classes", "4"]))[0], 0.25, 0)
     assert len(bx) + len(qx) == 64 and sorted(torch.bincount(qy).tolist()) == [4, 4, 4, 4]

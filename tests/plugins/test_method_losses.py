@@ -8,11 +8,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from engine.ssl.metrics import ranked_first
 from plugins.methods.barlow_twins import barlow_twins_loss
 from plugins.methods.byol import byol_loss
 from plugins.methods.dino import dino_loss, teacher_temperature
 from plugins.methods.mae import mae_loss, random_masking
-from engine.ssl.metrics import ranked_first
 from plugins.methods.moco import moco_logits, moco_loss
 from plugins.methods.simsiam import simsiam_loss
 from plugins.methods.swav import sinkhorn_knopp, swav_loss
