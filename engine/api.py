@@ -44,16 +44,18 @@ from engine.ssl.augment import (
 from engine.ssl.feature_queue import FeatureQueue
 from engine.ssl.heads import mlp_head
 from engine.ssl.image_ids import image_ids
+from engine.ssl.instance_ids import InstanceIds
 from engine.ssl.lab_color import lab_to_rgb, rgb_to_lab
 from engine.ssl.method import MethodPlugin
-from engine.ssl.metrics import contrastive_accuracy
+from engine.ssl.metrics import contrastive_accuracy, pair_chance, pair_retrieval_accuracy, ranked_first
 from engine.ssl.momentum import MomentumPair, ema_update, frozen_copy, momentum_at, momentum_params
 from engine.ssl.multicrop import MultiCrop, multicrop_from, multicrop_params
 from engine.ssl.patches import crop_patches, grid_origins, mosaic, standardize, to_unit_range, upsample_to
+from engine.ssl.shuffle_bn import shuffled_forward
 from engine.ssl.sobel import sobel
 from engine.ssl.stage_shapes import stage_shapes
 from engine.ssl.two_view import ProjectedPairMethod, TwoViewMethod
-from engine.training.distributed import concat_all_gather, gather_with_grad
+from engine.training.distributed import concat_all_gather, gather_with_grad, rank_rows
 
 __all__ = [
     # declaring a plugin
@@ -71,9 +73,9 @@ __all__ = [
     "MultiCrop", "multicrop_params", "multicrop_from",
     # networks, heads, encoders, queues
     "Attention", "Block", "init_transformer_weights", "mlp_head",
-    "MomentumPair", "momentum_params", "momentum_at", "ema_update", "frozen_copy", "FeatureQueue",
-    "stage_shapes", "gather_with_grad", "concat_all_gather",
+    "MomentumPair", "momentum_params", "shuffled_forward", "momentum_at", "ema_update", "frozen_copy", "FeatureQueue",
+    "stage_shapes", "gather_with_grad", "concat_all_gather", "rank_rows",
     # pretext-task helpers
-    "contrastive_accuracy", "image_ids", "rgb_to_lab", "lab_to_rgb", "sobel",
+    "contrastive_accuracy", "pair_retrieval_accuracy", "ranked_first", "pair_chance", "image_ids", "InstanceIds", "rgb_to_lab", "lab_to_rgb", "sobel",
     "grid_origins", "crop_patches", "standardize", "upsample_to", "to_unit_range", "mosaic",
 ]

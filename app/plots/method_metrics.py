@@ -17,3 +17,19 @@ def accuracy_key(method_id: str, keys=()) -> str:
             pass
     candidates = sorted(k for k in keys if k.endswith("_acc") and k != "knn_acc")
     return DEFAULT if DEFAULT in keys or not candidates else candidates[0]
+
+
+def chance_level(run) -> float | None:
+    """The chance level of ``run``'s method accuracy (``MethodPlugin.accuracy_chance``, read
+    from the class with the run's method parameters and batch size); None when the plugins
+    are not loaded yet, the method declares none, or the config lacks what it needs. Under
+    torchrun the batch size is per process, so the line is that of one process's batch."""
+    from engine import registry
+
+    if not registry.is_discovered():
+        return None
+    try:
+        cls = registry.get("method", run.method).cls
+        return cls.accuracy_chance(run.config["method"]["params"], int(run.config["train"]["batch_size"]))
+    except Exception:  # an unknown method or an old config: no line
+        return None

@@ -27,7 +27,7 @@ from app.formatting import duration, number
 from app.jobs import launcher
 from app.jobs.store_poller import StorePoller
 from app.plots.curve_plot import CurvePlot
-from app.plots.method_metrics import accuracy_key
+from app.plots.method_metrics import accuracy_key, chance_level
 from engine.training.reference import CHANCE_KEY, RANDOM_INIT_KEY
 from app.widgets.log_tail import LogTail
 from engine.runs.paths import RunPaths
@@ -184,6 +184,9 @@ class MonitorView(QWidget):
         self.acc_key = accuracy_key(run.method, self.plots["accuracy"].series)
         self.plots["accuracy"].getPlotItem().setTitle(self.acc_key)
         self.plots["accuracy"].title = self.acc_key
+        chance = chance_level(run)
+        if chance is not None:  # dashed: the method's chance level
+            self.plots["accuracy"].set_reference("chance", chance)
         if resumed:  # a resumed worker rewrote the metrics after its checkpoint
             self._reload()
         self._show_status()

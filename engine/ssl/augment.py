@@ -52,26 +52,58 @@ def _coin(n, p, gen):
     return _rand(n, gen) < p
 
 
-def resized_crop(x: torch.Tensor, size: int, scale=(0.2, 1.0), ratio=(3 / 4, 4 / 3),
+CROP_ATTEMPTS = 10  # torchvision's RandomResizedCrop tries 10 boxes before its fallback
+
+
+def crop_boxes(n: int, height: int, width: int, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3), gen=None):
+    """n crop boxes drawn as torchvision's ``RandomResizedCrop.get_params`` draws them, batched.
+
+    Per sample, up to 10 attempts: area ~ U(scale) of the image, log aspect ~ U(log ratio),
+    side lengths rounded to pixels; the first attempt that fits the image wins, its corner
+    uniform over the positions that keep it inside. None fits: the central crop of the whole
+    image clamped to ``ratio``. Returns (x0, y0, w, h): (n,) float pixels each."""
+    draws = _rand(n * CROP_ATTEMPTS, gen).view(n, CROP_ATTEMPTS)
+    log_r = _uniform(n * CROP_ATTEMPTS, math.log(ratio[0]), math.log(ratio[1]), gen).view(n, CROP_ATTEMPTS)
+    area = height * width * (scale[0] + (scale[1] - scale[0]) * draws)
+    aspect = torch.exp(log_r)
+    w = torch.round(torch.sqrt(area * aspect))
+    h = torch.round(torch.sqrt(area / aspect))
+    fits = (w > 0) & (w <= width) & (h > 0) & (h <= height)
+    first = torch.where(fits.any(1), fits.float().argmax(1), torch.full((n,), -1))
+    pick = first.clamp(min=0).view(n, 1)
+    w, h = w.gather(1, pick).squeeze(1), h.gather(1, pick).squeeze(1)
+    # the fallback: the whole image, cut to the nearest allowed aspect, centred
+    in_ratio = width / height
+    if in_ratio < min(ratio):
+        fw, fh = width, round(width / min(ratio))
+    elif in_ratio > max(ratio):
+        fw, fh = round(height * max(ratio)), height
+    else:
+        fw, fh = width, height
+    none = first < 0
+    w = torch.where(none, torch.tensor(float(fw)), w)
+    h = torch.where(none, torch.tensor(float(fh)), h)
+    u, v = _rand(n, gen), _rand(n, gen)
+    x0 = torch.where(none, (width - w) / 2, torch.floor(u * (width - w + 1)))
+    y0 = torch.where(none, (height - h) / 2, torch.floor(v * (height - h + 1)))
+    return x0, y0, w, h
+
+
+def resized_crop(x: torch.Tensor, size: int, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3),
                  flip_p: float = 0.5, gen=None) -> torch.Tensor:
     """Random resized crop + horizontal flip for a batch in one ``grid_sample``.
 
-    x: (N, C, H, W) float. Area fraction ~ U(scale), log aspect ~ U(log ratio), centre
-    uniform over positions that keep the crop inside the image."""
-    n = x.shape[0]
-    area = _uniform(n, scale[0], scale[1], gen)
-    log_r = _uniform(n, math.log(ratio[0]), math.log(ratio[1]), gen)
-    aspect = torch.exp(log_r)
-    w = torch.sqrt(area * aspect).clamp(max=1.0)  # as fractions of the image side
-    h = torch.sqrt(area / aspect).clamp(max=1.0)
-    cx = (_rand(n, gen) * 2 - 1) * (1 - w)
-    cy = (_rand(n, gen) * 2 - 1) * (1 - h)
+    x: (N, C, H, W) float -> (N, C, size, size). Boxes as torchvision's RandomResizedCrop
+    samples them (``crop_boxes``: scale (0.08, 1), ratio (3/4, 4/3), 10 attempts, then the
+    central crop), resized bilinearly."""
+    n, _, height, width = x.shape
+    x0, y0, w, h = crop_boxes(n, height, width, scale, ratio, gen)
     flip = torch.where(_coin(n, flip_p, gen), -1.0, 1.0)
     theta = torch.zeros(n, 2, 3)
-    theta[:, 0, 0] = w * flip
-    theta[:, 0, 2] = cx
-    theta[:, 1, 1] = h
-    theta[:, 1, 2] = cy
+    theta[:, 0, 0] = w / width * flip  # affine_grid works in [-1, 1]: sides as fractions
+    theta[:, 0, 2] = (x0 + w / 2) / width * 2 - 1
+    theta[:, 1, 1] = h / height
+    theta[:, 1, 2] = (y0 + h / 2) / height * 2 - 1
     theta = theta.to(x.device, x.dtype)
     grid = F.affine_grid(theta, (n, x.shape[1], size, size), align_corners=False)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
@@ -158,10 +190,10 @@ def solarize(x, p=0.0, threshold=0.5, gen=None):
 
 @dataclass
 class ViewRecipe:
-    """Strengths of one augmented view; the defaults are SimCLR's for small images."""
+    """Strengths of one augmented view; the defaults are SimCLR's (Chen et al., 2020)."""
 
     size: int = 32
-    crop_min: float = 0.2
+    crop_min: float = 0.08  # torchvision's RandomResizedCrop, as SimCLR, MoCo v2, BYOL use
     crop_max: float = 1.0
     flip_p: float = 0.5
     jitter_strength: float = 0.5
@@ -183,12 +215,14 @@ class ViewRecipe:
         return normalize(y) if norm else y
 
 
-def view_params(prefix: str = ""):
-    """The schema entries of a ViewRecipe, for methods that use two augmented views."""
+def view_params(prefix: str = "", crop_min: float = 0.08):
+    """The schema entries of a ViewRecipe, for methods that use two augmented views;
+    ``crop_min`` is the paper's smallest crop (0.08 in SimCLR; DINO's global crops 0.4)."""
     from engine.params import Param
 
     return [
-        Param(prefix + "crop_min", "float", 0.2, "smallest crop, as a fraction of the image area", 0.01, 1.0),
+        Param(prefix + "crop_min", "float", crop_min, "smallest crop, as a fraction of the image area (0.08 as in "
+              "torchvision and the papers; small data often uses 0.2)", 0.01, 1.0),
         Param(prefix + "jitter_strength", "float", 0.5, "colour jitter strength s (brightness/contrast/saturation 0.8 s, hue 0.2 s)", 0.0, 1.0),
         Param(prefix + "jitter_p", "float", 0.8, "probability of colour jitter", 0.0, 1.0),
         Param(prefix + "gray_p", "float", 0.2, "probability of grayscale", 0.0, 1.0),

@@ -27,6 +27,7 @@ class MethodPlugin(nn.Module):
     params: list = []
     needs_labels = False   # True: trained on the labeled ``train`` split (e.g. supervised)
     accuracy_key = "contrastive_acc"  # the metric the progress bar and monitor show
+    chance = None  # chance level of ``accuracy_key`` when it does not depend on the run (rotation: 1/4)
     input_kind = SampleKind.IMAGE
     requires: frozenset[Capability] = frozenset()  # capabilities the backbone must declare
 
@@ -43,6 +44,13 @@ class MethodPlugin(nn.Module):
         """What the backbone must declare for this method with ``params`` (resolved values):
         ``requires`` unless the needs depend on the parameters (multi-task's tasks)."""
         return cls.requires
+
+    @classmethod
+    def accuracy_chance(cls, params: dict, batch_size: int) -> float | None:
+        """Chance level of ``accuracy_key`` for resolved ``params`` and a global batch of
+        ``batch_size`` images (the monitor's dashed line); None where there is none (a loss,
+        a PSNR). Read from the class: no model is built."""
+        return cls.chance
 
     def set_seed(self, seed: int) -> None:
         """Seed the generator that draws augmentation parameters (on the CPU)."""

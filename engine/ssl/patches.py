@@ -12,12 +12,14 @@ import torch.nn.functional as F
 
 
 def grid_origins(n: int, grid: int, size: int, tile: int, gen: torch.Generator | None,
-                 jitter: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+                 jitter: bool = True, max_jitter: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Top-left corners of a ``grid x grid`` layout of ``tile``-px tiles in ``size``-px images.
 
-    The image is split into cells of ``size // grid`` px; each tile lies inside its cell at a
-    random offset (the gap between neighbours is then cell - tile plus jitter, so tiles never
-    share edges: Noroozi & Favaro, 2016; Doersch et al., 2015). Returns ``(tops, lefts)``,
+    The image is split into cells of ``size // grid`` px. With ``max_jitter=None`` each tile
+    lies anywhere inside its cell (Noroozi & Favaro, 2016: 64-px tiles in 75-px cells), so two
+    neighbours may touch. With ``max_jitter=j`` each tile sits centred in its cell and moves by
+    at most j px each way (Doersch et al., 2015: a 48-px gap and up to 7 px of jitter), and
+    j must leave a gap: ``2 j < cell - tile``, so tiles never touch. Returns ``(tops, lefts)``,
     each (n, grid * grid) int64 in row-major tile order."""
     cell = size // grid
     if tile > cell:
@@ -25,7 +27,13 @@ def grid_origins(n: int, grid: int, size: int, tile: int, gen: torch.Generator |
     start = (size - grid * cell) // 2
     slack = cell - tile
     k = grid * grid
-    if jitter and slack > 0:
+    if max_jitter is not None:
+        if 2 * max_jitter >= slack:
+            raise ValueError(f"{max_jitter} px of jitter closes the {slack}-px gap between tiles")
+        centre = slack // 2
+        dy = centre + torch.randint(-max_jitter, max_jitter + 1, (n, k), generator=gen)
+        dx = centre + torch.randint(-max_jitter, max_jitter + 1, (n, k), generator=gen)
+    elif jitter and slack > 0:
         dy = torch.randint(0, slack + 1, (n, k), generator=gen)
         dx = torch.randint(0, slack + 1, (n, k), generator=gen)
     else:

@@ -9,10 +9,14 @@ import torch
 from engine.ssl.augment import recipe_from
 from engine.ssl.heads import mlp_head
 from engine.ssl.method import MethodPlugin
-from engine.ssl.metrics import contrastive_accuracy
+from engine.ssl.metrics import pair_chance, pair_retrieval_accuracy
 
 
 class TwoViewMethod(MethodPlugin):
+    @classmethod
+    def accuracy_chance(cls, params: dict, batch_size: int) -> float | None:
+        return pair_chance(batch_size)  # 2N - 1 candidates (MoCo overrides: 1 + K)
+
     def __init__(self, backbone, image_size: int = 32, num_classes: int | None = None, **params):
         super().__init__(backbone, image_size, num_classes, **params)
         self.recipe = recipe_from(params, image_size)
@@ -35,7 +39,13 @@ class TwoViewMethod(MethodPlugin):
 class ProjectedPairMethod(TwoViewMethod):
     """Both views through the backbone and one projector, then ``pair_loss(z1, z2)``: no
     negatives, no predictor, no momentum encoder (Barlow Twins, Zbontar et al., 2021;
-    VICReg, Bardes et al., 2022). The schema has ``proj_hidden`` and ``proj_dim``."""
+    VICReg, Bardes et al., 2022). The schema has ``proj_hidden`` and ``proj_dim``.
+
+    Without negatives there is no contrastive task to score: ``retrieval_acc`` is SimCLR's
+    ranking (the other view's projection first among the batch's 2N - 1) on the projections
+    the loss compares."""
+
+    accuracy_key = "retrieval_acc"
 
     projector_layers = 3  # both papers' 3-layer projector ("expander" in VICReg)
 
@@ -50,7 +60,7 @@ class ProjectedPairMethod(TwoViewMethod):
         raise NotImplementedError
 
     def training_step(self, x: torch.Tensor, y: torch.Tensor | None = None) -> dict:
-        """x: (N, 3, H, W) uint8 -> {"loss", the loss's terms, "contrastive_acc"}."""
+        """x: (N, 3, H, W) uint8 -> {"loss", the loss's terms, "retrieval_acc"}."""
         z1, z2 = self.projector(self.backbone.forward_features(self.both_views(x))).chunk(2)
         loss, metrics = self.pair_loss(z1, z2)
-        return {"loss": loss, **metrics, "contrastive_acc": contrastive_accuracy(z1, z2)}
+        return {"loss": loss, **metrics, "retrieval_acc": pair_retrieval_accuracy(z1, z2)}

@@ -124,6 +124,16 @@ def concat_all_gather(z: torch.Tensor) -> torch.Tensor:
     return torch.cat(parts)
 
 
+def rank_rows(z: torch.Tensor) -> torch.Tensor:
+    """z: (world * N, ...) gathered as ``concat_all_gather`` orders it -> (N, ...), this rank's
+    rows (z itself outside DDP)."""
+    info = current()
+    if not info.enabled:
+        return z
+    n = z.shape[0] // info.world
+    return z[info.rank * n:(info.rank + 1) * n]
+
+
 class _AllReduceSum(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x):

@@ -94,5 +94,10 @@ def prepare_method(method: nn.Module, device: torch.device, info: DistInfo, chan
         return method.training_step
     ids = [device.index if device.index is not None else info.local_rank] if device.type == "cuda" else None
     # Unused parameters are allowed: some methods freeze parts for a while (SwAV's prototypes).
-    return nn.parallel.DistributedDataParallel(TrainingStep(method), device_ids=ids, find_unused_parameters=True)
+    # No buffer broadcast: DDP would copy rank 0's buffers over every rank's at each forward,
+    # and a method's state is made global by the method itself (queues filled with keys gathered
+    # from all ranks, DINO's all-reduced centre); BatchNorm statistics are per rank unless
+    # ``sync_bn`` makes them global, as in the reference implementations.
+    return nn.parallel.DistributedDataParallel(TrainingStep(method), device_ids=ids, find_unused_parameters=True,
+                                               broadcast_buffers=False)
 

@@ -24,7 +24,7 @@ def barlow_twins_loss(z1: torch.Tensor, z2: torch.Tensor, lambda_: float = 5e-3)
     invariance = (1 - diag).pow(2).sum()
     redundancy = c.pow(2).sum() - diag.pow(2).sum()
     loss = invariance + lambda_ * redundancy
-    return loss, {"invariance": invariance.item(), "redundancy": redundancy.item()}
+    return loss, {"invariance": invariance.detach(), "redundancy": redundancy.detach()}
 
 
 @register_method

@@ -10,9 +10,9 @@ from engine.api import (
     MomentumPair,
     Param,
     TwoViewMethod,
-    contrastive_accuracy,
     mlp_head,
     momentum_params,
+    pair_retrieval_accuracy,
     register_method,
     view_params,
 )
@@ -27,7 +27,7 @@ def byol_loss(p1: torch.Tensor, p2: torch.Tensor, t1: torch.Tensor, t2: torch.Te
     c12 = F.cosine_similarity(p1.float(), t2.detach().float(), dim=1)
     c21 = F.cosine_similarity(p2.float(), t1.detach().float(), dim=1)
     loss = (2 - 2 * c12).mean() + (2 - 2 * c21).mean()
-    return loss, {"cosine": ((c12.mean() + c21.mean()) / 2).item()}
+    return loss, {"cosine": ((c12.mean() + c21.mean()) / 2).detach()}
 
 
 @register_method
@@ -39,10 +39,12 @@ class BYOL(TwoViewMethod):
                "average of the online network whose momentum rises from its base value to 1 on a cosine "
                "schedule. Works without negatives and is robust to small batches.")
     citation = "Grill et al., 2020 (NeurIPS)"
+    # no negatives: the predictions retrieve the other view's target among the batch's 2N - 1
+    accuracy_key = "retrieval_acc"
     params = [
         Param("proj_hidden", "int", 1024, "hidden width of the projector and predictor (4096 in the paper)", 16, 8192),
         Param("proj_dim", "int", 256, "output dimension of the projector and predictor", 8, 4096),
-        *momentum_params(0.99, "cosine"),
+        *momentum_params(0.996, "cosine"),  # BYOL: tau_base = 0.996, raised to 1 on a cosine
         *view_params(),
     ]
 
@@ -60,8 +62,7 @@ class BYOL(TwoViewMethod):
         with torch.no_grad():
             t1, t2 = self.momentum["projector"](self.momentum["backbone"].forward_features(v)).chunk(2)
         loss, metrics = byol_loss(p1, p2, t1, t2)
-        z1, z2 = z.chunk(2)
-        return {"loss": loss, **metrics, "contrastive_acc": contrastive_accuracy(z1, z2),
+        return {"loss": loss, **metrics, "retrieval_acc": pair_retrieval_accuracy(p1, p2, t1, t2),
                 "momentum": self.momentum.momentum}
 
     def on_step_end(self, progress):

@@ -79,6 +79,17 @@ def soft_encode(ab: torch.Tensor, bins: torch.Tensor, neighbours: int, sigma: fl
     return soft, near[:, 0].reshape(n, h, w)
 
 
+def smooth_prior(prior: torch.Tensor, bins: torch.Tensor, sigma: float) -> torch.Tensor:
+    """prior: (Q,) colour distribution over the bins, bins: (Q, 2) their ab centres -> (Q,)
+    the prior smoothed over the ab plane by a Gaussian of std ``sigma`` ab units, renormalised
+    (Zhang et al., 2016, Sec. 2.2: p-tilde, sigma = 5). ``sigma <= 0``: the prior itself."""
+    if sigma <= 0:
+        return prior
+    d2 = torch.cdist(bins.float(), bins.float()) ** 2
+    smoothed = torch.exp(-d2 / (2 * sigma ** 2)) @ prior.float()
+    return smoothed / smoothed.sum()
+
+
 def rebalance_weights(prior: torch.Tensor, lam: float) -> torch.Tensor:
     """prior: (Q,) colour distribution -> (Q,) class weights w ~ ((1 - lam) p + lam / Q)^-1,
     scaled so that E_p[w] = 1 (Zhang et al., 2016, eq. 4; lam = 0.5 there)."""
@@ -119,6 +130,7 @@ class Colorization(MethodPlugin):
         Param("soft_sigma", "float", 0.5, "std of the soft-encoding kernel in bin spacings (5/10 in the paper)", 0.05, 5.0),
         Param("rebalance", "bool", True, "weight pixels by the inverse smoothed frequency of their colour"),
         Param("rebalance_lambda", "float", 0.5, "mix of the uniform distribution into the prior (0.5 in the paper)", 0.0, 1.0),
+        Param("prior_sigma", "float", 5.0, "std (ab units) of the Gaussian that smooths the colour prior (5 in the paper; 0: off)", 0.0, 50.0),
         Param("prior_momentum", "float", 0.99, "EMA momentum of the colour prior estimated from batches", 0.0, 0.9999),
         Param("anneal_t", "float", 0.38, "temperature of the annealed mean used to colour images", 0.01, 1.0),
         Param("crop_min", "float", 0.6, "smallest random crop (area fraction) of the training images", 0.05, 1.0),
@@ -169,7 +181,7 @@ class Colorization(MethodPlugin):
         if p["rebalance"]:
             with torch.no_grad():
                 self._update_prior(hard)
-            weights = rebalance_weights(self.prior, p["rebalance_lambda"])
+            weights = rebalance_weights(smooth_prior(self.prior, self.bins, p["prior_sigma"]), p["rebalance_lambda"])
         loss, metrics = colorization_loss(self.logits(lab), soft, hard, weights)
         return {"loss": loss, **metrics}
 

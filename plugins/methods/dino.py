@@ -11,11 +11,13 @@ from engine.api import (
     MethodPlugin,
     MomentumPair,
     Param,
-    contrastive_accuracy,
+    concat_all_gather,
     mlp_head,
     momentum_params,
     multicrop_from,
     multicrop_params,
+    pair_chance,
+    pair_retrieval_accuracy,
     register_method,
     view_params,
 )
@@ -23,11 +25,13 @@ from engine.api import (
 
 class DINOHead(nn.Module):
     """MLP to a bottleneck, l2-normalisation, then a weight-normalised linear layer to K
-    outputs whose weight rows stay unit length (``norm_last_layer`` in DINO)."""
+    outputs whose weight rows stay unit length (``norm_last_layer`` in DINO). The MLP is
+    DINO's: 3 layers, GELU, no BatchNorm (``use_bn=False``), so the head works without batch
+    statistics, as ViTs do."""
 
     def __init__(self, in_dim: int, hidden: int, bottleneck: int, out_dim: int):
         super().__init__()
-        self.mlp = mlp_head(in_dim, hidden, bottleneck, layers=3)
+        self.mlp = mlp_head(in_dim, hidden, bottleneck, layers=3, bn=False, act=nn.GELU)
         self.last = nn.Linear(bottleneck, out_dim, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -63,9 +67,9 @@ def dino_loss(student: torch.Tensor, teacher: torch.Tensor, center: torch.Tensor
             if v != i:
                 total = total - (t[i] * log_s[v]).sum(1).mean()
                 pairs += 1
-    entropy = -(t * torch.log(t.clamp_min(1e-12))).sum(2).mean().item()
+    entropy = -(t * torch.log(t.clamp_min(1e-12))).sum(2).mean().detach()
     loss = total / pairs
-    return loss, {"teacher_entropy": entropy, "kl_divergence": loss.item() - entropy}
+    return loss, {"teacher_entropy": entropy, "kl_divergence": loss.detach() - entropy}
 
 
 @register_method
@@ -77,6 +81,9 @@ class DINO(MethodPlugin):
                "outputs with a running mean and sharpening them with a low temperature, warmed up at the "
                "start, avoids collapse. Best known with ViT backbones, whose attention maps segment objects.")
     citation = "Caron et al., 2021 (ICCV)"
+    # no negatives: a global view's student distribution retrieves the other view's teacher
+    # target (lowest cross-entropy, the loss's own score) among the batch's 2N - 1
+    accuracy_key = "retrieval_acc"
     params = [
         Param("out_dim", "int", 1024, "number K of output dimensions (65536 in the paper)", 2, 100000, log=True),
         Param("head_hidden", "int", 512, "hidden width of the head (2048 in the paper)", 16, 8192),
@@ -88,7 +95,7 @@ class DINO(MethodPlugin):
         Param("center_momentum", "float", 0.9, "momentum of the running centre of teacher outputs", 0.0, 1.0),
         *momentum_params(0.996, "cosine"),
         *multicrop_params(num_local=4, local_crop_min=0.05, local_crop_max=0.4),
-        *view_params(),
+        *view_params(crop_min=0.4),  # the paper's global crops (0.4, 1)
     ]
 
     def __init__(self, backbone, image_size=32, num_classes=None, **p):
@@ -115,12 +122,20 @@ class DINO(MethodPlugin):
         h = self.hparams
         loss, metrics = dino_loss(student.view(len(views), n, -1), teacher.view(2, n, -1), self.center,
                                   h["student_temp"], self.teacher_temp)
+        with torch.no_grad():  # before the centre moves: the targets this loss used
+            log_s = F.log_softmax(student[:2 * n].float() / h["student_temp"], dim=1)
+            t = F.softmax((teacher.float() - self.center) / self.teacher_temp, dim=1)
+            retrieval = pair_retrieval_accuracy(*log_s.chunk(2), *t.chunk(2), cosine=False)
         with torch.no_grad():
             m = h["center_momentum"]
-            self.center.mul_(m).add_(teacher.float().mean(0), alpha=1 - m)
-        s1, s2 = student[:n], student[n:2 * n]
-        return {"loss": loss, **metrics, "contrastive_acc": contrastive_accuracy(s1, s2),
+            # the mean over the global batch (DINO all-reduces it), the same on every rank
+            self.center.mul_(m).add_(concat_all_gather(teacher.float()).mean(0), alpha=1 - m)
+        return {"loss": loss, **metrics, "retrieval_acc": retrieval,
                 "momentum": self.teacher.momentum, "teacher_temp": self.teacher_temp}
+
+    @classmethod
+    def accuracy_chance(cls, params, batch_size):
+        return pair_chance(batch_size)
 
     def on_step_end(self, progress):
         self.teacher.update(progress)

@@ -7,9 +7,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.api import (
+    InstanceIds,
     MethodPlugin,
     Param,
-    image_ids,
     mlp_head,
     recipe_from,
     register_method,
@@ -30,13 +30,14 @@ class Exemplar(MethodPlugin):
     id = "exemplar"
     title = "Exemplar-CNN"
     summary = ("Every image is its own class: the network must recognise an image after strong random "
-               "cropping, scaling, flipping and colour changes among up to N others. The class of an "
-               "image is a hash of its pixels modulo N, so no dataset index is needed (images that "
-               "collide simply share a class).")
+               "cropping, scaling, flipping and colour changes among up to N others. Each image gets its "
+               "own class the first time it is seen (known by a hash of its pixels, so no dataset "
+               "index is needed); beyond N images, classes are shared.")
     citation = "Dosovitskiy, Springenberg, Riedmiller & Brox, 2014 (NeurIPS)"
     accuracy_key = "exemplar_acc"
     params = [
-        Param("exemplars", "int", 8000, "number N of surrogate classes (8000 in the paper); images beyond it share classes", 2, 1000000),
+        Param("exemplars", "int", 8000, "number N of surrogate classes, one per image (8000 in the paper; set it to the dataset "
+              "size); images beyond the first N share classes", 2, 1000000),
         Param("copies", "int", 1, "transformed samples of every image per batch (the paper draws many samples per "
               "surrogate class; each copy costs one more forward pass)", 1, 64),
         Param("cosine_temperature", "float", 0.0, "0: the paper's linear softmax; > 0: a cosine classifier, "
@@ -51,10 +52,11 @@ class Exemplar(MethodPlugin):
         self.recipe = recipe_from(p, image_size)
         f, k = backbone.num_features, p["exemplars"]
         self.classifier = mlp_head(f, p["head_hidden"], k) if p["head_hidden"] else nn.Linear(f, k)
+        self.classes = InstanceIds(k)  # image -> its own surrogate class
 
     def training_step(self, x, y=None):
         copies = self.hparams["copies"]
-        ids = image_ids(x, self.hparams["exemplars"]).repeat(copies)  # hash each image once
+        ids = self.classes(x).repeat(copies)  # look each image up once
         x = x.repeat(copies, 1, 1, 1)   # (copies * N, 3, H, W), each copy transformed anew
         logits = self.logits(self.backbone.forward_features(self.recipe(x, self.gen)))
         loss, metrics = exemplar_loss(logits, ids)

@@ -31,24 +31,39 @@ def _all_permutations(tiles: int) -> torch.Tensor:
     return torch.tensor(list(itertools.permutations(range(tiles))), dtype=torch.uint8)
 
 
+SELECTIONS = ("summed", "min")
+
+
 @functools.lru_cache(maxsize=8)
-def hamming_permutations(count: int, seed: int = 0, tiles: int = GRID * GRID) -> torch.Tensor:
-    """The permutation set of Noroozi & Favaro (2016, Algorithm 1), chosen greedily for
-    maximal Hamming distance: start from a random permutation, then repeatedly add the
-    permutation whose smallest Hamming distance to those already chosen is largest (ties
-    broken at random). Deterministic given ``seed``. Returns (count, tiles) int64; row p
-    lists which original tile sits at each position of puzzle p."""
+def hamming_permutations(count: int, seed: int = 0, tiles: int = GRID * GRID,
+                         selection: str = "summed") -> torch.Tensor:
+    """A permutation set chosen greedily for large Hamming distances, from a random first
+    permutation; ties broken at random; deterministic given ``seed``.
+
+    ``selection="summed"``: Noroozi & Favaro (2016), Algorithm 1 ("maximal" set): the next
+    permutation is the unchosen one whose Hamming distances to the chosen ones have the
+    largest sum. ``"min"``: the one whose smallest distance to the chosen ones is largest
+    (a max-min variant, which keeps every pair of puzzles far apart; not the paper's).
+    Returns (count, tiles) int64; row p lists which original tile sits at each position of
+    puzzle p."""
+    if selection not in SELECTIONS:
+        raise ValueError(f"unknown selection {selection!r} (known: {', '.join(SELECTIONS)})")
     every = _all_permutations(tiles)
     if not 1 <= count <= len(every):
         raise ValueError(f"between 1 and {len(every)} permutations of {tiles} tiles exist, not {count}")
     gen = torch.Generator().manual_seed(seed)
     chosen = [int(torch.randint(len(every), (1,), generator=gen))]
-    nearest = (every != every[chosen[0]]).sum(1)  # distance of each candidate to the chosen set
+    score = (every != every[chosen[0]]).sum(1)  # summed or smallest distance to the chosen set
+    taken = torch.zeros(len(every), dtype=torch.bool)
+    taken[chosen[0]] = True
     for _ in range(count - 1):
-        best = (nearest == nearest.max()).nonzero().squeeze(1)
+        free = score.masked_fill(taken, -1)
+        best = (free == free.max()).nonzero().squeeze(1)
         pick = int(best[torch.randint(len(best), (1,), generator=gen)])
         chosen.append(pick)
-        nearest = torch.minimum(nearest, (every != every[pick]).sum(1))
+        taken[pick] = True
+        d = (every != every[pick]).sum(1)
+        score = score + d if selection == "summed" else torch.minimum(score, d)
     return every[chosen].long()
 
 
@@ -82,9 +97,15 @@ class Jigsaw(MethodPlugin):
                "each tile and an MLP on the concatenated features names the permutation.")
     citation = "Noroozi & Favaro, 2016 (ECCV)"
     accuracy_key = "jigsaw_acc"
+
+    @classmethod
+    def accuracy_chance(cls, params, batch_size):
+        return 1.0 / params["permutations"]
     params = [
         Param("permutations", "int", 100, "size P of the permutation set (1000 in the paper; 100 learns faster on small data)", 10, 1000),
         Param("perm_seed", "int", 0, "seed of the greedy maximal-Hamming permutation set", 0, 2**31 - 1),
+        Param("perm_selection", "choice", "summed", "summed: the paper's Algorithm 1 (largest summed Hamming "
+              "distance to the chosen set); min: largest smallest distance (max-min)", choices=SELECTIONS),
         Param("tile_frac", "float", 0.75, "tile side as a fraction of its grid cell (64/85 in the paper); the rest is gap and jitter", 0.3, 1.0),
         Param("tile_px", "int", 16, "tiles are resized to this side for the backbone (backbones need >= 16 px)", 16, 224),
         Param("hidden", "int", 512, "hidden width of the MLP over the concatenated tile features", 16, 8192),
@@ -94,7 +115,8 @@ class Jigsaw(MethodPlugin):
         super().__init__(backbone, image_size, num_classes, **p)
         self.cell = image_size // GRID
         self.tile = max(2, int(p["tile_frac"] * self.cell))
-        self.register_buffer("perms", hamming_permutations(p["permutations"], p["perm_seed"]), persistent=False)
+        self.register_buffer("perms", hamming_permutations(p["permutations"], p["perm_seed"],
+                                                                 selection=p["perm_selection"]), persistent=False)
         self.head = mlp_head(GRID * GRID * backbone.num_features, p["hidden"], p["permutations"])
 
     def puzzles(self, x):

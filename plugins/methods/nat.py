@@ -6,9 +6,9 @@ import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 
 from engine.api import (
+    InstanceIds,
     MethodPlugin,
     Param,
-    image_ids,
     normalize,
     recipe_from,
     register_method,
@@ -54,7 +54,8 @@ class NoiseAsTargets(MethodPlugin):
     citation = "Bojanowski & Joulin, 2017 (ICML)"
     accuracy_key = "nat_cosine"
     params = [
-        Param("capacity", "int", 8000, "number of targets (and of image ids: images beyond it share targets)", 2, 1000000),
+        Param("capacity", "int", 8000, "number of targets, one per image (the paper: one per training image; set it "
+              "to the dataset size); images beyond the first ones share targets", 2, 1000000),
         Param("target_dim", "int", 128, "dimension of the targets and the projected features", 2, 4096),
         Param("reassign_every", "int", 3, "re-assign the batch's targets every K steps (a random batch each "
               "time, so every image about every K epochs: the paper re-assigns every 3 epochs)", 1, 100000),
@@ -71,6 +72,7 @@ class NoiseAsTargets(MethodPlugin):
         self.register_buffer("targets", sphere_targets(p["capacity"], p["target_dim"], p["target_seed"]))
         self.register_buffer("assignment", torch.arange(p["capacity"]))   # image id -> target row
         self.register_buffer("steps", torch.zeros((), dtype=torch.long))
+        self.ids = InstanceIds(p["capacity"])  # image -> its own row of the assignment
 
     def _reassign_batch(self, ids, feats):
         """Let the distinct ids of the batch swap their targets optimally."""
@@ -80,7 +82,7 @@ class NoiseAsTargets(MethodPlugin):
         self.assignment[uniq] = held[perm]
 
     def training_step(self, x, y=None):
-        ids = image_ids(x, self.hparams["capacity"])
+        ids = self.ids(x)
         feats = F.normalize(self.projector(self.backbone.forward_features(self._input(self.recipe(x, self.gen)))).float(), dim=1)
         if int(self.steps) % self.hparams["reassign_every"] == 0:
             self._reassign_batch(ids, feats)

@@ -53,8 +53,11 @@ class RelativePosition(MethodPlugin):
                "chromatic aberration instead of object parts.")
     citation = "Doersch, Gupta & Efros, 2015 (ICCV)"
     accuracy_key = "relpos_acc"
+    chance = 1 / 8
     params = [
-        Param("tile_frac", "float", 0.7, "patch side as a fraction of its grid cell (96/(96+48) px in the paper); the rest is gap and jitter", 0.3, 1.0),
+        Param("tile_frac", "float", 0.6667, "patch side as a fraction of its grid cell (96/(96+48) px in the paper); the rest is the gap", 0.3, 0.95),
+        Param("jitter_frac", "float", 0.0486, "largest jitter of a patch, as a fraction of its cell (7/144 px in the paper); "
+              "capped so that patches never touch", 0.0, 0.5),
         Param("tile_px", "int", 16, "patches are resized to this side for the backbone (backbones need >= 16 px)", 16, 224),
         Param("color_drop", "bool", True, "keep one random channel per patch and replace the others by noise"),
         Param("noise_ratio", "float", 0.01, "std of the replacement noise relative to the kept channel (1/100 in the paper)", 0.0, 1.0),
@@ -63,13 +66,18 @@ class RelativePosition(MethodPlugin):
 
     def __init__(self, backbone, image_size=32, num_classes=None, **p):
         super().__init__(backbone, image_size, num_classes, **p)
-        self.tile = max(2, int(p["tile_frac"] * (image_size // GRID)))
+        cell = image_size // GRID
+        self.tile = max(2, int(p["tile_frac"] * cell))
+        if self.tile >= cell:
+            self.tile = cell - 1  # at least a 1-px gap: the gap is what closes the edge shortcut
+        # jitter as in the paper, but never so much that two patches touch (2 j < gap)
+        self.jitter = min(round(p["jitter_frac"] * cell), (cell - self.tile - 1) // 2)
         self.head = mlp_head(2 * backbone.num_features, p["hidden"], len(NEIGHBOURS))
 
     def pairs(self, x):
         """x: uint8 (N, 3, H, W) -> (centre and neighbour patches (N, 2, 3, t, t), labels (N,))."""
         n = x.shape[0]
-        tops, lefts = grid_origins(n, GRID, self.image_size, self.tile, self.gen)
+        tops, lefts = grid_origins(n, GRID, self.image_size, self.tile, self.gen, max_jitter=self.jitter)
         labels = torch.randint(len(NEIGHBOURS), (n,), generator=self.gen)
         which = torch.stack([torch.full((n,), CENTRE), torch.tensor(NEIGHBOURS)[labels]], 1)
         patches = crop_patches(to_float(x), tops.gather(1, which), lefts.gather(1, which), self.tile)

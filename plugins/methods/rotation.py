@@ -44,6 +44,7 @@ class Rotation(MethodPlugin):
                "paper recommends.")
     citation = "Gidaris, Singh & Komodakis, 2018 (ICLR)"
     accuracy_key = "rotation_acc"
+    chance = 0.25
     params = [
         Param("head_hidden", "int", 0, "hidden width of the rotation classifier (0: linear, as on CIFAR in the paper)", 0, 8192),
         Param("crop_min", "float", 0.6, "smallest random crop (area fraction) before rotating; 1 turns cropping off", 0.05, 1.0),

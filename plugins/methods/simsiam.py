@@ -9,8 +9,8 @@ import torch.nn.functional as F
 from engine.api import (
     Param,
     TwoViewMethod,
-    contrastive_accuracy,
     mlp_head,
+    pair_retrieval_accuracy,
     register_method,
     view_params,
 )
@@ -27,7 +27,7 @@ def simsiam_loss(p1: torch.Tensor, p2: torch.Tensor, z1: torch.Tensor, z2: torch
     c1 = F.cosine_similarity(p1.float(), z2.detach().float(), dim=1).mean()
     c2 = F.cosine_similarity(p2.float(), z1.detach().float(), dim=1).mean()
     with torch.no_grad():
-        std = F.normalize(z1.float(), dim=1).std(dim=0).mean().item()
+        std = F.normalize(z1.float(), dim=1).std(dim=0).mean()
     return -(c1 + c2) / 2, {"output_std": std}
 
 
@@ -39,6 +39,8 @@ class SimSiam(TwoViewMethod):
                "regresses the other branch's projection, which is held fixed by a stop-gradient. No "
                "negatives, no momentum encoder. output_std watches for collapse (0 = collapsed).")
     citation = "Chen & He, 2021 (CVPR)"
+    # no negatives: the predictions retrieve the other view's projection among the batch's 2N - 1
+    accuracy_key = "retrieval_acc"
     params = [
         Param("proj_hidden", "int", 512, "hidden width of the 3-layer projector (2048 in the paper)", 16, 8192),
         Param("proj_dim", "int", 512, "output dimension of the projector (2048 in the paper)", 8, 8192),
@@ -58,4 +60,4 @@ class SimSiam(TwoViewMethod):
         p1, p2 = self.predictor(z).chunk(2)
         z1, z2 = z.chunk(2)
         loss, metrics = simsiam_loss(p1, p2, z1, z2)
-        return {"loss": loss, **metrics, "contrastive_acc": contrastive_accuracy(z1, z2)}
+        return {"loss": loss, **metrics, "retrieval_acc": pair_retrieval_accuracy(p1, p2, z1, z2)}

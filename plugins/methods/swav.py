@@ -11,10 +11,13 @@ from engine.api import (
     FeatureQueue,
     MethodPlugin,
     Param,
-    contrastive_accuracy,
+    concat_all_gather,
     mlp_head,
     multicrop_from,
     multicrop_params,
+    pair_chance,
+    pair_retrieval_accuracy,
+    rank_rows,
     register_method,
     view_params,
 )
@@ -53,7 +56,7 @@ def swav_loss(scores: torch.Tensor, codes: torch.Tensor, temperature: float = 0.
             if v != i:
                 total = total - (codes[i] * log_p[v]).sum(1).mean()
                 pairs += 1
-    agree = (codes[0].argmax(1) == codes[1].argmax(1)).float().mean().item()
+    agree = (codes[0].argmax(1) == codes[1].argmax(1)).float().mean().detach()
     return total / pairs, {"code_agreement": agree}
 
 
@@ -67,6 +70,9 @@ class SwAV(MethodPlugin):
                "multi-crops). Prototypes stay fixed for the first iterations; a queue of earlier "
                "embeddings makes small batches large enough for the balanced assignment.")
     citation = "Caron et al., 2020 (NeurIPS)"
+    # no negatives: a global view's prediction retrieves the other view's codes (lowest
+    # swapped-prediction cross-entropy) among the batch's 2N - 1
+    accuracy_key = "retrieval_acc"
     params = [
         Param("num_prototypes", "int", 100, "number K of prototypes (3000 on ImageNet)", 2, 100000, log=True),
         Param("temperature", "float", 0.1, "softmax temperature of the swapped prediction", 0.01, 10.0, log=True),
@@ -78,7 +84,7 @@ class SwAV(MethodPlugin):
         Param("proj_hidden", "int", 512, "hidden width of the projection head (2048 in the paper)", 16, 8192),
         Param("proj_dim", "int", 128, "output dimension of the projection head", 8, 4096),
         *multicrop_params(num_local=4, local_crop_min=0.05, local_crop_max=0.14),
-        *view_params(),
+        *view_params(crop_min=0.14),  # the paper's global crops (0.14, 1)
     ]
 
     def __init__(self, backbone, image_size=32, num_classes=None, **p):
@@ -97,14 +103,19 @@ class SwAV(MethodPlugin):
 
     def _codes(self, scores: torch.Tensor, i: int, emb: torch.Tensor) -> torch.Tensor:
         """Sinkhorn codes of global view i, (N, K); queued embeddings join the assignment
-        (once the queue is full, as in SwAV) but only the batch's codes are returned."""
+        (once the queue is full, as in SwAV) but only the batch's codes are returned.
+
+        Under torchrun the equipartition is over the global batch (SwAV all-reduces the
+        Sinkhorn sums) and the queue takes every rank's embeddings, so each rank's codes and
+        queue are those of one process with the global batch."""
         h = self.hparams
-        s = scores.detach()
+        batch = concat_all_gather(scores.detach())
+        s = batch
         if self.queues is not None and self.queues[i].full:
             s = torch.cat([s, self.queues[i].items @ self.prototypes.weight.detach().T])
-        q = sinkhorn_knopp(s, h["epsilon"], h["sinkhorn_iterations"])[: scores.shape[0]]
+        q = rank_rows(sinkhorn_knopp(s, h["epsilon"], h["sinkhorn_iterations"])[: batch.shape[0]])
         if self.queues is not None:
-            self.queues[i].push(emb.detach())
+            self.queues[i].push(concat_all_gather(emb.detach()))
         return q
 
     def training_step(self, x, y=None):
@@ -123,8 +134,14 @@ class SwAV(MethodPlugin):
         scores = (emb @ w.T).view(len(views), n, -1)
         codes = torch.stack([self._codes(scores[i], i, emb[i * n:(i + 1) * n]) for i in range(2)])
         loss, metrics = swav_loss(scores, codes, self.hparams["temperature"])
-        z1, z2 = glob.chunk(2)
-        return {"loss": loss, **metrics, "contrastive_acc": contrastive_accuracy(z1, z2)}
+        with torch.no_grad():
+            log_p = F.log_softmax(scores[:2].float() / self.hparams["temperature"], dim=2)
+            retrieval = pair_retrieval_accuracy(log_p[0], log_p[1], codes[0], codes[1], cosine=False)
+        return {"loss": loss, **metrics, "retrieval_acc": retrieval}
+
+    @classmethod
+    def accuracy_chance(cls, params, batch_size):
+        return pair_chance(batch_size)
 
     def on_step_end(self, progress):
         self.steps_done += 1

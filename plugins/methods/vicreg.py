@@ -34,7 +34,7 @@ def vicreg_loss(z1: torch.Tensor, z2: torch.Tensor, sim_weight: float = 25.0, va
     var = (_variance_term(z1) + _variance_term(z2)) / 2
     cov = _covariance_term(z1) + _covariance_term(z2)
     loss = sim_weight * sim + var_weight * var + cov_weight * cov
-    return loss, {"sim_loss": sim.item(), "var_loss": var.item(), "cov_loss": cov.item()}
+    return loss, {"sim_loss": sim.detach(), "var_loss": var.detach(), "cov_loss": cov.detach()}
 
 
 @register_method

@@ -57,6 +57,20 @@ def test_the_monitor_plots_rows_as_a_worker_writes_them(qtbot, home, plugins):
     view.shutdown()
 
 
+def test_the_accuracy_plot_draws_the_methods_chance_level(qtbot, home, plugins):
+    from engine import registry
+
+    store, run_id = _fake_running_run(home, plugins)
+    view = MonitorView(home)
+    qtbot.addWidget(view)
+    view.show_run(run_id)
+    run = store.get_run(run_id)
+    cls = registry.get("method", run.method).cls
+    want = cls.accuracy_chance(run.config["method"]["params"], run.config["train"]["batch_size"])
+    assert want is not None and view.plots["accuracy"].reference_values()["chance"] == want
+    view.shutdown()
+
+
 def test_a_crashed_run_shows_its_error_and_resumes(qtbot, home, plugins):
     store = Store(home)
     run_id = store.create_run(tiny_config(), "crasher")

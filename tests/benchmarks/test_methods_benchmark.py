@@ -58,11 +58,39 @@ def test_methods_benchmark_defaults_are_the_documented_tables():
     args = bench.parse_args([])
     assert (args.epochs, args.train_size, args.test_size, args.width, args.batch_size) == (30, 2000, 2000, 16, 64)
     assert bench.settings(args)[0]["max_rotation"] == 15
-    assert bench.method_settings(args, "dino") == {"gray_p": "0.8", "teacher_temp": "0.04"}
+    assert bench.method_settings(args, "dino") == {"gray_p": "0.8", "teacher_temp": "0.04", "crop_min": "0.2"}
     assert bench.method_settings(args, "rotation") == {}
     mine = bench.parse_args(["--method-set", "gray_p=0.5", "--data-set", "max_rotation=30"])
-    assert bench.method_settings(mine, "moco") == {"gray_p": "0.5", "queue_size": "512"}
+    assert bench.method_settings(mine, "moco") == {"gray_p": "0.5", "queue_size": "512", "crop_min": "0.2",
+                                                   "base_momentum": "0.99", "momentum_schedule": "cosine"}
     assert bench.settings(mine)[0]["max_rotation"] == 30  # values stay text until the schema reads them
     plain = bench.parse_args(["--recipe-defaults"])
     assert bench.method_settings(plain, "dino") == {} and plain.data_set == []
     bench.check_method_settings(args, ["rotation"])  # the table's own keys need no chosen method
+
+
+def test_choosing_settings_scores_on_a_validation_split_and_never_reads_test(tmp_path, monkeypatch):
+    """--select: the kNN bank is train minus a stratified, seeded validation split and the
+    queries are that split; the test split is not loaded at all."""
+    torch.set_num_threads(1)
+    bench = _load()
+    bench.registry.discover(tmp_path / "home")
+    read = []
+    real = bench.registry.create_dataset
+
+    def spy(*a, **k):
+        ds = real(*a, **k)
+        split = ds.split
+        ds.split = lambda name: read.append(name) or split(name)
+        return ds
+
+    monkeypatch.setattr(bench.registry, "create_dataset", spy)
+    out = tmp_path / "table.md"
+    code = bench.main(["--methods", "rotation", "--epochs", "1", "--image-size", "16", "--train-size", "64",
+                       "--test-size", "24", "--num-classes", "4", "--width", "8", "--batch-size", "32",
+                       "--no-linear", "--select", "--home", str(tmp_path / "home"), "--out", str(out)])
+    assert code == 0 and "test" not in read and "train" in read
+    assert "validation split (0.2 of train" in out.read_text().splitlines()[0]
+    bx, _, qx, qy = bench.labeled(tmp_path / "home", bench.settings(bench.parse_args(
+        ["--image-size", "16", "--train-size", "64", "--test-size", "24", "--num-classes", "4"]))[0], 0.25, 0)
+    assert len(bx) + len(qx) == 64 and sorted(torch.bincount(qy).tolist()) == [4, 4, 4, 4]

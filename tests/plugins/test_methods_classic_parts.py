@@ -29,15 +29,29 @@ CLASSIC = ("rotation", "jigsaw", "relative_position", "colorization", "inpaintin
 
 
 def test_permutation_set_is_deterministic_and_far_apart():
-    perms = hamming_permutations(100, seed=3)
+    perms = hamming_permutations(100, seed=3, selection="min")
     assert perms.shape == (100, 9)
-    assert torch.equal(hamming_permutations.__wrapped__(30, seed=3), perms[:30])   # not only the cache
-    assert not torch.equal(hamming_permutations(30, seed=4), perms[:30])
+    assert torch.equal(hamming_permutations.__wrapped__(30, seed=3, selection="min"), perms[:30])   # not only the cache
+    assert not torch.equal(hamming_permutations(30, seed=4, selection="min"), perms[:30])
     assert all(sorted(row.tolist()) == list(range(9)) for row in perms)
     assert min_hamming_distance(perms) >= 6
     rand = torch.stack([torch.randperm(9, generator=torch.Generator().manual_seed(i)) for i in range(100)])
     assert min_hamming_distance(rand) < min_hamming_distance(perms)   # random sets are much closer
-    assert min_hamming_distance(hamming_permutations(10)) >= 8
+    assert min_hamming_distance(hamming_permutations(10, selection="min")) >= 8
+
+
+def test_the_default_permutation_set_is_algorithm_1():
+    """Noroozi & Favaro (2016), Algorithm 1: each next permutation maximises the summed
+    Hamming distance to those chosen so far, brute-forced here over all 9! candidates."""
+    import itertools
+
+    perms = hamming_permutations(12, seed=1)
+    every = torch.tensor(list(itertools.permutations(range(9))))
+    for i in range(1, len(perms)):
+        summed = sum((every != perms[j]).sum(1) for j in range(i))
+        mine = sum(int((perms[i] != perms[j]).sum()) for j in range(i))
+        assert mine == int(summed.max()), i
+    assert len({tuple(p.tolist()) for p in perms}) == len(perms)
 
 
 def test_shuffled_tiles_follow_the_permutation():
@@ -252,3 +266,47 @@ def test_exemplar_cosine_classifier_scores_are_bounded_by_the_temperature():
     assert logits.shape == (8, 64) and logits.abs().max() <= 10.0 + 1e-4
     assert build_method("exemplar", {"exemplars": 64, "cosine_temperature": 0.1, "head_hidden": 32}).logits(
         torch.randn(8, 64)).abs().max() <= 10.0 + 1e-4
+
+
+def test_the_colour_prior_is_smoothed_by_a_gaussian_of_sigma_5():
+    """Zhang et al. (2016): class rebalancing uses the empirical prior smoothed with a
+    Gaussian (sigma = 5 ab units) before mixing in the uniform distribution."""
+    import plugins.methods.colorization as col
+    from tests.plugins.method_harness import build_method
+
+    m = build_method("colorization", {"decoder_width": 8})
+    assert m.hparams["prior_sigma"] == 5.0
+    bins = m.bins
+    delta = torch.zeros(len(bins))
+    delta[0] = 1.0
+    smoothed = col.smooth_prior(delta, bins, 5.0)
+    assert abs(float(smoothed.sum()) - 1) < 1e-5 and smoothed[0] < 1 and (smoothed > 0).sum() > 1
+    d = ((bins - bins[0]) ** 2).sum(1)
+    assert float(smoothed[d.argsort()[1]]) > float(smoothed[d.argmax()])  # nearer bins get more mass
+    seen = []
+    real = col.rebalance_weights
+    col_rebalance = lambda prior, lam: seen.append(prior) or real(prior, lam)  # noqa: E731
+    import pytest
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(col, "rebalance_weights", col_rebalance)
+        m.training_step(torch.randint(0, 256, (4, 3, 16, 16), dtype=torch.uint8))
+    assert torch.allclose(seen[-1], col.smooth_prior(m.prior, bins, 5.0))
+
+
+@pytest.mark.parametrize("method_id, size_key, attr", [("exemplar", "exemplars", "classes"), ("nat", "capacity", "ids")])
+def test_every_image_has_its_own_class_or_target_up_to_the_dataset_size(method_id, size_key, attr):
+    """Dosovitskiy et al. (2014) and Bojanowski & Joulin (2017) give each image its own
+    surrogate class / target: 2,000 images in a 2,000-slot table never share one (hashing
+    into the slots made a quarter of them share), in any batch, and again when seen later."""
+    from tests.plugins.method_harness import build_method
+
+    params = {size_key: 2000, **({"target_dim": 8} if method_id == "nat" else {})}
+    method = build_method(method_id, params)
+    table = getattr(method, attr)
+    images = torch.randint(0, 256, (2000, 3, 16, 16), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    first = torch.cat([table(images[i:i + 128]) for i in range(0, 2000, 128)])
+    assert len(set(first.tolist())) == 2000 and int(first.max()) < 2000
+    again = table(images[torch.arange(1999, -1, -1)])
+    assert torch.equal(again, first.flip(0))
+    extra = table(torch.randint(0, 256, (5, 3, 16, 16), dtype=torch.uint8))  # beyond the size: shared
+    assert bool(((extra >= 0) & (extra < 2000)).all())

@@ -27,7 +27,7 @@ SMALL = {
                  queue_size=128, **EASY_VIEWS),
     "dino": dict(head_hidden=64, bottleneck=32, out_dim=64, num_local_crops=2, **FAST_EMA, **EASY_VIEWS),
 }
-CHANCE = 1 / 32  # contrastive_acc with batches of 32
+CHANCE = 1 / 63  # contrastive_acc / retrieval_acc with batches of 32: 2N - 1 candidates
 
 
 def _train(method_id, steps=100):
@@ -38,11 +38,13 @@ def _start_end(history, key, window=10):
     return mean_metric(history, key, first=window), mean_metric(history, key, last=window)
 
 
-def test_moco_contrastive_accuracy_rises():
+def test_moco_trains_well_above_chance():
     _, h = _train("moco")
-    start, end = _start_end(h, "contrastive_acc")
-    assert end > start + 0.04 and end > 5 * CHANCE, f"contrastive_acc {start:.3f} -> {end:.3f}"
-    assert 0 <= h[-1]["queue_acc"] <= 1 and 0.9 == h[-1]["momentum"]
+    # the key first among 1 + K candidates (K = the queue): chance 1 / (K + 1); early on the
+    # queue holds random vectors, easy to beat, so the figure is read once the queue is real keys
+    end = mean_metric(h, "contrastive_acc", last=10)
+    assert end > 20 / (SMALL["moco"]["queue_size"] + 1), f"contrastive_acc {end:.3f}"
+    assert 0.9 == h[-1]["momentum"]
 
 
 @pytest.mark.parametrize("exclude_own_keys", [True, False])
@@ -69,7 +71,7 @@ def test_byol_prediction_agreement_rises_without_collapse():
     _, h = _train("byol")
     start, end = _start_end(h, "cosine")
     assert end > start + 0.2, f"cosine {start:.3f} -> {end:.3f}"
-    assert mean_metric(h, "contrastive_acc", last=10) > 3 * CHANCE  # collapsed outputs sit at chance
+    assert mean_metric(h, "retrieval_acc", last=10) > 3 * CHANCE  # collapsed outputs sit at chance
 
 
 def test_simsiam_loss_falls_and_outputs_stay_spread():
@@ -85,7 +87,7 @@ def test_barlow_twins_invariance_term_falls():
     start, end = _start_end(h, "invariance")
     assert end < 0.5 * start, f"invariance {start:.2f} -> {end:.2f}"
     assert mean_metric(h, "loss", last=10) < mean_metric(h, "loss", first=10)
-    assert mean_metric(h, "contrastive_acc", last=10) > 3 * CHANCE
+    assert mean_metric(h, "retrieval_acc", last=10) > 3 * CHANCE
 
 
 def test_vicreg_loss_falls_without_losing_variance():
@@ -100,7 +102,7 @@ def test_swav_views_agree_on_their_prototypes():
     _, h = _train("swav")
     start, end = _start_end(h, "code_agreement")
     assert end > start + 0.1, f"code_agreement {start:.3f} -> {end:.3f}"
-    assert mean_metric(h, "contrastive_acc", last=10) > 3 * CHANCE
+    assert mean_metric(h, "retrieval_acc", last=10) > 3 * CHANCE
 
 
 def test_dino_student_catches_up_with_the_teacher():
