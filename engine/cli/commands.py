@@ -358,15 +358,10 @@ def build_parser() -> Parser:
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    try:
-        from engine.cli import eval_commands as cli_eval
-    except ImportError:
-        cli_eval = None
-    if cli_eval is not None:
-        cli_eval.add_parsers(sub)
-        for name, p in sub.choices.items():
-            if not any(a.dest == "home" for a in p._actions):
-                p.add_argument("--home")
+    from engine.cli import cache_commands, eval_commands
+
+    eval_commands.add_parsers(sub)
+    cache_commands.add_parsers(sub)
     return parser
 
 

@@ -20,6 +20,7 @@ from typing import Iterator
 import numpy as np
 
 from engine.capabilities import SampleKind
+from engine.data.cache_limit import enforce_limit, touch
 from engine.data.cache_writer import load_or_build
 from engine.data.chunks import Chunk, SplitSpec, chunk_length
 from engine.data.errors import DataError
@@ -155,6 +156,8 @@ class DatasetPlugin:
         c = load_or_build(files, self._cache_key(name), lambda: self.split_spec(name),
                           lambda start: self.iter_split(name, start), progress, f"{self.id} {name}")
         self._whole.pop(name, None)  # a build_split result is not kept beside its cache
+        touch(files.header)
+        enforce_limit(self.cache_dir, keep=tuple(files.complete()))
         return Split(c.images, c.labels, list(c.classes), c.skipped)
 
     def _collected(self, name: str) -> Split:

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from engine import registry
+from engine.data.cache_limit import enforce_limit, touch
 from engine.data.dataset import DataError, resize_images
 from engine.data.npz_cache import load_or_build
 from engine.data.tensors import images_to_tensor
@@ -205,6 +206,14 @@ class EvalContext:
         digest = hashlib.sha1(key.encode()).hexdigest()[:16]
         return RunPaths(self.home).cache / "features" / f"{self.run_id}-{digest}-{split}.npz"
 
+    def _cached_features(self, path: Path, compute) -> dict:
+        """The arrays at ``path`` (computed and written first when needed), then the cache
+        folder brought back under its size limit without evicting them."""
+        arrays = load_or_build(path, compute)
+        touch(path)
+        enforce_limit(RunPaths(self.home).cache, keep=(path,))
+        return arrays
+
     @torch.no_grad()
     def _extract(self, split: str, encode, batch_size: int = 256) -> list[np.ndarray]:
         """Run ``encode`` (backbone input batch -> list of (B, D) tensors) over a split."""
@@ -222,7 +231,7 @@ class EvalContext:
             backbone = self.load_backbone()
             (feats,) = self._extract(split, lambda x: [backbone.forward_features(x)])
             return {"features": feats}
-        arrays = load_or_build(self._cache_path(split, "pooled"), compute)
+        arrays = self._cached_features(self._cache_path(split, "pooled"), compute)
         return torch.from_numpy(arrays["features"]), self.labels(split)
 
     def stage_features(self, split: str, grid: int = 2, max_dims: int = 4096) -> list[torch.Tensor]:
@@ -231,7 +240,7 @@ class EvalContext:
             backbone = self.load_backbone()
             feats = self._extract(split, lambda x: [pool_stage(m, grid, max_dims) for m in backbone.stages(x)])
             return {f"stage{i}": f for i, f in enumerate(feats)}
-        arrays = load_or_build(self._cache_path(split, f"stages-{grid}-{max_dims}"), compute)
+        arrays = self._cached_features(self._cache_path(split, f"stages-{grid}-{max_dims}"), compute)
         return [torch.from_numpy(arrays[f"stage{i}"]) for i in range(len(arrays))]
 
     # --- artifacts ----------------------------------------------------------------------------------
