@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import sys
 import time
 import uuid
 from contextlib import contextmanager
@@ -21,10 +22,12 @@ from engine.runs.status import RunStatus
 from engine.store import lease as leases
 from engine.store.lease import Lease, LeaseLost
 from engine.store.liveness import as_read, heartbeat_timeout
+from engine.store.network_home import check_home
 from engine.store.run_record import COLUMNS, Run
 from engine.store.schema import SCHEMA_VERSION, StoreError, migrate
 
 LOCK_PATIENCE = 600.0   # seconds a write waits out another process's lock before it fails
+_warned: set[Path] = set()  # homes warned about (network filesystem allowed by the user) in this process
 
 
 def _seconds(variable: str, default: float) -> float:
@@ -55,6 +58,7 @@ class Store:
         heartbeat_timeout()  # a bad PRETEXT_HEARTBEAT_TIMEOUT is one sentence now, not a surprise later
         self.paths = RunPaths(home)
         self.home = self.paths.home
+        self._check_local_home()
         try:
             self.home.mkdir(parents=True, exist_ok=True)
         except (FileExistsError, NotADirectoryError):
@@ -67,6 +71,15 @@ class Store:
         self.conn = self._connect()
         self.db = sqlite_utils.Database(self.conn)
         migrate(self.conn)
+
+    def _check_local_home(self) -> None:
+        try:
+            problem = check_home(self.home)
+        except ValueError as e:
+            raise StoreError(str(e)) from None
+        if problem is not None and self.home not in _warned:
+            _warned.add(self.home)
+            print(f"warning: {problem.split('; use a local')[0]}", file=sys.stderr)
 
     def _connect(self) -> sqlite3.Connection:
         # Never open() the database file ourselves: closing any descriptor of it drops every
