@@ -139,18 +139,22 @@ def cmd_train(args) -> int:
         if args.detach:
             raise CliError("--detach cannot be used under torchrun")
         return train_all_ranks(home, create_run, _run_foreground)
-    run_id = create_run()
-    if args.detach:
-        from engine.runs.process_control import spawn_worker
+    return _start(home, create_run(), args.detach)
 
-        spawn_worker(home, run_id)
-        print(run_id)
-        return 0
-    return _run_foreground(home, run_id)
+
+def _start(home: Path, run_id: str, detach: bool) -> int:
+    """Train ``run_id`` here with a progress bar, or (``detach``) in a background worker."""
+    if not detach:
+        return _run_foreground(home, run_id)
+    from engine.runs.process_control import spawn_worker
+
+    spawn_worker(home, run_id)
+    print(run_id)
+    return 0
 
 
 def cmd_resume(args) -> int:
-    from engine.runs.process_control import prepare_resume, spawn_worker
+    from engine.runs.process_control import prepare_resume
 
     home = _home(args)
     _discover(home)
@@ -174,11 +178,7 @@ def cmd_resume(args) -> int:
     if run_id is None:
         print(f"run {args.run} was paused; its worker goes on")
         return 0
-    if args.detach:
-        spawn_worker(home, run_id)
-        print(run_id)
-        return 0
-    return _run_foreground(home, run_id)
+    return _start(home, run_id, args.detach)
 
 
 def cmd_stop(args) -> int:

@@ -25,6 +25,7 @@ from engine.data.cache_writer import load_or_build
 from engine.data.chunks import Chunk, SplitSpec, chunk_length
 from engine.data.errors import DataError
 from engine.data.record_cache import CacheFiles, Progress, open_cached
+from engine.plugin_card import PluginCard
 
 SPLITS = ("unlabeled", "train", "test")
 
@@ -55,15 +56,10 @@ class Split:
         return self.labels is not None
 
 
-class DatasetPlugin:
+class DatasetPlugin(PluginCard):
     """Base for dataset plugins. Subclasses set the class attributes and either
     ``split_spec`` + ``iter_split`` (streamed) or ``build_split`` (whole split at once)."""
 
-    id = ""
-    title = ""
-    summary = ""
-    citation = ""
-    params: list = []
     splits = SPLITS
     has_labels = True
     sample_kind = SampleKind.IMAGE

@@ -12,14 +12,10 @@ import torch
 from torch import nn
 
 from engine.capabilities import Capability, SampleKind
+from engine.plugin_card import PluginCard
 
 
-class BackboneBase(nn.Module):
-    id = ""
-    title = ""
-    summary = ""
-    citation = ""
-    params: list = []
+class BackboneBase(PluginCard, nn.Module):
     input_kind = SampleKind.IMAGE
     capabilities: frozenset[Capability] = frozenset()
     # Side of a patch in pixels for token backbones (set per instance, it is a parameter);

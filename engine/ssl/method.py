@@ -16,15 +16,11 @@ import torch
 from torch import nn
 
 from engine.capabilities import Capability, SampleKind
+from engine.plugin_card import PluginCard
 from engine.ssl.augment import normalize, to_float
 
 
-class MethodPlugin(nn.Module):
-    id = ""
-    title = ""
-    summary = ""
-    citation = ""
-    params: list = []
+class MethodPlugin(PluginCard, nn.Module):
     needs_labels = False   # True: trained on the labeled ``train`` split (e.g. supervised)
     accuracy_key = "contrastive_acc"  # the metric the progress bar and monitor show
     chance = None  # chance level of ``accuracy_key`` when it does not depend on the run (rotation: 1/4)
