@@ -29,6 +29,7 @@ from engine.training.optim import create_optimizer, create_scheduler
 from engine.training.precision import autocast_dtype  # benchmarks/gpu_check.py reads it from here
 from engine.training.reference import CHANCE_KEY, RANDOM_INIT_KEY, cached_reference
 from engine.training.step_metrics import PendingSteps, StepRow, first_non_finite
+from engine.training.system_metrics import SystemSampler
 
 
 class TrainingError(RuntimeError):
@@ -100,6 +101,7 @@ class Trainer:
         self.pending = PendingSteps()  # steps whose metrics are still on the device
         self.last_metrics: dict = {}  # the last step read to the host
         self._interval_start = time.perf_counter()  # img_per_s: steps since here over this time
+        self.system = SystemSampler(self.device)
         self._knn_data = None
         self.online_probe = OnlineProbe.for_trainer(self) if t.get("online_probe") else None
 
@@ -220,6 +222,8 @@ class Trainer:
         rate = len(rows) * self.batch_size * self.dist.world / max(now - self._interval_start, 1e-9)
         self._interval_start = now
         bad = first_non_finite(rows)
+        if bad is None:
+            rows[-1].metrics.update(self.system.sample())
         for row in rows[:bad]:
             row.metrics["img_per_s"] = rate
             self.hooks.on_step(row.step, self.total_steps, row.metrics["epoch"], row.metrics)
