@@ -21,11 +21,13 @@ def start(home: Path, run_id: str) -> subprocess.Popen:
     return proc
 
 
-def resume(home: Path, run_id: str) -> None:
-    """Queue a stopped, crashed or failed run again and start a worker on its last checkpoint."""
+def resume(home: Path, run_id: str, fresh: bool = False) -> None:
+    """Queue a stopped, crashed or failed run again and start a worker on its last checkpoint
+    (``fresh``: at step 0, its metric history discarded). Without a checkpoint and without
+    ``fresh`` it raises ``NoCheckpointError``, for the view to offer the fresh start."""
     store = gui_store(home)
     try:
-        queued = launch.prepare_resume(store, run_id)
+        queued = launch.prepare_resume(store, run_id, fresh=fresh)
     finally:
         store.close()
     if queued is not None:  # None: a paused run, un-paused in its own worker

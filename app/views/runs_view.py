@@ -30,6 +30,7 @@ from app.plots.method_metrics import accuracy_key
 from app.views.compare_dialog import CompareDialog
 from app.views.run_notes_dialog import RunNotesDialog
 from app.widgets.runs_model import COLUMNS, RUN_ID_ROLE, RunsFilter, RunsModel
+from engine.runs.process_control import NoCheckpointError
 from engine.runs.status import ACTIVE, RESUMABLE, RunStatus
 from engine.store.database import StoreError
 from engine.store.run_record import Run
@@ -221,9 +222,21 @@ class RunsView(QWidget):
             if run.status == RunStatus.PAUSED:  # its worker is alive and waiting: just let it go on
                 launcher.pause(self.store, run.id, False)
             else:
-                launcher.resume(self.home, run.id)
+                try:
+                    launcher.resume(self.home, run.id)
+                except NoCheckpointError as e:
+                    if self._confirm_fresh_start(run, e.rows):
+                        launcher.resume(self.home, run.id, fresh=True)
 
         self._each([r for r in self.selected_runs() if r.status in RESUMABLE], go, "resume")
+
+    def _confirm_fresh_start(self, run, rows: int) -> bool:
+        answer = QMessageBox.question(
+            self, "Start afresh?",
+            f"{run.name} ({run.short_id}) has no checkpoint to resume from. Start it again at step 0? "
+            f"Its {rows} metric rows will be discarded.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
 
     def stop(self):
         runs = [r for r in self.selected_runs() if r.status in ACTIVE]

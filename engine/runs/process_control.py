@@ -80,16 +80,26 @@ def prepare_resume(store: Store, run_id: str, fresh: bool = False) -> str | None
     return store.requeue(run.id, fresh=fresh).id
 
 
+class NoCheckpointError(StoreError):
+    """A resume that would start again at step 0 and replace ``rows`` metric rows: the GUI
+    offers the fresh start, the CLI names ``--fresh``."""
+
+    def __init__(self, run_id: str, rows: int):
+        self.run_id, self.rows = run_id, rows
+        super().__init__(f"run {run_id} has no checkpoint to resume from, so it would start again at step 0 "
+                         f"and lose its {rows} metric rows; to start it afresh run: "
+                         f"python main.py resume {run_id} --fresh")
+
+
 def missing_checkpoint(store: Store, run_id: str) -> None:
-    """StoreError if the run has metric history but no checkpoint to continue it from: a
-    resume would start again at step 0 and replace that history, so it needs the user's say."""
+    """NoCheckpointError if the run has metric history but no checkpoint to continue it
+    from: a resume would start again at step 0 and replace that history, so it needs the
+    user's say."""
     if store.run_dir(run_id).last_checkpoint.exists():
         return
     rows = store.conn.execute("SELECT COUNT(*) FROM metrics WHERE run_id = ?", (run_id,)).fetchone()[0]
     if rows:
-        raise StoreError(f"run {run_id} has no checkpoint to resume from, so it would start again at step 0 "
-                         f"and lose its {rows} metric rows; to start it afresh run: "
-                         f"python main.py resume {run_id} --fresh")
+        raise NoCheckpointError(run_id, rows)
 
 
 def kill(pid: int) -> None:

@@ -170,3 +170,50 @@ def test_runs_of_one_name_show_their_short_ids_and_a_baseline_cannot_be_resumed(
     assert not view.buttons["resume"].isEnabled() and not view.buttons["clone"].isEnabled()
     view.select_ids([a])
     assert view.buttons["resume"].isEnabled() and view.buttons["clone"].isEnabled()
+
+
+def _stopped_without_checkpoint(home):
+    store = Store(home)
+    run = store.create_run(tiny_config(), "no-ckpt")
+    store.update_run(run, status="stopped", started=time.time() - 60, ended=time.time(), step=2, total_steps=4)
+    store.log_metrics(run, [(s, s / 4, time.time(), "loss", 4.0 - s) for s in (1, 2)])
+    return store, run
+
+
+def _resume_answering(qtbot, home, monkeypatch, answer):
+    from app.jobs import launcher
+
+    started = []
+    monkeypatch.setattr(launcher, "start", lambda h, run_id: started.append(run_id))
+    asked = []
+
+    def question(parent, title, text, *args):
+        asked.append(text)
+        return answer
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: asked.append(("warning", a[2])))
+    view = RunsView(home)
+    qtbot.addWidget(view)
+    view.refresh()
+    return view, started, asked
+
+
+def test_resume_without_a_checkpoint_offers_a_fresh_start_and_keeps_history_on_no(qtbot, home, plugins, monkeypatch):
+    store, run = _stopped_without_checkpoint(home)
+    view, started, asked = _resume_answering(qtbot, home, monkeypatch, QMessageBox.StandardButton.No)
+    view.select_ids([run])
+    view.resume()
+    assert len(asked) == 1 and "2 metric rows" in asked[0] and "step 0" in asked[0]
+    assert started == [] and store.get_run(run).status == "stopped"
+    assert len(store.metric_series(run, "loss")[0]) == 2  # history kept
+
+
+def test_resume_without_a_checkpoint_starts_afresh_on_yes(qtbot, home, plugins, monkeypatch):
+    store, run = _stopped_without_checkpoint(home)
+    view, started, asked = _resume_answering(qtbot, home, monkeypatch, QMessageBox.StandardButton.Yes)
+    view.select_ids([run])
+    view.resume()
+    assert len(asked) == 1 and started == [run]
+    fresh = store.get_run(run)
+    assert fresh.status == "queued" and fresh.step == 0
