@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.store.run_record import Run
+from engine.store.run_tags import format_tags, parse_tags
 
 
 class RunNotesDialog(QDialog):
@@ -31,6 +32,6 @@ class RunNotesDialog(QDialog):
         self.resize(460, 300)
 
     def fields(self) -> dict:
-        tags = ", ".join(t.strip() for t in self.tags.text().split(",") if t.strip())
+        tags = format_tags(parse_tags(self.tags.text()))
         return {"name": self.name.text().strip() or self.name.placeholderText(), "tags": tags,
                 "notes": self.notes.toPlainText().strip()}

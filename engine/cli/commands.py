@@ -358,9 +358,10 @@ def build_parser() -> Parser:
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    from engine.cli import cache_commands, eval_commands
+    from engine.cli import cache_commands, eval_commands, run_commands
 
     eval_commands.add_parsers(sub)
+    run_commands.add_parsers(sub)
     cache_commands.add_parsers(sub)
     return parser
 
