@@ -11,6 +11,7 @@ from PIL import Image
 from engine import registry
 from engine.training.trainer import pretrain_split_name
 from tests.plugins.test_dataset_cifar import write_cifar10, write_cifar100
+from tests.plugins.test_dataset_mnist import write_mnist
 from tests.plugins.test_dataset_stl10 import write_stl
 
 registry.discover()
@@ -56,6 +57,9 @@ FIXTURES = {  # dataset id -> [params writer(tmp_path) ...]; every registered da
     "cifar100": [lambda tmp: (write_cifar100(tmp / "c100"), {"root": str(tmp / "c100")})[1]],
     "stl10": [lambda tmp: (write_stl(tmp / "stl"), {"root": str(tmp / "stl"), "image_size": 32})[1]],
     "folder": [_folder_labeled, _folder_eval_root_is_root, _folder_copies_of_eval_root],
+    "mnist": [lambda tmp: (write_mnist(tmp / "MNIST" / "raw"), {"root": str(tmp)})[1]],
+    "fashion_mnist": [lambda tmp: (write_mnist(tmp, gz=True), {"root": str(tmp)})[1]],
+    "kmnist": [lambda tmp: (write_mnist(tmp / "KMNIST" / "raw", gz=True), {"root": str(tmp)})[1]],
 }
 CASES = [(i, k) for i, writers in FIXTURES.items() for k in range(len(writers))]
 
