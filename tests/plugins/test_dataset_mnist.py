@@ -59,7 +59,7 @@ def test_reads_both_layouts_plain_and_gzipped(tmp_path, gz, layout):
 
 
 def test_resizes_to_image_size_and_streams_in_chunks(tmp_path, monkeypatch):
-    import plugins.datasets.mnist as mnist
+    from plugins.datasets import mnist
 
     write_mnist(tmp_path, n_train=7, gz=True)
     monkeypatch.setattr(mnist, "chunk_length", lambda shape: 3)

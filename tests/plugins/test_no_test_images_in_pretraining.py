@@ -13,6 +13,7 @@ from engine.training.trainer import pretrain_split_name
 from tests.plugins.test_dataset_cifar import write_cifar10, write_cifar100
 from tests.plugins.test_dataset_mnist import write_mnist
 from tests.plugins.test_dataset_stl10 import write_stl
+from tests.plugins.test_dataset_svhn import write_svhn
 
 registry.discover()
 
@@ -59,6 +60,7 @@ FIXTURES = {  # dataset id -> [params writer(tmp_path) ...]; every registered da
     "folder": [_folder_labeled, _folder_eval_root_is_root, _folder_copies_of_eval_root],
     "mnist": [lambda tmp: (write_mnist(tmp / "MNIST" / "raw"), {"root": str(tmp)})[1]],
     "fashion_mnist": [lambda tmp: (write_mnist(tmp, gz=True), {"root": str(tmp)})[1]],
+    "svhn": [lambda tmp: (write_svhn(tmp, n_extra=5), {"root": str(tmp), "extra": True})[1]],
     "kmnist": [lambda tmp: (write_mnist(tmp / "KMNIST" / "raw", gz=True), {"root": str(tmp)})[1]],
 }
 CASES = [(i, k) for i, writers in FIXTURES.items() for k in range(len(writers))]
