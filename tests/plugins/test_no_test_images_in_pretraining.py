@@ -14,6 +14,7 @@ from tests.plugins.test_dataset_cifar import write_cifar10, write_cifar100
 from tests.plugins.test_dataset_mnist import write_mnist
 from tests.plugins.test_dataset_stl10 import write_stl
 from tests.plugins.test_dataset_svhn import write_svhn
+from tests.plugins.test_dataset_tiny_imagenet import write_tiny_imagenet
 
 registry.discover()
 
@@ -61,6 +62,7 @@ FIXTURES = {  # dataset id -> [params writer(tmp_path) ...]; every registered da
     "mnist": [lambda tmp: (write_mnist(tmp / "MNIST" / "raw"), {"root": str(tmp)})[1]],
     "fashion_mnist": [lambda tmp: (write_mnist(tmp, gz=True), {"root": str(tmp)})[1]],
     "svhn": [lambda tmp: (write_svhn(tmp, n_extra=5), {"root": str(tmp), "extra": True})[1]],
+    "tiny_imagenet": [lambda tmp: (write_tiny_imagenet(tmp / "tiny-imagenet-200"), {"root": str(tmp), "image_size": 16})[1]],
     "kmnist": [lambda tmp: (write_mnist(tmp / "KMNIST" / "raw", gz=True), {"root": str(tmp)})[1]],
 }
 CASES = [(i, k) for i, writers in FIXTURES.items() for k in range(len(writers))]
