@@ -11,6 +11,7 @@ from PIL import Image
 from engine import registry
 from engine.training.trainer import pretrain_split_name
 from tests.plugins.test_dataset_cifar import write_cifar10, write_cifar100
+from tests.plugins.test_dataset_imagenet_folders import write_imagenet
 from tests.plugins.test_dataset_mnist import write_mnist
 from tests.plugins.test_dataset_stl10 import write_stl
 from tests.plugins.test_dataset_svhn import write_svhn
@@ -63,6 +64,9 @@ FIXTURES = {  # dataset id -> [params writer(tmp_path) ...]; every registered da
     "fashion_mnist": [lambda tmp: (write_mnist(tmp, gz=True), {"root": str(tmp)})[1]],
     "svhn": [lambda tmp: (write_svhn(tmp, n_extra=5), {"root": str(tmp), "extra": True})[1]],
     "tiny_imagenet": [lambda tmp: (write_tiny_imagenet(tmp / "tiny-imagenet-200"), {"root": str(tmp), "image_size": 16})[1]],
+    "imagenet_folders": [lambda tmp: (write_imagenet(tmp / "in"), {"root": str(tmp / "in"), "image_size": 12})[1],
+                         lambda tmp: (write_imagenet(tmp / "in", flat_val=True),
+                                      {"root": str(tmp / "in"), "image_size": 12})[1]],
     "kmnist": [lambda tmp: (write_mnist(tmp / "KMNIST" / "raw", gz=True), {"root": str(tmp)})[1]],
 }
 CASES = [(i, k) for i, writers in FIXTURES.items() for k in range(len(writers))]
