@@ -27,8 +27,7 @@ def _halve(path):
     (lambda r: _halve(r / "t10k-images-idx3-ubyte.gz"), "t10k-images-idx3-ubyte.gz is truncated or damaged"),
     (lambda r: (r / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(idx_bytes(np.zeros(3, np.uint8)))),
      "has 10 images but t10k-labels-idx1-ubyte.gz has 3 labels"),
-    (lambda r: (r / "train-images-idx3-ubyte.gz").unlink(), "train-images-idx3-ubyte (or train-images-idx3-ubyte.gz) "
-                                                             "is missing"),
+    (lambda r: (r / "train-images-idx3-ubyte.gz").unlink(), "(or train-images-idx3-ubyte.gz) is missing"),
 ])
 def test_a_damaged_fashion_mnist_folder_is_refused(home, tmp_path, capsys, damage, fragment):
     raw = tmp_path / "vision data" / "FashionMNIST" / "raw"
