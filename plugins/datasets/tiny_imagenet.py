@@ -78,7 +78,7 @@ class TinyImageNet(ImageFileDataset):
 
     def __init__(self, cache_dir=None, **params):
         super().__init__(cache_dir, **params)
-        self._lists: dict[str, tuple[list, np.ndarray]] = {}
+        self._lists: dict = {}  # "train", "test": (files, labels); "classes": names
 
     @property
     def data_dir(self) -> Path:
@@ -89,7 +89,9 @@ class TinyImageNet(ImageFileDataset):
         return read_wnids(self.data_dir / "wnids.txt")
 
     def classes(self) -> list[str]:
-        return read_words(self.data_dir / "words.txt", self.wnids())
+        if "classes" not in self._lists:
+            self._lists["classes"] = read_words(self.data_dir / "words.txt", self.wnids())
+        return self._lists["classes"]
 
     def _train(self) -> tuple[list, np.ndarray]:
         files, labels = [], []

@@ -121,5 +121,5 @@ def test_wrong_variables_shapes_counts_and_labels(tmp_path):
             SVHN(root=str(tmp_path)).check()
         _one_sentence(e.value)
     scipy.io.savemat(path, {"X": np.zeros((32, 32, 3, 2), np.uint8), "y": np.array([[0], [11]])})
-    with pytest.raises(DataError, match="labels outside 1..10"):
-        SVHN(root=str(tmp_path)).split("test")
+    with pytest.raises(DataError, match="test_32x32.mat has labels outside 1..10"):
+        SVHN(root=str(tmp_path)).check()
