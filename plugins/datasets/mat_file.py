@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ import numpy as np
 from engine.api import DataError
 
 _HEADER = 128
-_COMPRESSED = 15  # miCOMPRESSED: not padded to 8 bytes, unlike every other element
+COMPRESSED = 15  # miCOMPRESSED: not padded to 8 bytes, unlike every other element
 
 
 def _scipy_io():
@@ -31,29 +32,49 @@ def _scipy_io():
                       NotImplementedError, zlib.error, struct.error)
 
 
-def _check_complete(path: Path) -> None:
-    """DataError if ``path`` is not a v5 .mat file or its last element runs past its end."""
-    size = path.stat().st_size
+@dataclass(frozen=True)
+class Element:
+    """One top-level data element: where its tag starts, its type and byte count."""
+
+    offset: int
+    kind: int
+    nbytes: int
+
+    @property
+    def compressed(self) -> bool:
+        return self.kind == COMPRESSED
+
+
+def byte_order(path: Path) -> str:
+    """"<" or ">" from the v5 header's endian mark; DataError if there is no v5 header."""
     with open(path, "rb") as f:
         head = f.read(_HEADER)
-        if len(head) < _HEADER or head[126:128] not in (b"IM", b"MI"):
-            raise DataError(f"{path} is not a MATLAB v5 .mat file (no v5 header)")
-        order = "<" if head[126:128] == b"IM" else ">"
+    if len(head) < _HEADER or head[126:128] not in (b"IM", b"MI"):
+        raise DataError(f"{path} is not a MATLAB v5 .mat file (no v5 header)")
+    return "<" if head[126:128] == b"IM" else ">"
+
+
+def elements(path: Path) -> list[Element]:
+    """The top-level elements of ``path``; DataError if not v5 or the last runs past its end."""
+    order, size, found = byte_order(path), path.stat().st_size, []
+    with open(path, "rb") as f:
         pos = _HEADER
         while pos + 8 <= size:
             f.seek(pos)
             kind, nbytes = struct.unpack(f"{order}II", f.read(8))
+            found.append(Element(pos, kind, nbytes))
             pos += 8 + nbytes
             if pos > size:
                 raise DataError(f"{path} is truncated or damaged: its last variable runs past the end of the file")
-            pos += 0 if kind == _COMPRESSED else -nbytes % 8
+            pos += 0 if kind == COMPRESSED else -nbytes % 8
+    return found
 
 
 def mat_variables(path: Path) -> dict[str, tuple[tuple[int, ...], str]]:
     """name -> (shape, MATLAB class) of each variable in ``path``, without loading them."""
     if not path.is_file():
         raise DataError(f"{path} is missing")
-    _check_complete(path)
+    elements(path)
     sio, errors = _scipy_io()
     try:
         return {name: (tuple(shape), cls) for name, shape, cls in sio.whosmat(str(path))}

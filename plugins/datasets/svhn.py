@@ -6,8 +6,9 @@ SVHN (Netzer et al. 2011) format 2: ``train_32x32.mat`` (73,257 images), ``test_
 Images come out as (N, image_size, image_size, 3) uint8 and labels as the digit itself.
 ``unlabeled`` is train (plus extra when ``extra`` is on), never a test image.
 
-scipy loads one whole file's ``X`` at a time (train: 225 MB, extra: 1.6 GB), which is then
-cut into bounded chunks for the cache; that is why ``extra`` is off by default.
+``X`` is streamed out of the file a chunk at a time (``mat_stream``), compressed or not, so
+even ``extra`` (1.6 GB of pixels) is never held whole; only an ``X`` stored some other way
+is loaded whole by scipy. ``extra`` is off by default: it multiplies the cache by eight.
 """
 from __future__ import annotations
 
@@ -27,17 +28,33 @@ from engine.api import (
     resize_images,
 )
 from plugins.datasets.mat_file import load_variables, mat_variables
+from plugins.datasets.mat_stream import find_uint8, iter_uint8
 
 CLASSES = tuple(str(d) for d in range(10))
 FILES = {"train": "train_32x32.mat", "test": "test_32x32.mat", "extra": "extra_32x32.mat"}
 
 
-def svhn_arrays(x: np.ndarray, y: np.ndarray, path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """X (32, 32, 3, N), y (N, 1) 1..10 -> images (N, 32, 32, 3) view, labels (N,) int64 0..9."""
+def svhn_labels(y: np.ndarray, path: Path) -> np.ndarray:
+    """y (N, 1) 1..10 -> (N,) int64 digits 0..9 (10 is the digit 0)."""
     labels = np.asarray(y).reshape(-1).astype(np.int64)
     if len(labels) and (labels.min() < 1 or labels.max() > 10):
         raise DataError(f"{path} has labels outside 1..10, so it is not an SVHN file")
-    return np.moveaxis(x, 3, 0), labels % 10
+    return labels % 10
+
+
+def columns_to_images(raw: np.ndarray) -> np.ndarray:
+    """(n, 3072) items of X in MATLAB's column-major order (row fastest, then column, then
+    channel) -> (n, 32, 32, 3) uint8, upright."""
+    return np.ascontiguousarray(raw.reshape(-1, 3, 32, 32).transpose(0, 3, 2, 1))
+
+
+def _whole_file_blocks(path: Path, start: int, step: int):
+    """X loaded by scipy, for a file whose X is not stored plainly as uint8 bytes."""
+    x = load_variables(path, ("X",))["X"]
+    if x.dtype != np.uint8 or x.ndim != 4 or x.shape[:3] != (32, 32, 3):
+        raise DataError(f"{path} holds X of shape {x.shape} {x.dtype}; SVHN's X is (32, 32, 3, N) uint8")
+    for i in range(start, x.shape[3], step):
+        yield np.ascontiguousarray(np.moveaxis(x[..., i:i + step], 3, 0))
 
 
 @register_dataset
@@ -52,8 +69,8 @@ class SVHN(DatasetPlugin):
     params = [
         Param("root", "dir", None, "the folder with train_32x32.mat and test_32x32.mat (and extra_32x32.mat)"),
         Param("image_size", "int", 32, "side of the square images in pixels (32 is the original size)", 8, 256),
-        Param("extra", "bool", False, "also pre-train on extra_32x32.mat (531,131 images; the unlabeled split "
-              "only; scipy reads its 1.6 GB at once while caching)"),
+        Param("extra", "bool", False, "also pre-train on extra_32x32.mat (531,131 images, 1.6 GB of cache at "
+              "32 px; the unlabeled split only)"),
     ]
 
     def __init__(self, cache_dir=None, **params):
@@ -96,7 +113,7 @@ class SVHN(DatasetPlugin):
         for which in dict.fromkeys(w for name in self.splits for w in self._sources(name)):
             self._count(which)
             path = self._path(which)
-            svhn_arrays(np.zeros((32, 32, 3, 0), np.uint8), load_variables(path, ("y",))["y"], path)
+            svhn_labels(load_variables(path, ("y",))["y"], path)
 
     def split_spec(self, name):
         size = self.image_size
@@ -104,18 +121,20 @@ class SVHN(DatasetPlugin):
         return SplitSpec(count, (size, size, 3), CLASSES, labeled=name != "unlabeled")
 
     def iter_split(self, name, start=0):
-        """One file at a time, cut into chunks of (n, image_size, image_size, 3) uint8."""
+        """One file at a time, streamed in chunks of (n, image_size, image_size, 3) uint8."""
         size = self.image_size
         step = chunk_length((max(size, 32), max(size, 32), 3))
         offset = 0
         for which in self._sources(name):
-            count = self._count(which)
+            count, path = self._count(which), self._path(which)
             if start < offset + count:
-                path = self._path(which)
-                arrays = load_variables(path, ("X", "y"))
-                images, labels = svhn_arrays(arrays["X"], arrays["y"], path)
-                for i in range(max(0, start - offset), count, step):
-                    part = np.ascontiguousarray(images[i:i + step])
-                    yield Chunk(resize_images(part, size), None if name == "unlabeled" else labels[i:i + step])
-                del arrays, images
+                first = max(0, start - offset)
+                labels = None if name == "unlabeled" else svhn_labels(load_variables(path, ("y",))["y"], path)
+                if find_uint8(path, "X") is not None:
+                    blocks = (columns_to_images(raw) for raw in iter_uint8(path, "X", first, step))
+                else:
+                    blocks = _whole_file_blocks(path, first, step)
+                for images in blocks:
+                    yield Chunk(resize_images(images, size), None if labels is None else labels[first:first + len(images)])
+                    first += len(images)
             offset += count

@@ -123,3 +123,39 @@ def test_wrong_variables_shapes_counts_and_labels(tmp_path):
     scipy.io.savemat(path, {"X": np.zeros((32, 32, 3, 2), np.uint8), "y": np.array([[0], [11]])})
     with pytest.raises(DataError, match="test_32x32.mat has labels outside 1..10"):
         SVHN(root=str(tmp_path)).check()
+
+
+# --- streaming X out of the file ---------------------------------------------------------------
+@pytest.mark.parametrize("compress", [True, False])
+def test_x_is_streamed_in_bounded_chunks_from_any_start(tmp_path, compress, monkeypatch):
+    from plugins.datasets import mat_stream, svhn
+
+    data = write_svhn(tmp_path, n_extra=9, compress=compress)
+    assert mat_stream.find_uint8(tmp_path / "extra_32x32.mat", "X") == (32, 32, 3, 9)
+    monkeypatch.setattr(svhn, "chunk_length", lambda shape: 4)
+    chunks = list(SVHN(root=str(tmp_path), image_size=32, extra=True).iter_split("unlabeled", start=18))
+    assert [len(c.samples) for c in chunks] == [2, 4, 4, 1]  # train's last 2, then extra in fours
+    got = np.concatenate([c.samples for c in chunks])
+    np.testing.assert_array_equal(got, np.concatenate([data["train"][0][18:], data["extra"][0]]))
+    test_chunks = list(SVHN(root=str(tmp_path), image_size=32).iter_split("test", start=5))
+    np.testing.assert_array_equal(np.concatenate([c.labels for c in test_chunks]), data["test"][1][5:])
+
+
+def test_an_x_stored_otherwise_is_loaded_by_scipy_instead(tmp_path, monkeypatch):
+    from plugins.datasets import svhn
+
+    data = write_svhn(tmp_path)
+    monkeypatch.setattr(svhn, "find_uint8", lambda path, name: None)
+    split = SVHN(root=str(tmp_path), image_size=32).split("train")
+    np.testing.assert_array_equal(split.images, data["train"][0])
+
+
+def test_a_damaged_compressed_stream_is_one_sentence(tmp_path):
+    write_svhn(tmp_path, n_train=40, compress=True)
+    path = tmp_path / "train_32x32.mat"
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 2: len(raw) // 2 + 64] = bytes(64)  # inside X's zlib stream
+    path.write_bytes(bytes(raw))
+    with pytest.raises(DataError, match="train_32x32.mat is truncated or damaged") as e:
+        SVHN(root=str(tmp_path)).split("train")
+    _one_sentence(e.value)
