@@ -4,7 +4,8 @@ them in chunks into the cache, skipping and counting unreadable files.
 
 ``unlabeled``, what methods pre-train on, never holds a test image: a subclass leaves the
 test files out of it, and this base also drops any file that decodes to the same pixels as
-a test image (a copy stored under another name or in another folder).
+a test image (a copy stored under another name or in another folder); a subclass may ask
+the same for ``train`` (``test_free_splits``).
 """
 from __future__ import annotations
 
@@ -22,6 +23,10 @@ from engine.data.image_chunks import decode_chunks
 class ImageFileDataset(DatasetPlugin):
     """Subclasses implement ``split_files(name) -> (files, labels, classes)``: the split's
     file paths, their (n,) int64 labels (None for an unlabeled split) and the class names."""
+
+    # splits from which copies of test images are dropped; a subset whose train comes from
+    # separate files (a val folder) adds "train", what label-using methods pre-train on
+    test_free_splits: tuple = ("unlabeled",)
 
     def split_files(self, name: str) -> tuple[list, np.ndarray | None, list]:
         raise NotImplementedError
@@ -41,9 +46,10 @@ class ImageFileDataset(DatasetPlugin):
 
     def iter_split(self, name: str, start: int = 0) -> Iterator[Chunk]:
         """Chunks of (m, image_size, image_size, 3) uint8; unreadable files (and, in
-        ``unlabeled``, copies of test images) count as consumed but are not kept."""
+        ``test_free_splits``, copies of test images) count as consumed but are not kept."""
         files, labels, _ = self.split_files(name)
-        test_rows = row_hashes(self.split("test").images) if name == "unlabeled" and "test" in self.splits else set()
+        guarded = name in self.test_free_splits and "test" in self.splits
+        test_rows = row_hashes(self.split("test").images) if guarded else set()
         for images, idx, end in decode_chunks(files, self.image_size, start):
             if test_rows:
                 keep = np.array([h not in test_rows for h in row_hashes(images, as_list=True)], bool)

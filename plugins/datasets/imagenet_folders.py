@@ -56,6 +56,7 @@ class ImageNetFolders(ImageFileDataset):
                "or flat with a val_labels.csv (filename,label), as ImageNet and its subsets are usually "
                "prepared. Train is pre-trained on; val is the test split. Images are centre-cropped to a "
                "square; unreadable files are skipped and counted.")
+    test_free_splits = ("unlabeled", "train")  # val copies stay out of both
     citation = ("Russakovsky et al., ImageNet Large Scale Visual Recognition Challenge, IJCV 2015 "
                 "(layout as in torchvision's ImageFolder)")
     params = [

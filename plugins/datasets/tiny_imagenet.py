@@ -70,6 +70,7 @@ class TinyImageNet(ImageFileDataset):
     summary = ("200 ImageNet classes at 64x64: 100,000 train images (500 per class) and 10,000 labeled "
                "val images, used as the test split. Point root at the unpacked official tiny-imagenet-200 "
                "folder (wnids.txt, train/, val/); nothing is downloaded. Unreadable images are skipped and counted.")
+    test_free_splits = ("unlabeled", "train")  # val copies stay out of both
     citation = "Le & Yang, Tiny ImageNet Visual Recognition Challenge, CS231N course report, Stanford, 2015"
     params = [
         Param("root", "dir", None, "the unpacked tiny-imagenet-200 folder (with wnids.txt), or the folder holding it"),

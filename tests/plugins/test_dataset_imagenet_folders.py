@@ -127,3 +127,12 @@ def test_val_class_unknown_to_train_and_missing_val(tmp_path):
 def test_declares_citation():
     entry = registry.get("dataset", "imagenet_folders")
     assert "Russakovsky" in entry.cls.citation and all(p.help for p in entry.schema)
+
+
+def test_train_also_drops_copies_of_val_images(tmp_path):
+    write_imagenet(tmp_path)
+    (tmp_path / "train" / "zebra" / "copy.jpg").write_bytes(next((tmp_path / "val" / "zebra").iterdir()).read_bytes())
+    ds = ImageNetFolders(root=str(tmp_path), image_size=8)
+    train, test = ds.split("train"), ds.split("test")
+    assert (len(train), train.skipped) == (21, 1)
+    assert not {r.tobytes() for r in train.images} & {r.tobytes() for r in test.images}
