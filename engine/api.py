@@ -6,13 +6,15 @@ third-party package or a ``<home>/plugins/*.py`` file does; an import-linter con
 
 - declaring: ``Param`` (typed schema entries), ``ParamError`` / ``DataError`` (one-sentence
   refusals), ``register_dataset`` / ``register_backbone`` / ``register_method``;
-- bases: ``DatasetPlugin`` + ``Split`` (streamed as ``SplitSpec`` + ``Chunk``s), ``BackboneBase``,
+- bases: ``DatasetPlugin`` + ``Split`` (streamed as ``SplitSpec`` + ``Chunk``s),
+  ``ImageFileDataset`` (splits decoded from lists of image files), ``BackboneBase``,
   ``MethodPlugin``, ``TwoViewMethod``, ``ProjectedPairMethod``; ``Capability`` / ``SampleKind`` for
   what backbones offer, methods require and datasets hold;
 - building blocks: view recipes and augmentations, heads, multi-crop, momentum encoders,
   feature queues, metrics, Lab colour, patches, Sobel, image ids, stage shapes, the
   transformer block, distributed gathers; for datasets: resizing, fingerprints, stratified
-  splits, image-file decoding, the restricted unpickler.
+  splits, image-file decoding (one file, or a list in threaded chunks), folder listings,
+  the restricted unpickler.
 """
 from __future__ import annotations
 
@@ -20,7 +22,16 @@ from engine.capabilities import Capability, SampleKind
 from engine.data.chunks import Chunk, SplitSpec, chunk_length
 from engine.data.dataset import SPLITS, DataError, DatasetPlugin, Split, resize_images
 from engine.data.fingerprint import fingerprint
+from engine.data.image_chunks import any_readable, decode_chunks
 from engine.data.image_file import EXTENSIONS, decode_square
+from engine.data.image_file_dataset import ImageFileDataset
+from engine.data.image_listing import (
+    Listing,
+    class_folders,
+    image_files,
+    is_image,
+    list_folder,
+)
 from engine.data.restricted_pickle import ForbiddenPickle, load_restricted
 from engine.data.stratified_split import stratified_split
 from engine.models.backbone import BackboneBase
@@ -66,7 +77,8 @@ __all__ = [
     "TwoViewMethod", "ProjectedPairMethod", "Capability", "SampleKind",
     # dataset building blocks
     "chunk_length", "resize_images", "fingerprint", "stratified_split", "EXTENSIONS", "decode_square",
-    "ForbiddenPickle", "load_restricted",
+    "ForbiddenPickle", "load_restricted", "ImageFileDataset", "Listing", "list_folder", "class_folders",
+    "image_files", "is_image", "decode_chunks", "any_readable",
     # views and augmentations
     "ViewRecipe", "view_params", "recipe_from", "to_float", "normalize", "denormalize", "resized_crop",
     "color_jitter", "random_grayscale", "gaussian_blur", "solarize",

@@ -12,114 +12,26 @@ crop) and cached; unreadable files (and such copies) are skipped and counted in
 """
 from __future__ import annotations
 
-import hashlib
 import os
-import warnings
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
-from PIL import Image
 
 from engine.api import (
-    EXTENSIONS,
-    Chunk,
     DataError,
-    DatasetPlugin,
+    ImageFileDataset,
+    Listing,
     Param,
-    SplitSpec,
-    chunk_length,
-    decode_square,
+    any_readable,
     fingerprint,
+    list_folder,
     register_dataset,
     stratified_split,
 )
 
-_DECODE_THREADS = min(4, os.cpu_count() or 1)  # Pillow releases the GIL while decoding
-
-
-@dataclass
-class Listing:
-    """The image files of one folder: files[i] has labels[i] (None when unlabeled)."""
-
-    folder: Path
-    files: list
-    labels: np.ndarray | None
-    classes: list
-
-
-def _is_image(name: str) -> bool:
-    # skip hidden files such as macOS "._photo.jpg" resource forks
-    return not name.startswith(".") and name.lower().endswith(EXTENSIONS)
-
-
-def image_files(folder: Path, recursive: bool) -> list[str]:
-    """Sorted paths of the image files in ``folder`` (and below it when ``recursive``)."""
-    if not recursive:
-        return sorted(str(p) for p in folder.iterdir() if p.is_file() and _is_image(p.name))
-    found = []
-    for here, dirs, names in os.walk(folder):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        found.extend(os.path.join(here, n) for n in names if _is_image(n))
-    return sorted(found)
-
-
-def list_folder(folder: Path, what: str) -> Listing:
-    """Labeled by sub-folder if any sub-folder holds images, else the images in ``folder``."""
-    if not folder.is_dir():
-        raise DataError(f"{what} {folder} is not a folder or does not exist")
-    subdirs = sorted(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
-    per_class = [(d.name, image_files(d, recursive=True)) for d in subdirs]
-    per_class = [(name, files) for name, files in per_class if files]
-    if per_class:
-        files = [f for _, fs in per_class for f in fs]
-        labels = np.concatenate([np.full(len(fs), i, np.int64) for i, (_, fs) in enumerate(per_class)])
-        return Listing(folder, files, labels, [name for name, _ in per_class])
-    files = image_files(folder, recursive=False)
-    if not files:
-        raise DataError(f"{what} {folder} has no images ({', '.join(EXTENSIONS)}) in it or in its sub-folders")
-    return Listing(folder, files, None, [])
-
-
-@contextmanager
-def _bomb_warnings_silenced():
-    """Files between 1x and 2x Pillow's pixel limit warn on open; decode_square refuses them,
-    so the warning is noise. Entered once around a whole pool: filters are process-wide."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        yield
-
-
-def any_readable(files: list) -> bool:
-    """True as soon as one file decodes (cheap when the first one does)."""
-    with _bomb_warnings_silenced():
-        return any(decode_square(f, 8) is not None for f in files)
-
-
-def decode_chunks(files: list, size: int, start: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray, int]]:
-    """Per chunk of ``files`` from ``start`` on: images (m, size, size, 3) uint8 of its readable
-    files, their (m,) indices into ``files``, and the index after the chunk's last file. Decoded in threads, one chunk ahead, so the
-    next chunk decodes while the caller writes this one and memory stays two chunks."""
-    step = chunk_length((size, size, 3))
-    with _bomb_warnings_silenced(), ThreadPoolExecutor(_DECODE_THREADS) as pool:
-        def submit(i):
-            return (i, [pool.submit(decode_square, f, size) for f in files[i:i + step]]) if i < len(files) else None
-
-        ahead = submit(start)
-        while ahead is not None:
-            i, futures = ahead
-            ahead = submit(i + step)
-            decoded = [f.result() for f in futures]
-            keep = [k for k, img in enumerate(decoded) if img is not None]
-            images = np.stack([decoded[k] for k in keep]) if keep else np.empty((0, size, size, 3), np.uint8)
-            yield images, i + np.asarray(keep, np.int64), min(i + step, len(files))
-
 
 @register_dataset
-class ImageFolder(DatasetPlugin):
+class ImageFolder(ImageFileDataset):
     id = "folder"
     title = "Image folder"
     summary = ("Any folder of images on this computer (jpg, png, webp, bmp, gif). One sub-folder per "
@@ -205,24 +117,3 @@ class ImageFolder(DatasetPlugin):
         if not len(idx):
             raise DataError(f"{source} has too few images per class to hold out a {name} split")
         return [listing.files[i] for i in idx], listing.labels[idx], list(listing.classes)
-
-    def split_spec(self, name):
-        files, labels, classes = self.split_files(name)
-        size = self.params["image_size"]
-        return SplitSpec(len(files), (size, size, 3), tuple(classes), labeled=labels is not None)
-
-    def iter_split(self, name, start=0):
-        files, labels, _ = self.split_files(name)
-        test_rows = _row_hashes(self.split("test").images) if name == "unlabeled" and self._eval_source() else set()
-        for images, idx, end in decode_chunks(files, self.params["image_size"], start):
-            if test_rows:  # copies of test images elsewhere in root stay out of pre-training too
-                keep = np.array([h not in test_rows for h in _row_hashes(images, as_list=True)], bool)
-                images, idx = images[keep], idx[keep]
-            yield Chunk(images, None if labels is None else labels[idx], end - start)
-            start = end
-
-
-def _row_hashes(images: np.ndarray, as_list: bool = False):
-    """SHA-1 of each (H, W, 3) row's bytes: a set, or a list in row order."""
-    out = [hashlib.sha1(np.ascontiguousarray(row).tobytes()).digest() for row in images]
-    return out if as_list else set(out)

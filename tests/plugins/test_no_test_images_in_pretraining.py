@@ -11,7 +11,11 @@ from PIL import Image
 from engine import registry
 from engine.training.trainer import pretrain_split_name
 from tests.plugins.test_dataset_cifar import write_cifar10, write_cifar100
+from tests.plugins.test_dataset_imagenet_folders import write_imagenet
+from tests.plugins.test_dataset_mnist import write_mnist
 from tests.plugins.test_dataset_stl10 import write_stl
+from tests.plugins.test_dataset_svhn import write_svhn
+from tests.plugins.test_dataset_tiny_imagenet import write_tiny_imagenet
 
 registry.discover()
 
@@ -56,6 +60,14 @@ FIXTURES = {  # dataset id -> [params writer(tmp_path) ...]; every registered da
     "cifar100": [lambda tmp: (write_cifar100(tmp / "c100"), {"root": str(tmp / "c100")})[1]],
     "stl10": [lambda tmp: (write_stl(tmp / "stl"), {"root": str(tmp / "stl"), "image_size": 32})[1]],
     "folder": [_folder_labeled, _folder_eval_root_is_root, _folder_copies_of_eval_root],
+    "mnist": [lambda tmp: (write_mnist(tmp / "MNIST" / "raw"), {"root": str(tmp)})[1]],
+    "fashion_mnist": [lambda tmp: (write_mnist(tmp, gz=True), {"root": str(tmp)})[1]],
+    "svhn": [lambda tmp: (write_svhn(tmp, n_extra=5), {"root": str(tmp), "extra": True})[1]],
+    "tiny_imagenet": [lambda tmp: (write_tiny_imagenet(tmp / "tiny-imagenet-200"), {"root": str(tmp), "image_size": 16})[1]],
+    "imagenet_folders": [lambda tmp: (write_imagenet(tmp / "in"), {"root": str(tmp / "in"), "image_size": 12})[1],
+                         lambda tmp: (write_imagenet(tmp / "in", flat_val=True),
+                                      {"root": str(tmp / "in"), "image_size": 12})[1]],
+    "kmnist": [lambda tmp: (write_mnist(tmp / "KMNIST" / "raw", gz=True), {"root": str(tmp)})[1]],
 }
 CASES = [(i, k) for i, writers in FIXTURES.items() for k in range(len(writers))]
 
