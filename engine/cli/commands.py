@@ -250,18 +250,6 @@ def cmd_show(args) -> int:
     return 0
 
 
-def cmd_export(args) -> int:
-    from engine.store.export import export_metrics
-
-    out = Path(args.out)
-    fmt = args.format or ("json" if out.suffix.lower() == ".json" else "csv")
-    with Store(_home(args)) as store:
-        run = store.get_run(args.run)
-        rows = export_metrics(store, run, out, fmt)
-    print(f"wrote {rows} rows of run {run.id} to {out}")
-    return 0
-
-
 def cmd_plugins(args) -> int:
     if args.action == "trust":
         from engine.plugin_trust import trust
@@ -341,10 +329,6 @@ def build_parser() -> Parser:
     p = add("show", cmd_show, "one run: config, status, latest metrics, evals")
     p.add_argument("run")
     p.add_argument("--json", action="store_true")
-    p = add("export", cmd_export, "write a run's metrics as CSV or JSON")
-    p.add_argument("run")
-    p.add_argument("--out", required=True)
-    p.add_argument("--format", choices=("csv", "json"))
     p = add("plugins", cmd_plugins, "every plugin with its parameter schema; 'plugins trust FILE' lets a "
             "<home>/plugins file load")
     p.add_argument("action", nargs="?", choices=("trust",), help="trust FILE: approve a home plugin file as it is now")
