@@ -1,6 +1,7 @@
 """The comparison table of the Evaluate view: rows = runs, columns = the protocols' headline
-figures in percent (``engine.eval_table.comparison_table``, the table the CLI writes), the
-best value of each column in bold, with an export to CSV, Markdown or LaTeX."""
+figures in percent (``engine.evaluation.tables.comparison_table``, the table the CLI writes),
+each with its difference to random init and that difference's seed noise; a column's value in
+bold only where it leads by more than the noise; an export to CSV, Markdown or LaTeX."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -37,8 +38,16 @@ def cell_text(value) -> str:
     return f"{100 * value:.1f}"
 
 
-def _sort_value(value) -> float:
-    return value[0] if isinstance(value, (list, tuple)) else value
+def _margin_tip(margin) -> str:
+    if margin is None:
+        return "no random-init baseline evaluated (Evaluate with the random baseline)"
+    runs, bases = margin.seeds
+    verdict = ("ahead of random init by more than two seed spreads" if margin.significant and margin.delta > 0
+               else "behind random init by more than two seed spreads" if margin.significant
+               else "inside the seed noise: not a win" if margin.noise is not None
+               else "one seed: no noise estimate, so not called a win")
+    return (f"{margin.text()} percentage points vs random init ({runs} seed(s), {bases} baseline seed(s)); "
+            f"{verdict}")
 
 
 class ResultsTable(QWidget):
@@ -84,8 +93,6 @@ class ResultsTable(QWidget):
         self.table.setColumnCount(len(shown))
         self.table.setHorizontalHeaderLabels(shown)
         self.table.setRowCount(len(self.rows))
-        best = {c: max((_sort_value(r[c]) for r in self.rows if r.get(c) is not None), default=None)
-                for c in figure_columns}
         bold = QFont(self.table.font())
         bold.setBold(True)
         for i, row in enumerate(self.rows):
@@ -95,9 +102,11 @@ class ResultsTable(QWidget):
                     item = QTableWidgetItem(str(value or ""))
                     item.setToolTip(f"run {row['id']}")
                 else:
-                    item = QTableWidgetItem(cell_text(value))
+                    margin = row.get("vs_random", {}).get(column) if value is not None else None
+                    item = QTableWidgetItem(cell_text(value) + (f"  ({margin.text()})" if margin else ""))
                     item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
-                    if value is not None and len(self.rows) > 1 and _sort_value(value) == best[column]:
+                    item.setToolTip(_margin_tip(margin))
+                    if column in row.get("best", ()):  # ahead by more than the seed noise
                         item.setFont(bold)
                 self.table.setItem(i, j, item)
         has_figures = bool(figure_columns)
