@@ -35,7 +35,7 @@ def test_a_training_run_logs_them(tmp_path):
     from engine.training.trainer import Trainer
 
     registry.discover(None)
-    config = build_config("shapes", "rotation", "convnet", train={"epochs": 1, "batch_size": 16, "device": "cpu",
+    config = build_config("shapes", "rotation", "convnet", train={"epochs": 2, "batch_size": 16, "device": "cpu",
                                                                   "knn_every": 0},
                           sets={"train_size": "64", "test_size": "16", "image_size": "16", "width": "8"})
     seen = []
@@ -48,7 +48,7 @@ def test_a_training_run_logs_them(tmp_path):
             return lambda *a, **k: None
 
     trainer = Trainer(config, tmp_path / "run", hooks=Hooks())
-    trainer.system.interval = 0.0
+    trainer.system.interval = 0.0  # every read after the first (two epoch ends: at least two reads)
     trainer.run()
     assert any("rss_mb" in m for m in seen)
     assert "rss_mb" not in seen[0]  # the first read only primes
