@@ -49,7 +49,8 @@ TABLE_METHOD_SETTINGS = ["gray_p=0.8", "moco.queue_size=512", "dino.teacher_temp
                          *(f"{m}.crop_min=0.2" for m in ("simclr", "moco", "byol", "simsiam", "barlow_twins",
                                                           "vicreg", "dino", "swav")),
                          "moco.base_momentum=0.99", "moco.momentum_schedule=cosine", "byol.base_momentum=0.99",
-                         "relative_position.tile_frac=0.7", "jigsaw.perm_selection=min"]
+                         "relative_position.tile_frac=0.7", "jigsaw.perm_selection=min",
+                         "colorization.bins=100"]
 
 
 def parse_args(argv=None):

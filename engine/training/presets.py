@@ -45,7 +45,7 @@ QUICK = Preset(
     plugins={"data": "shapes", "method": "simclr", "backbone": "convnet"},
     values={"data": {"train_size": 2000, "max_rotation": 15.0},
             "backbone": {"width": 16},
-            "method": {"gray_p": 0.8},
+            "method": {"gray_p": 0.8, "bins": 100},  # colorization: 313 bins are too many for 32 px
             "train": {"epochs": 30, "batch_size": 64}},
 )
 PAPER = Preset(

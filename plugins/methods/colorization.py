@@ -20,6 +20,19 @@ from engine.api import (
 )
 
 AB_LIMIT = 110.0   # ab range of the paper's grid
+PAPER_BINS = 313
+# The paper's Q = 313 bins (the authors' released pts_in_hull): 10-unit ab cells, given here
+# per a as the run of b centres it keeps, (a, lowest b, highest b). Their hull is wider than
+# the cells sRGB colours fall in (about 261 of them), so it is kept as published.
+_PAPER_HULL = ((-90, 50, 90), (-80, 20, 90), (-70, 0, 90), (-60, -20, 90), (-50, -30, 100),
+               (-40, -40, 100), (-30, -50, 100), (-20, -50, 100), (-10, -60, 100), (0, -70, 100),
+               (10, -80, 90), (20, -80, 90), (30, -90, 90), (40, -100, 90), (50, -100, 80),
+               (60, -110, 80), (70, -110, 80), (80, -110, 70), (90, -110, 70), (100, -90, 0))
+
+
+def paper_bins() -> torch.Tensor:
+    """The paper's 313 ab bin centres, (313, 2) as (a, b)."""
+    return torch.tensor([(a, b) for a, lo, hi in _PAPER_HULL for b in range(lo, hi + 1, 10)], dtype=torch.float32)
 
 
 def _in_gamut_centres(step: float) -> torch.Tensor:
@@ -46,10 +59,12 @@ def _in_gamut_centres(step: float) -> torch.Tensor:
 def ab_bins(q: int) -> tuple[torch.Tensor, float]:
     """(centres (Q', 2) of in-gamut ab bins with Q' close to ``q``, grid step in ab units).
 
-    The paper quantises ab in [-110, 110] with 10-unit cells and keeps the in-gamut ones
-    (313 there, from ImageNet statistics; tested analytically here, 255 cells hold sRGB
-    colours). If ``q`` is smaller than that count, the grid step is widened until the
+    ``q`` = 313 gives the paper's bins (``paper_bins``). Otherwise the ab grid is tested
+    analytically: cells that hold sRGB colours at some lightness (about 255 at the paper's
+    10-unit step). If ``q`` is smaller than that count, the grid step is widened until the
     in-gamut count is the one nearest to ``q``; if larger, the 10-unit grid is used as is."""
+    if q == PAPER_BINS:
+        return paper_bins(), 10.0
     best, best_step = _in_gamut_centres(10.0), 10.0
     if q >= len(best):
         return best, best_step
@@ -123,7 +138,8 @@ class Colorization(MethodPlugin):
     citation = "Zhang, Isola & Efros, 2016 (ECCV)"
     accuracy_key = "colorization_acc"
     params = [
-        Param("bins", "int", 100, "number Q of ab bins (313 in the paper; fewer suit small images)", 8, 400),
+        Param("bins", "int", PAPER_BINS, "number Q of ab bins: 313 is the paper's set; fewer, on a wider "
+              "grid, suit small images", 8, 400),
         Param("out_stride", "int", 4, "predictions are made at 1/stride of the image side (4 in the paper)", 1, 16),
         Param("decoder_width", "int", 64, "channels of the light decoder over the backbone stages", 8, 1024),
         Param("soft_neighbors", "int", 5, "bins sharing each pixel's soft target", 1, 32),

@@ -37,3 +37,17 @@ def test_two_view_crops_start_at_008():
     for method_id in ("simclr", "moco", "byol", "simsiam", "barlow_twins", "vicreg"):
         assert _defaults(method_id)["crop_min"] == 0.08, method_id
     assert _defaults("dino")["crop_min"] == 0.4 and _defaults("swav")["crop_min"] == 0.14
+
+
+def test_colorization_defaults_to_the_papers_313_bins_and_the_quick_preset_to_100():
+    """Zhang et al. 2016: Q = 313 in-gamut bins of a 10-unit ab grid (a in [-90, 100], b in
+    [-110, 100]); the quick preset's 100 bins suit 32 px images."""
+    from engine.training.presets import QUICK
+    from plugins.methods.colorization import Colorization, ab_bins
+
+    q = next(p for p in Colorization.params if p.name == "bins").default
+    bins, step = ab_bins(q)
+    assert q == 313 and bins.shape == (313, 2) and step == 10.0
+    assert len({tuple(b) for b in bins.tolist()}) == 313 and (bins % 10 == 0).all()
+    assert bins[:, 0].min() == -90 and bins[:, 0].max() == 100 and bins[:, 1].min() == -110
+    assert QUICK.values_for("method", Colorization.params) == {"bins": 100}
