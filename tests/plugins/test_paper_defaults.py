@@ -50,4 +50,4 @@ def test_colorization_defaults_to_the_papers_313_bins_and_the_quick_preset_to_10
     assert q == 313 and bins.shape == (313, 2) and step == 10.0
     assert len({tuple(b) for b in bins.tolist()}) == 313 and (bins % 10 == 0).all()
     assert bins[:, 0].min() == -90 and bins[:, 0].max() == 100 and bins[:, 1].min() == -110
-    assert QUICK.values_for("method", Colorization.params) == {"bins": 100}
+    assert QUICK.values_for("method", Colorization.params)["bins"] == 100
