@@ -38,7 +38,7 @@ class FramesOf(DatasetPlugin):
 
     sample_kind = SampleKind.IMAGE
 
-    def __init__(self, inner: DatasetPlugin):  # noqa: D107 -- no cache of its own
+    def __init__(self, inner: DatasetPlugin):
         super().__init__(inner.cache_dir, **inner.params)
         self.inner = inner
         self.id, self.title, self.splits = inner.id, inner.title, inner.splits

@@ -14,10 +14,9 @@ def augmentation_preview(home, config: dict, n: int = 8, seed: int = 0) -> dict[
     import torch
 
     from engine import registry
+    from engine.data.frames import as_input
     from engine.data.preview import preview_dataset, preview_split, sample_indices
     from engine.data.tensors import images_to_tensor, tensor_to_images
-
-    from engine.data.frames import as_input
 
     method_cls = registry.get("method", config["method"]["id"]).cls
     dataset = as_input(preview_dataset(home, config["data"]["id"], config["data"]["params"]), method_cls.input_kind)
