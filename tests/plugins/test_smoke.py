@@ -7,6 +7,7 @@ from engine import registry as reg
 from engine.capabilities import SampleKind
 from engine.data.dataset import Split
 from engine.data.tensors import images_to_tensor
+from engine.training.presets import get_preset
 
 reg.discover()
 TINY = 16
@@ -90,8 +91,11 @@ def _method_backbone(method_entry):
 @pytest.mark.parametrize("entry", reg.entries("method"), ids=lambda e: e.id)
 def test_method_takes_a_training_step(entry, tiny_batch, tiny_clips):
     torch.manual_seed(0)
-    x, y, n_cls = tiny_clips if entry.cls.input_kind == SampleKind.CLIP else tiny_batch
-    method = reg.create_method(entry.id, _method_backbone(entry), None, image_size=TINY, num_classes=n_cls)
+    clips = entry.cls.input_kind == SampleKind.CLIP
+    x, y, n_cls = tiny_clips if clips else tiny_batch
+    # clip methods at the quick preset's clip settings: the papers' need 16-64 frames
+    params = get_preset("quick").values_for("method", entry.schema) if clips else None
+    method = reg.create_method(entry.id, _method_backbone(entry), params, image_size=TINY, num_classes=n_cls)
     opt = torch.optim.SGD([p for p in method.parameters() if p.requires_grad], lr=0.01)
     before = [p.detach().clone() for p in method.backbone.parameters()]
     out = method.training_step(x, y if entry.cls.needs_labels else None)
