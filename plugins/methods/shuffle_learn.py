@@ -24,15 +24,25 @@ from engine.api import (
 )
 
 
+def five_frames(n: int, t: int, gen: torch.Generator) -> torch.Tensor:
+    """(n, 5) frame indices a < b < c < d < e of clips of ``t`` frames: b < c < d drawn among the
+    inner frames, a before b and e after d uniformly, so the outer frames lie well outside."""
+    inner = sorted_frames(n, t - 2, 3, gen) + 1                                   # b, c, d in 1..t-2
+    a = (torch.rand(n, generator=gen) * inner[:, 0]).floor().long()               # 0..b-1
+    e = inner[:, 2] + 1 + (torch.rand(n, generator=gen) * (t - 1 - inner[:, 2])).floor().long()
+    return torch.cat([a[:, None], inner, e[:, None]], dim=1)
+
+
 def order_tuples(x: torch.Tensor, gen: torch.Generator, positive_p: float, candidates: int):
     """x: (N, T, 3, H, W) -> tuples (N, 3, 3, H, W) and labels (N,) int64, 1 = in order.
 
-    Five frames a < b < c < d < e are drawn per clip, the most moving of ``candidates`` draws
-    (high-motion windows, as the paper picks by optical flow). In-order tuples are (b, c, d);
-    shuffled ones (b, a, d) or (b, e, d), whose middle frame lies outside the other two."""
+    Five frames a < b < c < d < e are drawn per clip (``five_frames``), the most moving of
+    ``candidates`` draws (high-motion windows, as the paper picks by optical flow). In-order
+    tuples are (b, c, d); shuffled ones (b, a, d) or (b, e, d), whose middle frame lies
+    outside the other two."""
     n, t = x.shape[:2]
-    draws = [sorted_frames(n, t, 5, gen) for _ in range(candidates)]
-    energy = torch.stack([motion_energy(x, d).cpu() for d in draws])  # (candidates, N)
+    draws = [five_frames(n, t, gen) for _ in range(candidates)]
+    energy = torch.stack([motion_energy(x, d[:, 1:4]).cpu() for d in draws])  # (candidates, N)
     idx = torch.stack(draws)[energy.argmax(0), torch.arange(n)]       # (N, 5)
     positive = torch.rand(n, generator=gen) < positive_p
     outer = torch.where(torch.rand(n, generator=gen) < 0.5, idx[:, 0], idx[:, 4])
@@ -64,12 +74,14 @@ class ShuffleLearn(MethodPlugin):
         Param("candidates", "int", 4, "frame draws per clip, the most moving one kept (1: no motion selection)", 1, 64),
         Param("head_hidden", "int", 512, "hidden width of the classifier on the three concatenated frame features "
               "(0: linear)", 0, 8192),
+        Param("grid", "int", 2, "side of the grid each frame's last feature map is pooled to for the classifier, "
+              "which keeps where things are (the paper's fc layers read AlexNet's pool5 map; 1: global pooling)", 1, 8),
         Param("crop_min", "float", 0.5, "smallest random crop (area fraction), the same for the three frames", 0.05, 1.0),
     ]
 
     def __init__(self, backbone, image_size=32, num_classes=None, **p):
         super().__init__(backbone, image_size, num_classes, **p)
-        f = 3 * backbone.num_features
+        f = 3 * backbone.frame_dims * p["grid"] ** 2
         self.head = mlp_head(f, p["head_hidden"], 2) if p["head_hidden"] else nn.Linear(f, 2)
 
     def tuples(self, x):
@@ -80,8 +92,9 @@ class ShuffleLearn(MethodPlugin):
 
     def training_step(self, x, y=None):
         tuples, labels = self.tuples(x)
-        f = self.backbone.forward_features(normalize(as_single_frames(tuples)))
-        logits = self.head(f.view(len(labels), -1))
+        fmap = self.backbone.stages(normalize(as_single_frames(tuples)))[-1]   # (3N, C, 1, h, w)
+        f = F.adaptive_avg_pool2d(fmap.squeeze(2), self.hparams["grid"])
+        logits = self.head(f.reshape(len(labels), -1))
         loss, metrics = order_verification_loss(logits, labels)
         return {"loss": loss, **metrics}
 
