@@ -23,6 +23,7 @@ from plugins.datasets.shapes import _SCALE, _background, _draw_shape
 SHAPES = ("triangle", "square", "star", "cross", "arrow", "lshape", "heart", "crescent", "semicircle", "pentagon")
 MOTIONS = ("right", "left", "down", "up", "clockwise", "anticlockwise", "growing", "shrinking")
 _DIRECTIONS = {"right": (1, 0), "left": (-1, 0), "down": (0, 1), "up": (0, -1)}
+MOTION_SETS = {"all": MOTIONS, "moves": MOTIONS[:4], "turns": MOTIONS[4:6], "scales": MOTIONS[6:]}
 _R_MIN, _R_MAX = 0.12, 0.34  # radius bounds, fractions of the side; scaling bounces off them
 _DRIFT = 0.15  # the non-dominant motions, as a fraction of the dominant one's speed
 
@@ -64,7 +65,7 @@ def _bounce(p: float, v: float, r: float) -> tuple[float, float]:
 
 def _mover(rng: np.random.Generator, shape: str, motion: str, speed: float, bg_colour) -> Mover:
     """An object doing ``motion`` at ``speed`` (sides per second; turns at speed x 360 deg/s,
-    scales at e^speed per second), with a little of every other motion."""
+    scales by e^(2 speed) per second), with a little of every other motion."""
     fill = tuple(int(v) for v in rng.integers(0, 256, 3))
     while sum(abs(a - b) for a, b in zip(fill, bg_colour)) < 180:  # keep the shape visible
         fill = tuple(int(v) for v in rng.integers(0, 256, 3))
@@ -78,8 +79,8 @@ def _mover(rng: np.random.Generator, shape: str, motion: str, speed: float, bg_c
     elif motion in ("clockwise", "anticlockwise"):
         m.vangle = (1 if motion == "clockwise" else -1) * speed * 2 * math.pi * rng.uniform(0.8, 1.2)
     else:
-        m.vr = (1 if motion == "growing" else -1) * speed * rng.uniform(0.8, 1.2)
-        m.r = _R_MIN + 0.02 if motion == "growing" else _R_MAX - 0.02
+        m.vr = (1 if motion == "growing" else -1) * 2 * speed * rng.uniform(0.8, 1.2)
+        m.r = _R_MIN if motion == "growing" else _R_MAX
     m.x, m.y = rng.uniform(m.r, 1 - m.r, 2)
     return m
 
@@ -122,7 +123,9 @@ class MovingShapes(DatasetPlugin):
         Param("frames", "int", 8, "frames per clip", 2, 64),
         Param("fps", "float", 8.0, "frames per second: the time step between frames is 1 / fps", 1.0, 60.0),
         Param("speed", "float", 0.5, "speed of the dominant motion in image sides per second (turning: "
-              "speed x 360 degrees per second; scaling: e^speed per second)", 0.0, 4.0),
+              "speed x 360 degrees per second; scaling: e^(2 speed) per second)", 0.0, 4.0),
+        Param("motions", "choice", "all", "which motions the main objects make: all eight, or only moves, turns "
+              "or scales (motion_labels keep their indices among the eight)", choices=tuple(MOTION_SETS)),
         Param("num_objects", "int", 1, "shapes per clip; the labels are those of the one drawn on top", 1, 4),
         Param("train_size", "int", 2000, "clips in the train split (also the unlabeled split)", 8, 100000),
         Param("test_size", "int", 500, "clips in the labeled test split", 8, 20000),
@@ -143,7 +146,8 @@ class MovingShapes(DatasetPlugin):
         p, n = self.params, self._size(name)
         rng = np.random.default_rng([p["seed"], self._stream(name)])
         shape = np.arange(n) % p["num_classes"]
-        motion = (np.arange(n) // p["num_classes"] + np.arange(n)) % len(MOTIONS)
+        pool = np.array([MOTIONS.index(m) for m in MOTION_SETS[p.get("motions", "all")]])
+        motion = pool[(np.arange(n) // p["num_classes"] + np.arange(n)) % len(pool)]
         order = rng.permutation(n)
         return shape[order].astype(np.int64), motion[order].astype(np.int64)
 
