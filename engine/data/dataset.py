@@ -153,10 +153,12 @@ class DatasetPlugin:
 
     def describe(self, progress: Progress | None = None) -> dict:
         """Sizes, classes and image size, for forms and previews (caching splits as needed)."""
-        out = {"image_size": self.image_size, "splits": {}}
+        out = {"image_size": self.image_size, "splits": {}, "sample_kind": SampleKind(self.sample_kind).value}
         for name in self.splits:
             s = self.split(name, progress)
             out["splits"][name] = len(s)
+            if s.images.ndim == 5:
+                out["frames"] = int(s.images.shape[1])
             if s.classes:
                 out["classes"] = list(s.classes)
         return out

@@ -100,11 +100,8 @@ class ShuffleLearn(MethodPlugin):
 
     @torch.no_grad()
     def input_preview(self, x):
-        gen, self.gen = self.gen, torch.Generator().manual_seed(0)
-        p = self.hparams
-        try:
-            pos, _ = order_tuples(x, self.gen, 1.0, p["candidates"])
-            neg, _ = order_tuples(x, torch.Generator().manual_seed(0), 0.0, p["candidates"])
-        finally:
-            self.gen = gen
+        need_frames(x, 5, "shuffle & learn")
+        p = self.hparams  # the same draws twice: the same five frames, in order and shuffled
+        pos, _ = order_tuples(x, torch.Generator().manual_seed(0), 1.0, p["candidates"])
+        neg, _ = order_tuples(x, torch.Generator().manual_seed(0), 0.0, p["candidates"])
         return {"in order (b, c, d)": tile_frames(to_float(pos)), "shuffled (b, a|e, d)": tile_frames(to_float(neg))}

@@ -64,3 +64,21 @@ def test_bad_readouts_are_one_sentence(home, clip_run):
         evaluate(home, clip_run, "knn", readout=ClipReadout.of("frame", "colour"))
     with pytest.raises(ParamError, match="unknown feature level"):
         ClipReadout.of("video")
+
+
+def test_previews_of_clips_come_from_the_engine(home):
+    from engine import registry
+    from engine.data.preview import data_preview
+    from engine.ssl.input_preview import augmentation_preview
+
+    params = registry.resolve_params("dataset", "moving_shapes", {k: v for k, v in DATA.items() if k != "width"})
+    sample = data_preview(home, "moving_shapes", params, n=5)
+    assert sample.images.shape == (5, 16, 16, 3) and sample.clips.shape == (5, FRAMES, 16, 16, 3)
+    assert sample.info["sample_kind"] == "clip" and sample.info["frames"] == FRAMES
+    for method, backbone in (("slow_steady", "r2plus1d"), ("simclr", "convnet")):
+        config = {"data": {"id": "moving_shapes", "params": params},
+                  "backbone": {"id": backbone, "params": registry.resolve_params("backbone", backbone, {"width": "8"})},
+                  "method": {"id": method, "params": registry.resolve_params("method", method, {})}}
+        views = augmentation_preview(home, config, 3)
+        assert views and all(v.ndim == 4 and v.shape[0] == 3 and v.shape[-1] == 3 for v in views.values())
+    assert views["original"].shape[1:3] == (16, 16)  # the image method sees single frames
