@@ -8,6 +8,9 @@ import torch
 from engine.api import ClipBackboneBase, Param, ParamError, SampleKind, create_backbone, get_entry, register_backbone
 
 
+IMAGE_BACKBONES = ("convnet", "resnet18", "resnet50", "vit_tiny", "vit_small")
+
+
 @register_backbone
 class FrameWise(ClipBackboneBase):
     id = "framewise"
@@ -17,7 +20,8 @@ class FrameWise(ClipBackboneBase):
                "time, or their concatenation in time order (late fusion), which keeps the order visible.")
     citation = "Karpathy et al., 2014 (CVPR), single-frame and late-fusion models"
     params = [
-        Param("image_backbone", "str", "convnet", "id of the registered image backbone run on each frame"),
+        Param("image_backbone", "choice", "convnet", "the built-in image backbone run on each frame (at its "
+              "defaults, with this width where it has one)", choices=IMAGE_BACKBONES),
         Param("pooling", "choice", "mean", "mean: average the frame features over time; concat: concatenate "
               "them in time order (the clip must then have concat_frames frames)", choices=("mean", "concat")),
         Param("concat_frames", "int", 8, "frames per clip when pooling is concat", 1, 256),

@@ -49,6 +49,16 @@ def _folder_copies_of_eval_root(tmp):
     return {"root": str(flat), "eval_root": str(ev), "image_size": 12, "test_fraction": 0.3}
 
 
+def _video_folder(tmp):
+    from tests.plugins.test_dataset_video_folder import write_video
+
+    for c, cls in enumerate(("a", "b")):
+        (tmp / "videos" / cls).mkdir(parents=True)
+        for i in range(3):
+            write_video(tmp / "videos" / cls / f"{i}.mp4", seconds=0.5, size=16, shade=40 * i + c)
+    return {"root": str(tmp / "videos"), "image_size": 12, "frames": 2, "test_fraction": 0.34}
+
+
 FIXTURES = {  # dataset id -> [params writer(tmp_path) ...]; every registered dataset needs one
     "shapes": [lambda tmp: {"image_size": 16, "train_size": 60, "test_size": 24}],
     "digits": [lambda tmp: {"image_size": 8}],
@@ -56,6 +66,8 @@ FIXTURES = {  # dataset id -> [params writer(tmp_path) ...]; every registered da
     "cifar100": [lambda tmp: (write_cifar100(tmp / "c100"), {"root": str(tmp / "c100")})[1]],
     "stl10": [lambda tmp: (write_stl(tmp / "stl"), {"root": str(tmp / "stl"), "image_size": 32})[1]],
     "folder": [_folder_labeled, _folder_eval_root_is_root, _folder_copies_of_eval_root],
+    "moving_shapes": [lambda tmp: {"image_size": 16, "frames": 3, "train_size": 24, "test_size": 12}],
+    "video_folder": [_video_folder],
 }
 CASES = [(i, k) for i, writers in FIXTURES.items() for k in range(len(writers))]
 
