@@ -83,8 +83,8 @@ def main(argv=None) -> int:
         e.id for e in registry.entries("method") if e.cls.input_kind == SampleKind.CLIP]
     seeds = [int(s) for s in args.seeds.split(",")]
     rows: dict[str, dict] = {}
-    for method in methods:
-        for seed in seeds:
+    for seed in seeds:  # every method at one seed first: an interrupted run still compares them all
+        for method in methods:
             run_id, per_epoch = train(home, method, seed, args)
             got = readouts(home, run_id)
             row = rows.setdefault(method, {"knn": [], "linear": [], "epoch_s": []})
@@ -97,7 +97,9 @@ def main(argv=None) -> int:
                 got = readouts(home, random_baseline(home, run_id))
                 base["knn"].append(got["knn"])
                 base["linear"].append(got["linear"])
-            print(f"{method} seed {seed}: {got} ({per_epoch:.1f} s/epoch)", file=sys.stderr, flush=True)
+            print(f"{method} seed {seed}: knn {row['knn'][-1]:.3f} linear {row['linear'][-1]:.3f} "
+                  f"({per_epoch:.1f} s/epoch); random init: knn {base['knn'][-1]:.3f} linear {base['linear'][-1]:.3f}",
+                  file=sys.stderr, flush=True)
     lines = [f"| method | kNN@20 frame-level, shape (%) | linear clip-level, motion (%) | s / epoch |",
              "|---|---|---|---|"]
     for name, row in sorted(rows.items(), key=lambda kv: kv[0] != RANDOM):
