@@ -100,7 +100,7 @@ def main(argv=None) -> int:
             print(f"{method} seed {seed}: knn {row['knn'][-1]:.3f} linear {row['linear'][-1]:.3f} "
                   f"({per_epoch:.1f} s/epoch); random init: knn {base['knn'][-1]:.3f} linear {base['linear'][-1]:.3f}",
                   file=sys.stderr, flush=True)
-    lines = [f"| method | kNN@20 frame-level, shape (%) | linear clip-level, motion (%) | s / epoch |",
+    lines = ["| method | kNN@20 frame-level, shape (%) | linear clip-level, motion (%) | s / epoch |",
              "|---|---|---|---|"]
     for name, row in sorted(rows.items(), key=lambda kv: kv[0] != RANDOM):
         epoch = f"{statistics.mean(row['epoch_s']):.1f}" if row["epoch_s"] else "–"

@@ -5,8 +5,15 @@ from __future__ import annotations
 
 import torch
 
-from engine.api import ClipBackboneBase, Param, ParamError, SampleKind, create_backbone, get_entry, register_backbone
-
+from engine.api import (
+    ClipBackboneBase,
+    Param,
+    ParamError,
+    SampleKind,
+    create_backbone,
+    get_entry,
+    register_backbone,
+)
 
 IMAGE_BACKBONES = ("convnet", "resnet18", "resnet50", "vit_tiny", "vit_small")
 

@@ -16,7 +16,15 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-from engine.api import Chunk, DatasetPlugin, Param, SampleKind, SplitSpec, chunk_length, register_dataset
+from engine.api import (
+    Chunk,
+    DatasetPlugin,
+    Param,
+    SampleKind,
+    SplitSpec,
+    chunk_length,
+    register_dataset,
+)
 from plugins.datasets.shapes import _SCALE, _background, _draw_shape
 
 # shapes whose rotation is visible (no circle or ring)

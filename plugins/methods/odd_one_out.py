@@ -71,14 +71,13 @@ class OddOneOut(MethodPlugin):
         p = self.hparams
         need_frames(x, p["element_frames"], "odd-one-out")
         frames, odd = odd_questions(x, p["elements"], p["element_frames"], self.gen)
-        n, q, length = frames.shape[:3]
-        flat = to_float(frames).view(n, q * length, *frames.shape[3:])
-        return augment_clips(flat, self.image_size, (p["crop_min"], 1.0), 0.5, gen=self.gen).view(
-            n, q, length, 3, self.image_size, self.image_size), odd
+        flat = to_float(frames).flatten(1, 2)  # (N, Q*L, 3, H, W): one crop per question
+        out = augment_clips(flat, self.image_size, (p["crop_min"], 1.0), 0.5, gen=self.gen)
+        return out.view(*frames.shape[:3], *out.shape[2:]), odd
 
     def training_step(self, x, y=None):
         frames, odd = self.questions(x)
-        n, q = frames.shape[:2]
+        n = len(frames)
         f = self.backbone.frame_features(normalize(frames.flatten(0, 1)))  # (N*Q, L, F)
         loss, metrics = odd_one_out_loss(self.head(f.reshape(n, -1)), odd)
         return {"loss": loss, **metrics}
