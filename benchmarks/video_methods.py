@@ -24,6 +24,7 @@ from engine import registry  # noqa: E402
 from engine.capabilities import SampleKind  # noqa: E402
 from engine.evaluation.evaluate import evaluate, random_baseline  # noqa: E402
 from engine.evaluation.protocols.clip_readout import ClipReadout  # noqa: E402
+from engine.runs.paths import RunPaths  # noqa: E402
 from engine.runs.worker import execute  # noqa: E402
 from engine.store.database import Store  # noqa: E402
 from engine.training.config import build_config  # noqa: E402
@@ -82,6 +83,9 @@ def main(argv=None) -> int:
     methods = [m for m in args.methods.split(",") if m] or [
         e.id for e in registry.entries("method") if e.cls.input_kind == SampleKind.CLIP]
     seeds = [int(s) for s in args.seeds.split(",")]
+    data = registry.resolve_params("dataset", "moving_shapes", {"image_size": args.image_size,
+                                   "train_size": args.train_size, "test_size": args.test_size})
+    registry.create_dataset("moving_shapes", data, RunPaths(home).cache).prepare()  # generated before any timing
     rows: dict[str, dict] = {}
     for seed in seeds:  # every method at one seed first: an interrupted run still compares them all
         for method in methods:
