@@ -97,3 +97,15 @@ def test_streamed_clip_batches_equal_held_ones(tmp_path):
     for step in range(3):
         a, b = held.batch(step)[0], streamed.batch(step)[0]
         assert a.shape == (4, T, 3, 6, 5) and torch.equal(a, b)
+
+
+def test_channels_last_takes_clip_backbones_3d_convolutions():
+    from engine import registry
+    from engine.training.model_setup import to_channels_last
+
+    registry.discover()
+    net = registry.create_backbone("r2plus1d", {"width": 8, "factorized": False}, 16)
+    to_channels_last(net)  # a 5-D weight refuses torch.channels_last itself
+    weight = next(p for p in net.parameters() if p.dim() == 5)
+    assert weight.is_contiguous(memory_format=torch.channels_last_3d)
+    assert net(torch.randn(2, 4, 3, 16, 16)).shape == (2, net.num_features)
