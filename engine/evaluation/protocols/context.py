@@ -258,8 +258,8 @@ class EvalContext:
     def pooled(self, backbone, x: torch.Tensor) -> torch.Tensor:
         """Backbone input (B, 3, S, S) -> (B, F); clips (B, T, 3, S, S) -> (B*T, F) per-frame
         features at frame level, (B, F) clip features at clip level."""
-        if not self.clips:
-            return backbone.forward_features(x)
+        if not self.clips:  # images; a clip backbone reads each as a one-frame clip
+            return backbone.forward_features(x.unsqueeze(1) if self.clip_backbone else x)
         if not self.clip_backbone:  # clip level: an image backbone's frame features, averaged
             return backbone.forward_features(x.flatten(0, 1)).view(*x.shape[:2], -1).mean(dim=1)
         if self.frame_level:
