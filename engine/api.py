@@ -7,12 +7,14 @@ third-party package or a ``<home>/plugins/*.py`` file does; an import-linter con
 - declaring: ``Param`` (typed schema entries), ``ParamError`` / ``DataError`` (one-sentence
   refusals), ``register_dataset`` / ``register_backbone`` / ``register_method``;
 - bases: ``DatasetPlugin`` + ``Split`` (streamed as ``SplitSpec`` + ``Chunk``s),
-  ``ImageFileDataset`` (splits decoded from lists of image files), ``BackboneBase``,
+  ``ImageFileDataset`` (splits decoded from lists of image files), ``BackboneBase``
+  (``ClipBackboneBase`` for clips),
   ``MethodPlugin``, ``TwoViewMethod``, ``ProjectedPairMethod``; ``Capability`` / ``SampleKind`` for
   what backbones offer, methods require and datasets hold;
 - building blocks: view recipes and augmentations, heads, multi-crop, momentum encoders,
   feature queues, metrics, Lab colour, patches, Sobel, image ids, stage shapes, the
-  transformer block, distributed gathers; for datasets: resizing, fingerprints, stratified
+  transformer block, distributed gathers; for clips: frame picking, temporally consistent
+  augmentation, motion energy, tuple previews; for datasets: resizing, fingerprints, stratified
   splits, image-file decoding (one file, or a list in threaded chunks), folder listings,
   the restricted unpickler.
 """
@@ -35,9 +37,10 @@ from engine.data.image_listing import (
 from engine.data.restricted_pickle import ForbiddenPickle, load_restricted
 from engine.data.stratified_split import stratified_split
 from engine.models.backbone import BackboneBase
+from engine.models.clip_backbone import ClipBackboneBase
 from engine.models.transformer import Attention, Block, init_transformer_weights
 from engine.params import Param, ParamError
-from engine.registry import create_method, register_backbone, register_dataset, register_method
+from engine.registry import create_backbone, create_method, register_backbone, register_dataset, register_method
 from engine.registry import get as get_entry
 from engine.ssl.augment import (
     ViewRecipe,
@@ -51,6 +54,15 @@ from engine.ssl.augment import (
     solarize,
     to_float,
     view_params,
+)
+from engine.ssl.clips import (
+    as_single_frames,
+    augment_clips,
+    gather_frames,
+    motion_energy,
+    need_frames,
+    sorted_frames,
+    tile_frames,
 )
 from engine.ssl.feature_queue import FeatureQueue
 from engine.ssl.heads import mlp_head
@@ -71,9 +83,9 @@ from engine.training.distributed import concat_all_gather, gather_with_grad, ran
 __all__ = [
     # declaring a plugin
     "Param", "ParamError", "DataError", "register_dataset", "register_backbone", "register_method",
-    "get_entry", "create_method",
+    "get_entry", "create_method", "create_backbone",
     # bases and declared capabilities
-    "DatasetPlugin", "Split", "SPLITS", "SplitSpec", "Chunk", "BackboneBase", "MethodPlugin",
+    "DatasetPlugin", "Split", "SPLITS", "SplitSpec", "Chunk", "BackboneBase", "ClipBackboneBase", "MethodPlugin",
     "TwoViewMethod", "ProjectedPairMethod", "Capability", "SampleKind",
     # dataset building blocks
     "chunk_length", "resize_images", "fingerprint", "stratified_split", "EXTENSIONS", "decode_square",
@@ -90,4 +102,7 @@ __all__ = [
     # pretext-task helpers
     "contrastive_accuracy", "pair_retrieval_accuracy", "ranked_first", "pair_chance", "image_ids", "InstanceIds", "rgb_to_lab", "lab_to_rgb", "sobel",
     "grid_origins", "crop_patches", "standardize", "upsample_to", "to_unit_range", "mosaic",
+    # clips
+    "need_frames", "sorted_frames", "gather_frames", "motion_energy", "augment_clips", "as_single_frames",
+    "tile_frames",
 ]

@@ -16,9 +16,8 @@ from enum import Enum
 
 class SampleKind(str, Enum):
     """What one training sample is. Datasets declare the kind they hold (``sample_kind``),
-    methods and backbones the kind they consume (``input_kind``). Every dataset so far holds
-    images; the cache's records already take clips' (T, H, W, 3) shape, for the video and
-    sound datasets to come."""
+    methods and backbones the kind they consume (``input_kind``). An image consumer reads a
+    clip dataset as its frames (engine.data.frames), as lightly's video dataset does."""
 
     IMAGE = "image"            # (H, W, 3) uint8
     CLIP = "clip"              # (T, H, W, 3) uint8 frames
@@ -34,8 +33,11 @@ class Capability(str, Enum):
 
 def data_mismatch(method_cls: type, dataset_cls: type) -> str | None:
     """Why ``method_cls`` cannot pre-train on ``dataset_cls``'s samples, as a clause about the
-    dataset ("holds clip samples, not image samples"), or None when it can."""
+    dataset ("holds clip samples, not image samples"), or None when it can. Image methods
+    pre-train on a clip dataset's frames."""
     wants, has = SampleKind(method_cls.input_kind), SampleKind(dataset_cls.sample_kind)
+    if wants == SampleKind.IMAGE and has == SampleKind.CLIP:
+        return None
     if wants != has:
         return f"holds {has.value} samples, not {wants.value} samples"
     return None

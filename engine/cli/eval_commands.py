@@ -32,6 +32,10 @@ def add_parsers(subparsers) -> None:
     p.add_argument("--baseline", choices=("random",),
                    help="also evaluate a randomly initialised backbone of the same architecture")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--level", choices=("frame", "clip"), default="frame",
+                   help="clip data: one sample per frame (default) or per clip")
+    p.add_argument("--target", default="label",
+                   help="clip data: the labelling to read out (label, or e.g. motion_labels)")
     p.add_argument("--json", action="store_true", help="print the stored results as JSON")
     p.add_argument("--progress", choices=("bar", "jsonl"), default="bar",
                    help="bar: a progress bar on stderr and one line per result (default); jsonl: one "
@@ -153,15 +157,18 @@ def _run_eval(args, events) -> int:
     from engine.cli.progress import CountBar
     from engine.evaluation.evaluate import evaluate
     from engine.evaluation.progress_events import JobStarted, ResultStored
+    from engine.evaluation.protocols.clip_readout import ClipReadout
 
     protocol_ids, per, data = _plan(args)
+    readout = ClipReadout.of(getattr(args, "level", None), getattr(args, "target", None))
     jobs = [(rid, pid) for rid in _targets(args.home, args.runs, args.baseline) for pid in protocol_ids]
     if events:
         events.emit(JobStarted(len(jobs), list(dict.fromkeys(r for r, _ in jobs)), protocol_ids))
     results = []
     for index, (run_id, pid) in enumerate(jobs):
         progress = events.step(index, run_id, pid) if events else CountBar(f"{pid} {run_id}")
-        row = evaluate(args.home, run_id, pid, per[pid], data, progress=progress, device=args.device)
+        row = evaluate(args.home, run_id, pid, per[pid], data, progress=progress, device=args.device,
+                       readout=readout)
         results.append(row)
         if events:
             events.emit(ResultStored(index, row["run_id"], pid, row["id"], row["dataset"], row["checkpoint"],

@@ -2,12 +2,17 @@
 labels, decoded once into a streamed on-disk cache (engine.data.record_cache).
 
 A dataset plugin subclasses ``DatasetPlugin``, declares ``id, title, summary, citation,
-params`` (and ``sample_kind``, ``image`` for all so far) and implements, per split,
+params`` (and ``sample_kind``: ``image`` records are (H, W, 3), ``clip`` records (T, H, W, 3))
+and implements, per split,
 ``split_spec(name) -> SplitSpec`` (how many source items, one record's shape) and
 ``iter_split(name, start) -> Iterator[Chunk]`` (the decoded records from source item
 ``start`` on, a bounded chunk at a time). ``split(name)`` adds the cache and returns a
 ``Split`` whose images are a read-only memory map of it. A small plugin may instead
 implement ``build_split(name) -> Split`` and return the whole split at once.
+
+A dataset with more than one labelling (moving_shapes: shape and motion) keeps ``label`` in
+the cache and declares the others in ``target_classes`` ({name: class names}); their (N,)
+arrays come from ``extra_labels(split)`` and ride along as ``Split.targets``.
 """
 from __future__ import annotations
 
@@ -32,21 +37,34 @@ SPLITS = ("unlabeled", "train", "test")
 __all__ = ["SPLITS", "DataError", "Split", "DatasetPlugin", "resize_images"]
 
 
+_NDIM = {SampleKind.IMAGE: 4, SampleKind.CLIP: 5}
+
+
 @dataclass
 class Split:
-    """images: (N, H, W, 3) uint8 RGB (a read-only np.memmap when cached); labels: (N,)
-    int64 or None; classes: names by index; skipped: unreadable source items left out."""
+    """images: (N, H, W, 3) uint8 RGB images or (N, T, H, W, 3) clips (a read-only np.memmap
+    when cached); labels: (N,) int64 or None; classes: names by index; skipped: unreadable
+    source items left out; targets: further labellings, {name: (N,) int64}."""
 
     images: np.ndarray
     labels: np.ndarray | None = None
     classes: list = field(default_factory=list)
     skipped: int = 0
+    targets: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        if self.images.dtype != np.uint8 or self.images.ndim != 4 or self.images.shape[-1] != 3:
-            raise DataError(f"a split must hold (N, H, W, 3) uint8 images, got {self.images.shape} {self.images.dtype}")
+        if self.images.dtype != np.uint8 or self.images.ndim not in (4, 5) or self.images.shape[-1] != 3:
+            raise DataError(f"a split must hold (N, H, W, 3) uint8 images or (N, T, H, W, 3) uint8 clips, "
+                            f"got {self.images.shape} {self.images.dtype}")
         if self.labels is not None and len(self.labels) != len(self.images):
             raise DataError("a split has a different number of labels and images")
+        if any(len(t) != len(self.images) for t in self.targets.values()):
+            raise DataError("a split has a different number of target labels and samples")
+
+    @property
+    def kind(self) -> SampleKind:
+        """IMAGE for (N, H, W, 3) records, CLIP for (N, T, H, W, 3)."""
+        return SampleKind.IMAGE if self.images.ndim == 4 else SampleKind.CLIP
 
     def __len__(self):
         return len(self.images)
@@ -63,6 +81,7 @@ class DatasetPlugin(PluginCard):
     splits = SPLITS
     has_labels = True
     sample_kind = SampleKind.IMAGE
+    target_classes: dict = {}  # further labellings besides ``label``: {name: class names}
     cacheable = True  # decoded splits are cached under <home>/cache/
 
     def __init__(self, cache_dir: Path | None = None, **params):
@@ -99,13 +118,25 @@ class DatasetPlugin(PluginCard):
     def check(self) -> None:
         """Raise DataError before any training starts if the data cannot be read."""
 
+    def extra_labels(self, name: str) -> dict[str, np.ndarray]:
+        """{target name: (N,) int64} of split ``name`` for each of ``target_classes``."""
+        return {}
+
     # --- what the engine calls ---------------------------------------------------------
     def split(self, name: str, progress: Progress | None = None) -> Split:
         """Split ``name``, from the cache (built first, with ``progress(done, total, note)``)."""
         if name not in self.splits:
             raise DataError(f"dataset {self.id} has no {name!r} split (it has {', '.join(self.splits)})")
         if name not in self._loaded:
-            self._loaded[name] = self._cached(name, progress)
+            split = self._cached(name, progress)
+            want = _NDIM.get(SampleKind(self.sample_kind))
+            if want is not None and split.images.ndim != want:
+                raise DataError(f"dataset {self.id} declares {SampleKind(self.sample_kind).value} samples but its "
+                                f"{name!r} split holds records of shape {tuple(split.images.shape[1:])}")
+            if self.target_classes:
+                split.targets = {k: np.asarray(v, np.int64) for k, v in self.extra_labels(name).items()}
+                Split.__post_init__(split)
+            self._loaded[name] = split
         return self._loaded[name]
 
     def prepare(self, progress: Progress | None = None) -> None:
@@ -119,10 +150,12 @@ class DatasetPlugin(PluginCard):
 
     def describe(self, progress: Progress | None = None) -> dict:
         """Sizes, classes and image size, for forms and previews (caching splits as needed)."""
-        out = {"image_size": self.image_size, "splits": {}}
+        out = {"image_size": self.image_size, "splits": {}, "sample_kind": SampleKind(self.sample_kind).value}
         for name in self.splits:
             s = self.split(name, progress)
             out["splits"][name] = len(s)
+            if s.images.ndim == 5:
+                out["frames"] = int(s.images.shape[1])
             if s.classes:
                 out["classes"] = list(s.classes)
         return out

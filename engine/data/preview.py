@@ -24,12 +24,14 @@ _last: dict = {}
 class DataSample:
     """``info``: ``DatasetPlugin.describe()``; ``images`` (n, H, W, 3) uint8 of split
     ``split`` with their class names in ``labels`` ("" when unlabeled); ``skipped``:
-    unreadable files the split left out."""
+    unreadable files the split left out. For clip data ``images`` are the clips' middle
+    frames and ``clips`` (n, T, H, W, 3) the whole clips (None for image data)."""
     info: dict
     split: str
     images: np.ndarray
     labels: list[str]
     skipped: int
+    clips: np.ndarray | None = None
 
 
 def preview_dataset(home, data_id: str, params: dict):
@@ -68,4 +70,7 @@ def data_preview(home, data_id: str, params: dict, n: int = 24, progress=None) -
     idx = sample_indices(len(split), n)
     labels = [split.classes[int(split.labels[i])] if split.labels is not None and split.classes else ""
               for i in idx]
-    return DataSample(info, name, split.images[idx], labels, split.skipped)
+    samples = split.images[idx]
+    if samples.ndim == 5:
+        return DataSample(info, name, samples[:, samples.shape[1] // 2], labels, split.skipped, samples)
+    return DataSample(info, name, samples, labels, split.skipped)

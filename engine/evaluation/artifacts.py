@@ -5,6 +5,8 @@ the images they stand for, which is what the workbench draws.
 The dataclasses are the file format: the protocols save ``fields()`` of one as the arrays
 of the ``.npz`` (``ctx.save_artifact(kind, name, **points.arrays())``) and the readers
 build one back. A missing or damaged file raises ``ArtifactError`` with one sentence.
+On clip data the indices are frames (frame level: query frame -> top-k frames) or clips
+(clip level, drawn by their middle frame), as the eval row's ``level`` says.
 """
 from __future__ import annotations
 
@@ -127,8 +129,21 @@ class _Splits:
         key = json.dumps([data, name], sort_keys=True, default=str)
         if key not in self.built:
             dataset = self.registry.create_dataset(data["id"], data["params"], RunPaths(self.home).cache)
-            self.built[key] = dataset.split(name)
+            self.built[key] = drawable(dataset.split(name), evaluation["params"].get("level"))
         return self.built[key]
+
+
+def drawable(split, level: str | None):
+    """The images an artifact's indices point into: a clip split's frames when it was read
+    frame by frame, each clip's middle frame when clip by clip; an image split as it is."""
+    from engine.data.dataset import Split
+    from engine.data.frames import frames_view
+
+    if split.images.ndim == 4:
+        return split
+    if level == "clip":
+        return Split(split.images[:, split.images.shape[1] // 2], split.labels, list(split.classes), split.skipped)
+    return frames_view(split)
 
 
 def _take(images: np.ndarray, index: np.ndarray, what: str) -> np.ndarray:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from engine.evaluation import protocols
 from engine.evaluation.baseline_margin import column_winners, margins
+from engine.evaluation.protocols.clip_readout import readout_suffix
 from engine.params import ParamError
 from engine.store.atomic_file import write_text_atomic
 from engine.store.database import Store
@@ -42,7 +43,7 @@ def _figure_rows(runs: list[Run], evals: list[dict], keep_empty: bool) -> tuple[
         run = by_run.get(ev["run_id"])
         if run is None or ev["protocol"] not in protocols.PROTOCOLS:
             continue
-        suffix = _data_suffix(ev, run)
+        suffix = _data_suffix(ev, run) + readout_suffix(ev["params"])
         for name, value in protocols.get(ev["protocol"]).headline(ev["results"]).items():
             column = name + suffix
             figures[run.id][column] = value

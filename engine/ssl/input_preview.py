@@ -14,10 +14,12 @@ def augmentation_preview(home, config: dict, n: int = 8, seed: int = 0) -> dict[
     import torch
 
     from engine import registry
+    from engine.data.frames import as_input
     from engine.data.preview import preview_dataset, preview_split, sample_indices
     from engine.data.tensors import images_to_tensor, tensor_to_images
 
-    dataset = preview_dataset(home, config["data"]["id"], config["data"]["params"])
+    method_cls = registry.get("method", config["method"]["id"]).cls
+    dataset = as_input(preview_dataset(home, config["data"]["id"], config["data"]["params"]), method_cls.input_kind)
     _, split = preview_split(dataset)
     x = images_to_tensor(split.images[sample_indices(len(split), n)])
     size = int(x.shape[-1])

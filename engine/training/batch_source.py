@@ -36,14 +36,14 @@ def fits_on_device(nbytes: int, device: torch.device, fraction: float) -> bool:
 
 
 def upload(records: np.ndarray, device: torch.device) -> torch.Tensor:
-    """(N, H, W, 3) uint8 numpy -> (N, 3, H, W) uint8 on ``device``, a chunk at a time, so
-    host memory holds one chunk, not the split."""
-    n = len(records)
-    out = torch.empty((n, records.shape[3], records.shape[1], records.shape[2]), dtype=torch.uint8, device=device)
+    """(N, H, W, 3) uint8 numpy -> (N, 3, H, W) uint8 on ``device`` ((N, T, H, W, 3) clips ->
+    (N, T, 3, H, W)), a chunk at a time, so host memory holds one chunk, not the split."""
+    n, shape = len(records), records.shape
+    out = torch.empty((n, *shape[1:-3], shape[-1], shape[-3], shape[-2]), dtype=torch.uint8, device=device)
     step = max(1, _UPLOAD_ROWS_BYTES // max(1, int(np.prod(records.shape[1:]))))
     for i in range(0, n, step):
         chunk = torch.from_numpy(np.array(records[i:i + step]))
-        out[i:i + step] = chunk.to(device).permute(0, 3, 1, 2)
+        out[i:i + step] = chunk.to(device).movedim(-1, -3)
     return out
 
 
@@ -96,7 +96,8 @@ class BatchSource:
         return self._perm_device[start:start + self.batch_size]
 
     def batch(self, step: int):
-        """(x (B, 3, H, W) uint8 on the device, y (B,) or None) for training step ``step``."""
+        """(x (B, 3, H, W) uint8 on the device (clips: (B, T, 3, H, W)), y (B,) or None) for
+        training step ``step``."""
         idx = self.indices(step, on_device=True)
         y = self.labels[idx] if self.labels is not None else None
         if self.streamed:

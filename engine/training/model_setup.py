@@ -76,6 +76,16 @@ class TrainingStep(nn.Module):
         return self.method.training_step(x, y)
 
 
+def to_channels_last(module: nn.Module) -> None:
+    """Channels-last memory format for every 4-D weight (2-D convolutions) and its 3-D
+    counterpart for 5-D ones (clip backbones' 3-D convolutions), in place."""
+    formats = {4: torch.channels_last, 5: torch.channels_last_3d}
+    with torch.no_grad():
+        for p in module.parameters():
+            if p.dim() in formats:
+                p.data = p.data.contiguous(memory_format=formats[p.dim()])
+
+
 def prepare_method(method: nn.Module, device: torch.device, info: DistInfo, channels_last: bool = False,
                    sync_bn: bool = False, compile_backbone: bool = False):
     """Apply the training options to ``method`` in place (before the optimizer is built) and
@@ -87,7 +97,7 @@ def prepare_method(method: nn.Module, device: torch.device, info: DistInfo, chan
             convert_global_batchnorm(method)
         method.to(device)
     if channels_last:
-        method.to(memory_format=torch.channels_last)
+        to_channels_last(method)
     if compile_backbone:
         method.backbone.compile()  # in place: parameter names (and checkpoints) stay the same
     if not info.enabled:

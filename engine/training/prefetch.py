@@ -8,7 +8,7 @@ global batch is ``batch_size x world``; rank r takes rows ``[r*B, (r+1)*B)`` of 
 On CUDA each batch is gathered into a pinned host buffer and copied with
 ``non_blocking=True`` on a side stream; the consumer's stream waits on the copy's event.
 On the CPU the gathered batch is the tensor itself. Either way a batch is a fresh
-``(B, 3, H, W)`` uint8 tensor that the thread never writes again, and at most ``depth``
+``(B, 3, H, W)`` uint8 tensor (``(B, T, 3, H, W)`` for clips) that the thread never writes again, and at most ``depth``
 batches wait, so memory is a few batches whatever the split's size.
 """
 from __future__ import annotations
@@ -60,7 +60,7 @@ class _Staging:
             self.copied[k].synchronize()
         reader.gather(idx, self.buffers[k].numpy())
         with torch.cuda.stream(self.stream):
-            x = self.buffers[k].to(self.device, non_blocking=True).permute(0, 3, 1, 2).contiguous()
+            x = self.buffers[k].to(self.device, non_blocking=True).movedim(-1, -3).contiguous()
             ready = torch.cuda.Event()
             ready.record(self.stream)
         self.copied[k] = ready
@@ -73,7 +73,7 @@ def _produce(reader: RecordReader, order: StepOrder, staging: _Staging | None, s
     if staging is not None:
         return (step, *staging.to_device(step, reader, idx))
     hwc = reader.gather(idx, np.empty((len(idx), *reader.shape[1:]), np.uint8))
-    return step, torch.from_numpy(hwc).permute(0, 3, 1, 2).contiguous(), None
+    return step, torch.from_numpy(hwc).movedim(-1, -3).contiguous(), None
 
 
 def _loop(reader, order, staging, start: int, out: queue.Queue, stop: threading.Event) -> None:

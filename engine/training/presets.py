@@ -12,7 +12,9 @@ fields, ``--set``, ``--epochs``) always win over the preset.
 
 The ``quick`` values are the ones docs/methods.md measured on ``shapes`` (Session 5: SimCLR
 on upright shapes with grayscale 0.8, 930 steps of batch 64, kNN 0.536 against 0.134 for
-random init); ``benchmarks/first_run.py`` checks the whole first run end to end.
+random init); ``benchmarks/first_run.py`` checks the whole first run end to end. The clip
+methods' values fit moving_shapes' 8-frame clips (VCOP: 3 clips of 2 frames 1 apart; CVRL:
+clips of 4 consecutive frames; odd-one-out: elements of 4 frames).
 """
 from __future__ import annotations
 
@@ -46,8 +48,10 @@ QUICK = Preset(
     values={"data": {"train_size": 2000, "max_rotation": 15.0},
             "backbone": {"width": 16},
             # crop_min 0.2: the smallest crops of the papers' 0.08 leave too little of a 32 px image;
-            # colorization: 313 bins are too many for 32 px
-            "method": {"gray_p": 0.8, "crop_min": 0.2, "bins": 100},
+            # colorization: 313 bins are too many for 32 px; clip methods on moving_shapes' 8-frame
+            # clips (the papers' assume 16-64 frames)
+            "method": {"gray_p": 0.8, "crop_min": 0.2, "bins": 100, "clip_len": 2, "interval": 1,
+                       "clip_frames": 4, "frame_stride": 1, "element_frames": 4},
             "train": {"epochs": 30, "batch_size": 64}},
 )
 PAPER = Preset(

@@ -15,6 +15,7 @@ import torch
 
 from engine import registry
 from engine.data.dataset import DataError
+from engine.data.frames import as_input
 from engine.data.tensors import images_to_tensor
 from engine.evaluation.weighted_knn import extract_features, knn_accuracy
 from engine.runs.paths import RunDir
@@ -71,14 +72,15 @@ class Trainer:
         self.amp_dtype = autocast_dtype(t["precision"], self.device)
         torch.manual_seed(t["seed"])
         self.cache_dir = cache_dir
-        self.dataset = registry.create_dataset(config["data"]["id"], config["data"]["params"], cache_dir)
-        self.dataset.check()
         method_cls = registry.get("method", config["method"]["id"]).cls
+        dataset = registry.create_dataset(config["data"]["id"], config["data"]["params"], cache_dir)
+        self.dataset = as_input(dataset, method_cls.input_kind)  # an image method reads clips as frames
+        self.dataset.check()
         split = self.dataset.split(pretrain_split_name(self.dataset, method_cls))
         if len(split) < 2:
             raise DataError(f"dataset {self.dataset.id} has {len(split)} images; at least 2 are needed")
         self.skipped = split.skipped  # unreadable files the dataset left out
-        self.image_size = int(split.images.shape[1])
+        self.image_size = int(split.images.shape[-2])
         num_classes = len(split.classes) if split.classes else None
         backbone = registry.create_backbone(config["backbone"]["id"], config["backbone"]["params"], self.image_size)
         self.method = registry.create_method(config["method"]["id"], backbone, config["method"]["params"],

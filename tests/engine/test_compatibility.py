@@ -49,12 +49,21 @@ def test_every_backbone_declares_and_every_method_fits_some_backbone():
     backbones = registry.entries("backbone")
     for b in backbones:
         d = b.describe()
-        assert d["input_kind"] == "image" and isinstance(d["capabilities"], list)
+        assert d["input_kind"] in ("image", "clip") and isinstance(d["capabilities"], list)
     for m in registry.entries("method"):
         assert any(registry.compatibility_error(m.id, b.id) is None for b in backbones), m.id
     assert registry.get("method", "mae").describe()["requires"] == ["masking", "tokens"]
     assert registry.get("backbone", "vit_tiny").describe()["capabilities"] == ["masking", "tokens"]
     assert registry.get("backbone", "convnet").describe()["capabilities"] == []
+
+
+def test_clip_methods_take_clip_backbones_and_clip_data_only():
+    assert registry.compatibility_error("shuffle_learn", "r2plus1d") is None
+    assert registry.compatibility_error("cvrl", "framewise") is None
+    assert "encodes image samples, not clip samples" in registry.compatibility_error("vcop", "convnet")
+    with pytest.raises(ParamError, match=r"cannot pre-train on dataset shapes, which holds image samples, not clip"):
+        build_config("shapes", "slow_features", "r2plus1d")
+    assert build_config("moving_shapes", "rotation", "convnet")["data"]["id"] == "moving_shapes"  # frames
 
 
 def test_a_plugin_without_the_declarations_is_not_registered():
@@ -70,8 +79,8 @@ def test_a_dataset_of_another_sample_kind_is_refused_in_one_sentence(monkeypatch
     from engine.capabilities import SampleKind
 
     shapes = registry.get("dataset", "shapes").cls
-    assert shapes.sample_kind == SampleKind.IMAGE  # every dataset so far declares image samples
-    monkeypatch.setattr(shapes, "sample_kind", SampleKind.CLIP)
-    with pytest.raises(ParamError, match=r"^method simclr cannot pre-train on dataset shapes, which holds clip "
+    assert shapes.sample_kind == SampleKind.IMAGE
+    monkeypatch.setattr(shapes, "sample_kind", SampleKind.CLIP_AUDIO)  # (clips would do: read as frames)
+    with pytest.raises(ParamError, match=r"^method simclr cannot pre-train on dataset shapes, which holds clip\+audio "
                                          r"samples, not image samples$"):
         build_config("shapes", "simclr", "convnet")

@@ -52,6 +52,10 @@ def _ids_and_base(section, plugin_id, root):
     ids = dict(DEFAULT_IDS)
     if section != "train":
         ids[section] = plugin_id
+    if section in ("method", "backbone") and registry.get(KIND[section], plugin_id).cls.input_kind == "clip":
+        ids["data"] = "moving_shapes"  # clip methods and backbones: a clip method on clip data
+        if section == "backbone":
+            ids["method"] = "cvrl"
     if registry.compatibility_error(ids["method"], ids["backbone"]):  # MAE: a backbone it can train
         ids["backbone"] = next(b.id for b in registry.entries("backbone")
                                if registry.compatibility_error(ids["method"], b.id) is None)

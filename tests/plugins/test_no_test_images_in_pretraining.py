@@ -53,6 +53,16 @@ def _folder_copies_of_eval_root(tmp):
     return {"root": str(flat), "eval_root": str(ev), "image_size": 12, "test_fraction": 0.3}
 
 
+def _video_folder(tmp):
+    from tests.plugins.test_dataset_video_folder import write_video
+
+    for c, cls in enumerate(("a", "b")):
+        (tmp / "videos" / cls).mkdir(parents=True)
+        for i in range(3):
+            write_video(tmp / "videos" / cls / f"{i}.mp4", seconds=0.5, size=16, shade=40 * i + c)
+    return {"root": str(tmp / "videos"), "image_size": 12, "frames": 2, "test_fraction": 0.34}
+
+
 FIXTURES = {  # dataset id -> [params writer(tmp_path) ...]; every registered dataset needs one
     "shapes": [lambda tmp: {"image_size": 16, "train_size": 60, "test_size": 24}],
     "digits": [lambda tmp: {"image_size": 8}],
@@ -68,6 +78,8 @@ FIXTURES = {  # dataset id -> [params writer(tmp_path) ...]; every registered da
                          lambda tmp: (write_imagenet(tmp / "in", flat_val=True),
                                       {"root": str(tmp / "in"), "image_size": 12})[1]],
     "kmnist": [lambda tmp: (write_mnist(tmp / "KMNIST" / "raw", gz=True), {"root": str(tmp)})[1]],
+    "moving_shapes": [lambda tmp: {"image_size": 16, "frames": 3, "train_size": 24, "test_size": 12}],
+    "video_folder": [_video_folder],
 }
 CASES = [(i, k) for i, writers in FIXTURES.items() for k in range(len(writers))]
 

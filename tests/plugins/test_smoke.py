@@ -4,10 +4,14 @@ import pytest
 import torch
 
 from engine import registry as reg
+from engine.capabilities import SampleKind
 from engine.data.dataset import Split
+from engine.data.tensors import images_to_tensor
+from engine.training.presets import get_preset
 
 reg.discover()
 TINY = 16
+FRAMES = 8  # clips of the tiny clip batch
 
 
 def _needs_files(entry) -> bool:
@@ -35,6 +39,14 @@ def tiny_batch():
     return x, torch.from_numpy(split.labels), len(split.classes)
 
 
+@pytest.fixture(scope="module")
+def tiny_clips():
+    clips = reg.create_dataset("moving_shapes", {"image_size": TINY, "frames": FRAMES, "train_size": 12,
+                                                 "test_size": 8})
+    split = clips.split("train")
+    return images_to_tensor(split.images), torch.from_numpy(split.labels), len(split.classes)
+
+
 @pytest.mark.parametrize("entry", reg.entries("dataset"), ids=lambda e: e.id)
 def test_dataset_builds(entry, tmp_path):
     if _needs_files(entry):
@@ -47,33 +59,43 @@ def test_dataset_builds(entry, tmp_path):
     for name in ds.splits:
         s = ds.split(name)
         assert isinstance(s, Split) and len(s) > 0 and s.images.dtype.name == "uint8"
+        assert s.kind == SampleKind(entry.cls.sample_kind)
+        assert set(s.targets) == set(entry.cls.target_classes)
 
 
 @pytest.mark.parametrize("entry", reg.entries("backbone"), ids=lambda e: e.id)
 def test_backbone_contract(entry):
     net = reg.create_backbone(entry.id, _backbone_params(entry, 32), image_size=32)
-    x = torch.randn(2, 3, 32, 32)
+    clips = entry.cls.input_kind == SampleKind.CLIP
+    x = torch.randn(2, 4, 3, 32, 32) if clips else torch.randn(2, 3, 32, 32)
     f = net.forward_features(x)
     assert f.shape == (2, net.num_features)
     stages = net.stages(x)
-    assert len(stages) >= 2 and all(s.ndim == 4 and s.shape[0] == 2 for s in stages)
+    assert len(stages) >= 2 and all(s.ndim == (5 if clips else 4) and s.shape[0] == 2 for s in stages)
     assert len(net.stage_names) == len(stages)
     assert torch.equal(net(x), f)
+    if clips:  # per-frame features, for the image protocols on frames; one-frame clips too
+        assert net.frame_features(x).shape == (2, 4, net.frame_dims)
+        assert net.forward_features(x[:, :1]).shape == (2, net.num_features)
 
 
 def _method_backbone(method_entry):
     """The backbone a method is smoke-tested with: convnet, else the first of the smallest
     backbones that declares what the method requires (vit_tiny for MAE)."""
-    backbone_id = next(b for b in ("convnet", "vit_tiny") if reg.compatibility_error(method_entry.id, b) is None)
+    backbone_id = next(b for b in ("convnet", "vit_tiny", "r2plus1d", "framewise")
+                       if reg.compatibility_error(method_entry.id, b) is None)
     entry = reg.get("backbone", backbone_id)
     return reg.create_backbone(backbone_id, _backbone_params(entry, TINY), image_size=TINY)
 
 
 @pytest.mark.parametrize("entry", reg.entries("method"), ids=lambda e: e.id)
-def test_method_takes_a_training_step(entry, tiny_batch):
+def test_method_takes_a_training_step(entry, tiny_batch, tiny_clips):
     torch.manual_seed(0)
-    x, y, n_cls = tiny_batch
-    method = reg.create_method(entry.id, _method_backbone(entry), None, image_size=TINY, num_classes=n_cls)
+    clips = entry.cls.input_kind == SampleKind.CLIP
+    x, y, n_cls = tiny_clips if clips else tiny_batch
+    # clip methods at the quick preset's clip settings: the papers' need 16-64 frames
+    params = get_preset("quick").values_for("method", entry.schema) if clips else None
+    method = reg.create_method(entry.id, _method_backbone(entry), params, image_size=TINY, num_classes=n_cls)
     opt = torch.optim.SGD([p for p in method.parameters() if p.requires_grad], lr=0.01)
     before = [p.detach().clone() for p in method.backbone.parameters()]
     out = method.training_step(x, y if entry.cls.needs_labels else None)

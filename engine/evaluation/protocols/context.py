@@ -4,6 +4,11 @@ splits of the evaluation dataset (the run's own, or another resized to the run's
 Frozen features are computed once per (checkpoint, dataset, split, kind) and cached under
 ``<home>/cache/features/`` as ``.npz``; the key includes the checkpoint file's size and
 modification time, so a run that trains on invalidates its cache.
+
+A clip dataset is read as its ``ClipReadout`` says (clip_readout.py): frame level with an
+image backbone turns the dataset into its frames; otherwise the samples stay clips,
+``images`` gives (N, T, 3, S, S), ``features`` frame or clip features and ``labels`` the
+chosen labelling (repeated per frame at frame level).
 """
 from __future__ import annotations
 
@@ -17,10 +22,13 @@ import torch
 import torch.nn.functional as F
 
 from engine import registry
+from engine.capabilities import SampleKind
 from engine.data.cache_limit import enforce_limit, touch
 from engine.data.dataset import DataError, resize_images
+from engine.data.frames import FramesOf
 from engine.data.npz_cache import load_or_build
 from engine.data.tensors import images_to_tensor
+from engine.evaluation.protocols.clip_readout import ClipReadout, FeatureLevel
 from engine.params import ParamError
 from engine.runs.paths import RunDir, RunPaths
 from engine.ssl.augment import normalize, to_float
@@ -127,7 +135,7 @@ class EvalContext:
     """One evaluation of one run: lazy data, backbone and cached features."""
 
     def __init__(self, home: Path, store: Store, run: Run, data: dict | None = None,
-                 device: str = "auto", progress=None):
+                 device: str = "auto", progress=None, readout: ClipReadout | None = None):
         self.home, self.store, self.run = Path(home), store, run
         self.run_id, self.config = run.id, run.config
         self.run_dir = store.run_dir(self.run_id)
@@ -146,6 +154,32 @@ class EvalContext:
         self.dataset_id = self.data_config["id"]
         self._frac = (0.0, 1.0)  # the share of the whole evaluation the current phase covers
         self._input = None
+        self._read_clips(readout or ClipReadout())
+
+    def _read_clips(self, readout: ClipReadout) -> None:
+        """Set ``readout`` (None for image data), ``clip_backbone`` and ``clips`` (whether the
+        samples stay clips); frame level with an image backbone reads the frames as images."""
+        self.clip_backbone = registry.get("backbone", self.config["backbone"]["id"]).cls.input_kind == SampleKind.CLIP
+        self.readout = None
+        if SampleKind(self.dataset.sample_kind) != SampleKind.CLIP:
+            self.clips = False
+            return
+        readout.check(self.dataset)
+        self.readout = readout
+        self.clips = self.clip_backbone or readout.level == FeatureLevel.CLIP
+        if not self.clips:
+            self.dataset = FramesOf(self.dataset)
+
+    @property
+    def frame_level(self) -> bool:
+        """Clips read frame by frame by a clip backbone: one sample per frame."""
+        return self.clips and self.readout.level == FeatureLevel.FRAME
+
+    def require_images(self, what: str) -> None:
+        """DataError when the samples are clips, which ``what`` cannot read."""
+        if self.clips:
+            raise DataError(f"{what} reads images; on the clips of {self.dataset_id} use knn, linear, svm, retrieval "
+                            f"or embedding (or the frame level with an image backbone)")
 
     # --- progress -------------------------------------------------------------------------------
     def report(self, fraction: float, note: str = "") -> None:
@@ -169,15 +203,28 @@ class EvalContext:
         return split
 
     def images(self, name: str) -> torch.Tensor:
-        """(N, 3, S, S) uint8 images of split ``name`` at the run's input size S."""
-        images = resize_images(self.labeled_split(name).images, self.image_size)
-        return images_to_tensor(images)
+        """(N, 3, S, S) uint8 images of split ``name`` at the run's input size S ((N, T, 3, S, S)
+        when the samples are clips)."""
+        images = self.labeled_split(name).images
+        if images.ndim == 5:
+            n, t = images.shape[:2]
+            frames = resize_images(images.reshape(n * t, *images.shape[2:]), self.image_size)
+            return images_to_tensor(frames.reshape(n, t, *frames.shape[1:]))
+        return images_to_tensor(resize_images(images, self.image_size))
 
     def labels(self, name: str) -> torch.Tensor:
-        return torch.from_numpy(self.labeled_split(name).labels.astype(np.int64))
+        """(N,) int64 labels of split ``name`` in the readout's labelling (per frame at frame level)."""
+        split = self.labeled_split(name)
+        target = self.readout.target if self.readout else "label"
+        labels = split.labels if target == "label" else split.targets[target]
+        if self.frame_level:
+            labels = np.repeat(labels, split.images.shape[1])
+        return torch.from_numpy(np.asarray(labels, np.int64))
 
     @property
     def num_classes(self) -> int:
+        if self.readout and self.readout.target != "label":
+            return len(self.dataset.target_classes[self.readout.target])
         split = self.labeled_split("train")
         return max(len(split.classes), int(split.labels.max()) + 1)
 
@@ -188,6 +235,9 @@ class EvalContext:
         if self._input is None:
             n_cls = self.num_classes if self.dataset.has_labels else None
             self._input = method_input(self.config, self.image_size, n_cls, self.device)
+        if x.ndim == 5 and not self.clip_backbone:  # an image method's input, frame by frame
+            out = self._input(x.flatten(0, 1))
+            return out.view(*x.shape[:2], *out.shape[1:])
         return self._input(x)
 
     def load_backbone(self) -> torch.nn.Module:
@@ -214,10 +264,23 @@ class EvalContext:
         enforce_limit(RunPaths(self.home).cache, keep=(path,))
         return arrays
 
+    def pooled(self, backbone, x: torch.Tensor) -> torch.Tensor:
+        """Backbone input (B, 3, S, S) -> (B, F); clips (B, T, 3, S, S) -> (B*T, F) per-frame
+        features at frame level, (B, F) clip features at clip level."""
+        if not self.clips:  # images; a clip backbone reads each as a one-frame clip
+            return backbone.forward_features(x.unsqueeze(1) if self.clip_backbone else x)
+        if not self.clip_backbone:  # clip level: an image backbone's frame features, averaged
+            return backbone.forward_features(x.flatten(0, 1)).view(*x.shape[:2], -1).mean(dim=1)
+        if self.frame_level:
+            return backbone.frame_features(x).flatten(0, 1)
+        return backbone.forward_features(x)
+
     @torch.no_grad()
     def _extract(self, split: str, encode, batch_size: int = 256) -> list[np.ndarray]:
         """Run ``encode`` (backbone input batch -> list of (B, D) tensors) over a split."""
         images = self.images(split)
+        if images.ndim == 5:  # about as many frames per batch as images
+            batch_size = max(1, batch_size // images.shape[1])
         outs: list[list[torch.Tensor]] = []
         for start in range(0, len(images), batch_size):
             x = self.backbone_input(images[start:start + batch_size].to(self.device))
@@ -229,13 +292,15 @@ class EvalContext:
         """(N, F) float32 pooled backbone features and (N,) labels of ``split`` (CPU)."""
         def compute():
             backbone = self.load_backbone()
-            (feats,) = self._extract(split, lambda x: [backbone.forward_features(x)])
+            (feats,) = self._extract(split, lambda x: [self.pooled(backbone, x)])
             return {"features": feats}
-        arrays = self._cached_features(self._cache_path(split, "pooled"), compute)
+        kind = f"pooled-{self.readout.level.value}" if self.clips else "pooled"
+        arrays = self._cached_features(self._cache_path(split, kind), compute)
         return torch.from_numpy(arrays["features"]), self.labels(split)
 
     def stage_features(self, split: str, grid: int = 2, max_dims: int = 4096) -> list[torch.Tensor]:
         """One (N, D_s) tensor per backbone stage (stem, stage1..), pooled by ``pool_stage``."""
+        self.require_images("the layer-wise probe")
         def compute():
             backbone = self.load_backbone()
             feats = self._extract(split, lambda x: [pool_stage(m, grid, max_dims) for m in backbone.stages(x)])

@@ -76,6 +76,7 @@ class FewShot:
 
     @staticmethod
     def run(ctx, p) -> dict:
+        ctx.require_images("the few-shot protocol")
         import numpy as np
         import torch
 

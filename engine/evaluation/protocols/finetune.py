@@ -88,6 +88,7 @@ class FineTune:
 
     @staticmethod
     def run(ctx, p) -> dict:
+        ctx.require_images("fine-tuning")
         fractions = number_list(p["fractions"], float, "fractions")
         if any(not 0 < f <= 1 for f in fractions):
             from engine.params import ParamError

@@ -1,0 +1,232 @@
+"""``video_folder``: a UCF-101-style folder of videos on this machine, read with PyAV.
+
+``root/<class>/<video>`` is labeled by the sub-folder name. A video is a file (mp4, avi,
+mkv, webm, mov, m4v) or a folder of frame images (sorted by name, played at ``source_fps``).
+Each video gives ``clips_per_video`` clips of ``frames`` frames sampled at ``fps``, spread
+evenly over its length (a video shorter than a clip repeats its last frame); frames are
+centre-cropped to a square of ``image_size``. Train and test are a stratified hold-out of
+the videos, and ``unlabeled`` (what methods pre-train on) is the train videos, so no test
+video is ever pre-trained on. Unreadable, corrupt or zero-length videos are skipped and
+counted (``Split.skipped`` counts their clips), never a traceback.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from engine.api import (
+    EXTENSIONS,
+    Chunk,
+    DataError,
+    DatasetPlugin,
+    Param,
+    SampleKind,
+    SplitSpec,
+    chunk_length,
+    fingerprint,
+    register_dataset,
+    stratified_split,
+)
+
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v")
+
+
+@dataclass(frozen=True)
+class ClipPlan:
+    """What to take from every video: ``clips`` clips of ``frames`` frames at ``fps``."""
+
+    frames: int
+    fps: float
+    clips: int
+    size: int
+
+    def times(self, duration: float) -> np.ndarray:
+        """(clips, frames) times in seconds, the clips spread evenly over ``duration``."""
+        span = self.frames / self.fps
+        room = max(0.0, duration - span)
+        starts = room * (np.arange(self.clips) + 0.5) / self.clips if self.clips > 1 else np.array([room / 2])
+        return starts[:, None] + np.arange(self.frames) / self.fps
+
+
+def square(img: Image.Image, size: int) -> np.ndarray:
+    """A PIL image -> (size, size, 3) uint8, centre-cropped to a square and resized."""
+    w, h = img.size
+    side = min(w, h)
+    box = ((w - side) // 2, (h - side) // 2, (w - side) // 2 + side, (h - side) // 2 + side)
+    return np.asarray(img.convert("RGB").crop(box).resize((size, size), Image.BILINEAR))
+
+
+def _frames_at(decoded, targets: np.ndarray, size: int) -> np.ndarray | None:
+    """The frame showing at each target time: the last one at or before it (the first for
+    times before it, the last after the end). decoded: (time, PIL-convertible frame) in
+    order; targets: any shape. -> (*targets.shape, S, S, 3), None without frames. Only the
+    frames some target shows are converted; the others are dropped as they pass."""
+    flat = targets.ravel()
+    order = np.argsort(flat, kind="stable")
+    out: list = [None] * len(flat)
+    k, prev = 0, None
+    for t, frame in decoded:
+        while k < len(order) and flat[order[k]] < t - 1e-6:  # a frame at the target time (within 1 us) shows
+            out[order[k]] = prev if prev is not None else frame
+            k += 1
+        prev = frame
+    if prev is None:
+        return None
+    while k < len(order):
+        out[order[k]] = prev
+        k += 1
+    converted = {id(f): square(f.to_image(), size) for f in out}
+    return np.stack([converted[id(f)] for f in out]).reshape(*targets.shape, size, size, 3)
+
+
+def read_video_file(path: str, plan: ClipPlan) -> np.ndarray | None:
+    """(clips, frames, S, S, 3) uint8 from a video file, or None when it cannot be decoded or
+    has no frames (corrupt, truncated before its first frame, zero-length)."""
+    import av
+
+    try:
+        with av.open(path) as container:
+            stream = container.streams.video[0]
+            duration = float(stream.duration * stream.time_base) if stream.duration else None
+            if duration is None and container.duration:
+                duration = container.duration / 1e6
+            rate = float(stream.average_rate or 25)
+            decoded = ((float(f.time) if f.time is not None else i / rate, f)
+                       for i, f in enumerate(container.decode(stream)))
+            if duration:
+                return _frames_at(decoded, plan.times(duration), plan.size)
+            everything = list(decoded)  # no duration in the header: read it all, then sample
+            if not everything:
+                return None
+            return _frames_at(iter(everything), plan.times(everything[-1][0] + 1 / rate), plan.size)
+    except (av.error.FFmpegError, OSError, ValueError, IndexError):  # broken, truncated or empty
+        return None
+
+
+def read_frame_folder(folder: str, plan: ClipPlan, source_fps: float) -> np.ndarray | None:
+    """(clips, frames, S, S, 3) uint8 from a folder of frame images played at ``source_fps``,
+    or None when none of the needed frames can be read."""
+    names = sorted(n for n in os.listdir(folder) if not n.startswith(".") and n.lower().endswith(EXTENSIONS))
+    if not names:
+        return None
+    index = np.minimum((plan.times(len(names) / source_fps) * source_fps).astype(int), len(names) - 1)
+    decoded = {}
+    try:
+        for i in np.unique(index):
+            with Image.open(os.path.join(folder, names[i])) as img:
+                decoded[i] = square(img, plan.size)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+    return np.stack([decoded[i] for i in index.ravel()]).reshape(*index.shape, plan.size, plan.size, 3)
+
+
+def _is_video(entry: os.DirEntry) -> bool:
+    if entry.name.startswith("."):
+        return False
+    if entry.is_dir():
+        return any(n.lower().endswith(EXTENSIONS) for n in os.listdir(entry.path))
+    return entry.name.lower().endswith(VIDEO_EXTENSIONS)
+
+
+def list_videos(root: Path) -> tuple[list[str], np.ndarray, list[str]]:
+    """(videos, (n,) labels, class names) of ``root/<class>/<video>``; DataError when none."""
+    if not root.is_dir():
+        raise DataError(f"root {root} is not a folder or does not exist")
+    classes, videos, labels = [], [], []
+    for d in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        found = sorted(e.path for e in os.scandir(d) if _is_video(e))
+        if found:
+            labels += [len(classes)] * len(found)
+            classes.append(d.name)
+            videos += found
+    if not videos:
+        raise DataError(f"root {root} has no class sub-folders of videos ({', '.join(VIDEO_EXTENSIONS)} files "
+                        "or folders of frame images)")
+    return videos, np.asarray(labels, np.int64), classes
+
+
+@register_dataset
+class VideoFolder(DatasetPlugin):
+    id = "video_folder"
+    title = "Video folder (UCF-101 style)"
+    summary = ("Any folder of videos on this computer, one sub-folder per class (as UCF-101 and HMDB-51 are "
+               "laid out): mp4, avi, mkv, webm or mov files, or folders of frame images. Clips of a set number "
+               "of frames are sampled at a set frame rate, centre-cropped; unreadable videos are skipped and "
+               "counted. The test videos are held out of pre-training.")
+    citation = "Soomro, Zamir & Shah, 2012 (UCF101 layout); decoding by PyAV (FFmpeg)"
+    sample_kind = SampleKind.CLIP
+    params = [
+        Param("root", "dir", None, "folder with one sub-folder of videos per class"),
+        Param("image_size", "int", 64, "side of the square frames in pixels (centre crop, then resize)", 8, 512),
+        Param("frames", "int", 8, "frames per clip", 1, 256),
+        Param("fps", "float", 8.0, "frames per second the clips are sampled at", 0.1, 240.0),
+        Param("clips_per_video", "int", 1, "clips per video, spread evenly over its length", 1, 64),
+        Param("source_fps", "float", 25.0, "frame rate of folders of frame images", 0.1, 240.0),
+        Param("test_fraction", "float", 0.2, "fraction of each class's videos held out as the test split", 0.05, 0.9),
+        Param("seed", "int", 0, "seed of the train/test split", 0, 2**31 - 1),
+    ]
+
+    def __init__(self, cache_dir=None, **params):
+        super().__init__(cache_dir, **params)
+        self._listing = None
+
+    def listing(self):
+        if self._listing is None:
+            self._listing = list_videos(Path(str(self.params["root"])).expanduser())
+        return self._listing
+
+    @property
+    def version(self) -> str:
+        return fingerprint(self.listing()[0])
+
+    @property
+    def plan(self) -> ClipPlan:
+        p = self.params
+        return ClipPlan(p["frames"], p["fps"], p["clips_per_video"], p["image_size"])
+
+    def read(self, video: str) -> np.ndarray | None:
+        """(clips, frames, S, S, 3) uint8 of one video, None when it cannot be read."""
+        if os.path.isdir(video):
+            return read_frame_folder(video, self.plan, self.params["source_fps"])
+        return read_video_file(video, self.plan)
+
+    def check(self):
+        videos, labels, _ = self.listing()
+        if np.bincount(labels).max() < 2:
+            raise DataError("root needs a class with at least two videos to hold out a test split")
+        if not any(self.read(v) is not None for v in videos[:20]) and all(self.read(v) is None for v in videos[20:]):
+            raise DataError(f"none of the {len(videos)} videos in root could be read")
+
+    def split_videos(self, name: str) -> tuple[list[str], np.ndarray]:
+        """The videos split ``name`` is cut from and their labels (unlabeled: the train videos)."""
+        videos, labels, _ = self.listing()
+        train, test = stratified_split(labels, self.params["test_fraction"], self.params["seed"])
+        idx = test if name == "test" else train
+        if not len(idx):
+            raise DataError(f"root has too few videos per class to hold out a {name} split")
+        return [videos[i] for i in idx], labels[idx]
+
+    def split_spec(self, name):
+        videos, _ = self.split_videos(name)
+        p = self.params
+        return SplitSpec(len(videos) * p["clips_per_video"], (p["frames"], p["image_size"], p["image_size"], 3),
+                         tuple(self.listing()[2]), labeled=name != "unlabeled")
+
+    def iter_split(self, name, start=0):
+        """Chunks of whole videos' clips; a source item is one clip, so an unreadable video
+        counts ``clips_per_video`` skipped items."""
+        videos, labels = self.split_videos(name)
+        per = self.params["clips_per_video"]
+        step = max(1, chunk_length(self.split_spec(name).sample_shape) // per)
+        for i in range(start // per, len(videos), step):
+            got = [(self.read(v), y) for v, y in zip(videos[i:i + step], labels[i:i + step])]
+            clips = [c for c, _ in got if c is not None]
+            shape = (0, *self.split_spec(name).sample_shape)
+            samples = np.concatenate(clips) if clips else np.empty(shape, np.uint8)
+            y = np.concatenate([np.full(per, lab) for c, lab in got if c is not None]).astype(np.int64) if clips \
+                else np.empty(0, np.int64)
+            yield Chunk(samples, None if name == "unlabeled" else y, len(got) * per)

@@ -1,0 +1,19 @@
+"""benchmarks/video_methods.py runs end to end on a tiny budget and writes its table."""
+from __future__ import annotations
+
+import torch
+
+from tests.benchmarks.script_loader import load_script
+
+
+def test_video_benchmark_writes_a_row_per_method_and_random_init(tmp_path):
+    torch.set_num_threads(1)
+    out = tmp_path / "table.md"
+    code = load_script("video_methods").main([
+        "--methods", "slow_features", "--seeds", "0", "--epochs", "1", "--image-size", "16", "--train-size", "32",
+        "--test-size", "16", "--width", "8", "--batch-size", "16", "--home", str(tmp_path / "home"), "--out", str(out)])
+    assert code == 0
+    rows = {line.split("|")[1].strip(): line.split("|") for line in out.read_text().splitlines()
+            if line.startswith("| ") and "---" not in line and "method" not in line}
+    assert set(rows) == {"random init", "slow_features"}
+    assert 0.0 <= float(rows["slow_features"][2]) <= 100.0 and float(rows["slow_features"][4]) > 0
