@@ -48,7 +48,7 @@ def frame_at(times: torch.Tensor, seconds: float, frames: int) -> torch.Tensor:
 
 def circular_shift(wave: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
     """wave: (N, L), shift: (N,) int64 samples -> each row rolled right by its shift."""
-    n, length = wave.shape
+    length = wave.shape[1]
     idx = (torch.arange(length, device=wave.device)[None] - shift.to(wave.device)[:, None]) % length
     return wave.gather(1, idx)
 
