@@ -20,6 +20,7 @@ third-party package or a ``<home>/plugins/*.py`` file does; an import-linter con
 from __future__ import annotations
 
 from engine.capabilities import Capability, SampleKind
+from engine.data.audio_file import read_sound, sound_windows
 from engine.data.av_batch import AVBatch
 from engine.data.chunks import Chunk, SplitSpec, chunk_length
 from engine.data.dataset import SPLITS, DataError, DatasetPlugin, Split, resize_images
@@ -128,5 +129,5 @@ __all__ = [
     # sound
     "AVBatch", "AudioBackboneBase", "log_mel", "mel_filterbank", "AudioVisualMethod", "AV_PARAMS",
     "need_audio", "other_clip", "windows", "window_starts", "frame_at", "circular_shift", "random_gain",
-    "spectrogram_image",
+    "spectrogram_image", "read_sound", "sound_windows",
 ]
