@@ -14,10 +14,12 @@ DATA = {"image_size": 16, "frames": 8, "fps": 8.0, "sample_rate": 8000, "num_cla
 
 
 @functools.lru_cache(maxsize=4)
-def sounding_split(split: str = "train", train_size: int = 160, test_size: int = 80) -> tuple[AVBatch, torch.Tensor]:
+def sounding_split(split: str = "train", train_size: int = 160, test_size: int = 80,
+                   background: str = "textured") -> tuple[AVBatch, torch.Tensor]:
     """(AVBatch of the split, (N,) shape labels) of a small sounding_shapes."""
     registry.discover()
-    ds = registry.create_dataset("sounding_shapes", {**DATA, "train_size": train_size, "test_size": test_size})
+    ds = registry.create_dataset("sounding_shapes", {**DATA, "train_size": train_size, "test_size": test_size,
+                                                     "background": background})
     s = ds.split(split)
     return av_batch(s.images, s.audio, s.sample_rate), torch.from_numpy(s.labels)
 
@@ -33,10 +35,10 @@ def build_av_method(method_id: str, params: dict | None = None, width: int = 8, 
 
 
 def train_av(method_id: str, steps: int, params: dict | None = None, batch_size: int = 32, lr: float = 2e-3,
-             seed: int = 0, train_size: int = 160):
+             seed: int = 0, train_size: int = 160, background: str = "textured"):
     """Train ``method_id`` for ``steps`` Adam steps; -> (method, history of float metrics per step)."""
     torch.set_num_threads(1)
-    data, _ = sounding_split("train", train_size)
+    data, _ = sounding_split("train", train_size, background=background)
     method = build_av_method(method_id, params, seed=seed)
     method.train()
     opt = torch.optim.Adam(method.parameters(), lr=lr)
