@@ -35,6 +35,7 @@ AV_PARAMS = [
 
 class AudioVisualMethod(MethodPlugin):
     input_kind = SampleKind.CLIP_AUDIO
+    shared_space = False  # True where shared_embeddings(batch) -> (v, a) (N, D) embeds both in one space
 
     def __init__(self, backbone, image_size=32, num_classes=None, **p):
         super().__init__(backbone, image_size, num_classes, **p)

@@ -93,6 +93,19 @@ class AudioVisualCorrespondence(AudioVisualMethod):
         d = (F.normalize(self.v_proj(v), dim=1) - F.normalize(self.a_proj(a), dim=1)).norm(dim=1, keepdim=True)
         return self.head(d)
 
+    @property
+    def shared_space(self) -> bool:
+        return self.hparams["fusion"] == "distance"
+
+    def shared_embeddings(self, b):
+        """-> ((N, 128) middle-frame, (N, 128) sound) AVE-Net embeddings, L2-normalised; only
+        with distance fusion (concat fusion has no shared space)."""
+        if not self.shared_space:
+            raise ValueError("avc with concat fusion has no shared embedding space")
+        v = self.v_proj(self.visual_frames(b.frames, torch.full((len(b),), b.frames.shape[1] // 2)))
+        a = self.a_proj(self.audio_features(b.waveforms(), b.sample_rate))
+        return F.normalize(v, dim=1), F.normalize(a, dim=1)
+
     def training_step(self, x, y=None):
         v, a, labels = self.pairs(self.batch(x))
         loss, metrics = correspondence_loss(self.logits(v, a), labels)

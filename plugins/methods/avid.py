@@ -40,6 +40,7 @@ class AVID(AudioVisualMethod):
                "batch gives them.")
     citation = "Morgado, Vasconcelos & Misra, 2021 (CVPR), Audio-Visual Instance Discrimination"
     accuracy_key = "xmodal_acc"
+    shared_space = True  # shared_embeddings: cross-modal retrieval
     params = [
         Param("temperature", "float", 0.07, "softmax temperature of the InfoNCE logits (the paper: 0.07)",
               0.01, 1.0, log=True),
@@ -52,6 +53,12 @@ class AVID(AudioVisualMethod):
         super().__init__(backbone, image_size, num_classes, **p)
         self.v_proj = mlp_head(backbone.num_features, p["proj_hidden"], p["proj_dim"])
         self.a_proj = mlp_head(self.audio.num_features, p["proj_hidden"], p["proj_dim"])
+
+    def shared_embeddings(self, b):
+        """-> ((N, proj_dim) video, (N, proj_dim) audio) embeddings, L2-normalised."""
+        v = self.v_proj(self.backbone.forward_features(normalize(to_float(b.frames))))
+        a = self.a_proj(self.audio_features(b.waveforms(), b.sample_rate))
+        return F.normalize(v, dim=1), F.normalize(a, dim=1)
 
     def training_step(self, x, y=None):
         b = self.batch(x)
