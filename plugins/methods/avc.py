@@ -56,7 +56,10 @@ class AudioVisualCorrespondence(AudioVisualMethod):
     params = [
         Param("window_s", "float", 1.0, "seconds of sound per pair (the paper: 1 s; capped at the clip's length)",
               0.1, 10.0),
-        Param("positive_p", "float", 0.5, "share of corresponding pairs in a batch", 0.05, 0.95),
+        Param("positive_p", "float", 0.5, "share of corresponding pairs in a batch (independent pairs)", 0.05, 0.95),
+        Param("pairing", "choice", "independent", "independent: one pair per clip, corresponding with probability "
+              "positive_p (the paper); both: every frame with its own sound and with another clip's, which halves "
+              "the variance of the frame tower's gradient", choices=("independent", "both")),
         Param("fusion", "choice", "concat", "concat: an MLP on the concatenated features (L3-Net, 2017); "
               "distance: fc layers on the Euclidean distance of the L2-normalised 128-D embeddings "
               "(AVE-Net, Arandjelovic & Zisserman, 2018), which learns faster", choices=("concat", "distance")),
@@ -77,14 +80,21 @@ class AudioVisualCorrespondence(AudioVisualMethod):
                 self.head.bias.copy_(torch.tensor([-5.0, 5.0]))
 
     def pairs(self, b):
-        """(frame features (N, Fv), sound features (N, Fa), labels (N,)) of one batch."""
+        """(frame features (P, Fv), sound features (P, Fa), labels (P,)) of one batch: P = N
+        independent pairs, or 2N with ``pairing = both`` (each frame with its own sound, then
+        with another clip's)."""
         n, t = b.frames.shape[:2]
         wave = b.waveforms()
         window = min(wave.shape[1], max(1, round(self.hparams["window_s"] * b.sample_rate)))
+        both = self.hparams.get("pairing", "independent") == "both"
         idx, sound_of, start, labels = correspondence_pairs(n, t, wave.shape[1], window, b.seconds,
-                                                            self.hparams["positive_p"], self.gen)
+                                                            1.0 if both else self.hparams["positive_p"], self.gen)
+        if both:
+            sound_of, start = torch.cat([sound_of, other_clip(n, self.gen)]), torch.cat([start, start])
+            labels = torch.cat([labels, torch.zeros_like(labels)])
         sound = random_gain(windows(wave[sound_of.to(wave.device)], start, window), self.gen)
-        return self.visual_frames(b.frames, idx), self.audio_features(sound, b.sample_rate), labels.to(wave.device)
+        v = self.visual_frames(b.frames, idx)
+        return (torch.cat([v, v]) if both else v), self.audio_features(sound, b.sample_rate), labels.to(wave.device)
 
     def logits(self, v: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
         """(N, Fv), (N, Fa) -> (N, 2) correspondence logits of the chosen fusion."""
