@@ -17,9 +17,9 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import registry  # noqa: E402
-from engine.data.av_batch import av_batch  # noqa: E402
-from engine.evaluation.cross_modal import evaluate_sound  # noqa: E402
+from engine import registry
+from engine.data.av_batch import av_batch
+from engine.evaluation.cross_modal import evaluate_sound
 
 METHODS = {"avc": {"fusion": "distance", "pairing": "both"}, "av_sync": {}, "avid": {"temperature": 0.1},
            "ambient_sound": {"clusters": 16}}
