@@ -17,9 +17,9 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import registry  # noqa: E402
-from engine.data.av_batch import av_batch  # noqa: E402
-from engine.evaluation.cross_modal import evaluate_sound  # noqa: E402
+from engine import registry
+from engine.data.av_batch import av_batch
+from engine.evaluation.cross_modal import evaluate_sound
 
 METHODS = {"avc": {"fusion": "distance", "pairing": "both"}, "av_sync": {}, "avid": {"temperature": 0.1},
            "ambient_sound": {"clusters": 16}}
@@ -30,11 +30,11 @@ def knn_accuracy(train_f, train_y, test_f, test_y, k: int = 20) -> float:
     """Cosine kNN (majority of k) on frozen features."""
     sim = F.normalize(test_f, dim=1) @ F.normalize(train_f, dim=1).t()
     votes = train_y[sim.topk(min(k, len(train_y)), dim=1).indices]
-    pred = torch.mode(votes, dim=1).values
-    return float((pred == test_y).float().mean())
+    return float((torch.mode(votes, dim=1).values == test_y).float().mean())
 
 
 def heldout_pretext(method, test, key: str) -> float:
+    """The method's own accuracy on held-out clips, eval mode, three seeded draws."""
     method.eval()
     accs = []
     with torch.no_grad():
@@ -42,6 +42,31 @@ def heldout_pretext(method, test, key: str) -> float:
             method.set_seed(100 + seed)
             accs += [float(method.training_step(test[i:i + 40])[key]) for i in range(0, len(test) - 39, 40)]
     return sum(accs) / len(accs)
+
+
+def train(method, data, steps: int) -> None:
+    opt = torch.optim.Adam(method.parameters(), lr=2e-3)
+    g = torch.Generator().manual_seed(0)
+    method.train()
+    for step in range(steps):
+        out = method.training_step(data[torch.randint(len(data), (32,), generator=g)])
+        opt.zero_grad(set_to_none=True)
+        out["loss"].backward()
+        opt.step()
+        method.on_step_end((step + 1) / steps)
+
+
+def row(mid, init, method, train_s, test_s, trn, tst) -> str:
+    pretext = heldout_pretext(method, tst, KEYS[mid])
+    sound = evaluate_sound(method, train_s, test_s)
+    with torch.no_grad():  # middle frames as one-frame... two-frame clips
+        ftr = torch.cat([method.embed(trn.frames[i:i + 64, 3:5]) for i in range(0, len(trn), 64)])
+        fte = torch.cat([method.embed(tst.frames[i:i + 64, 3:5]) for i in range(0, len(tst), 64)])
+    knn = knn_accuracy(ftr, torch.from_numpy(train_s.labels), fte, torch.from_numpy(test_s.labels))
+    r = sound.get("cross_modal_retrieval", {})
+    f2s = f"{r['frame_to_sound_R@1']:.3f}" if r else "-"
+    s2f = f"{r['sound_to_frame_R@1']:.3f}" if r else "-"
+    return f"| {mid} | {init} | {pretext:.3f} | {sound['audio_probe']['accuracy']:.3f} | {f2s} | {s2f} | {knn:.3f} |"
 
 
 def main():
@@ -56,8 +81,7 @@ def main():
             "train_size": args.train_size, "test_size": 120}
     ds = registry.create_dataset("sounding_shapes", data)
     train_s, test_s = ds.split("train"), ds.split("test")
-    train, test = av_batch(train_s.images, train_s.audio, 8000), av_batch(test_s.images, test_s.audio, 8000)
-    ytr, yte = torch.from_numpy(train_s.labels), torch.from_numpy(test_s.labels)
+    trn, tst = av_batch(train_s.images, train_s.audio, 8000), av_batch(test_s.images, test_s.audio, 8000)
     print(f"sounding_shapes {data}; framewise convnet width {args.width}, l3_audio width {args.width}, "
           f"32 mels, 20 ms hop; {args.steps} Adam steps (lr 2e-3, batch 32), one CPU thread")
     print("| method | init | held-out pretext acc | audio probe | frame->sound R@1 | sound->frame R@1 | visual kNN |")
@@ -71,26 +95,9 @@ def main():
                                                             "audio_hop_ms": 20.0, **extra}, 16, 4)
             method.set_seed(0)
             if init == "trained":
-                opt = torch.optim.Adam(method.parameters(), lr=2e-3)
-                g = torch.Generator().manual_seed(0)
-                method.train()
-                for step in range(args.steps):
-                    out = method.training_step(train[torch.randint(len(train), (32,), generator=g)])
-                    opt.zero_grad(set_to_none=True)
-                    out["loss"].backward()
-                    opt.step()
-                    method.on_step_end((step + 1) / args.steps)
-            pretext = heldout_pretext(method, test, KEYS[mid])
-            sound = evaluate_sound(method, train_s, test_s)
-            with torch.no_grad():
-                ftr = torch.cat([method.embed(train.frames[i:i + 64, 3:5]) for i in range(0, len(train), 64)])
-                fte = torch.cat([method.embed(test.frames[i:i + 64, 3:5]) for i in range(0, len(test), 64)])
-            knn = knn_accuracy(ftr, ytr, fte, yte)
-            r = sound.get("cross_modal_retrieval", {})
-            f2s = f"{r['frame_to_sound_R@1']:.3f}" if r else "-"
-            s2f = f"{r['sound_to_frame_R@1']:.3f}" if r else "-"
-            print(f"| {mid} | {init} | {pretext:.3f} | {sound['audio_probe']['accuracy']:.3f} | {f2s} | {s2f} | "
-                  f"{knn:.3f} |  <!-- {time.time() - t0:.0f} s -->", flush=True)
+                train(method, trn, args.steps)
+            print(row(mid, init, method, train_s, test_s, trn, tst) + f"  <!-- {time.time() - t0:.0f} s -->",
+                  flush=True)
 
 
 if __name__ == "__main__":

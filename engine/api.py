@@ -8,19 +8,22 @@ third-party package or a ``<home>/plugins/*.py`` file does; an import-linter con
   refusals), ``register_dataset`` / ``register_backbone`` / ``register_method``;
 - bases: ``DatasetPlugin`` + ``Split`` (streamed as ``SplitSpec`` + ``Chunk``s),
   ``ImageFileDataset`` (splits decoded from lists of image files), ``BackboneBase``
-  (``ClipBackboneBase`` for clips),
+  (``ClipBackboneBase`` for clips, ``AudioBackboneBase`` for waveforms),
   ``MethodPlugin``, ``TwoViewMethod``, ``ProjectedPairMethod``; ``Capability`` / ``SampleKind`` for
   what backbones offer, methods require and datasets hold;
 - building blocks: view recipes and augmentations, heads, multi-crop, momentum encoders,
   feature queues, metrics, Lab colour, patches, Sobel, image ids, stage shapes, the
   transformer block, distributed gathers; for clips: frame picking, temporally consistent
-  augmentation, motion energy, tuple previews; for datasets: resizing, fingerprints, stratified
-  splits, image-file decoding (one file, or a list in threaded chunks), folder listings,
-  the restricted unpickler.
+  augmentation, motion energy, tuple previews; for sound: ``AVBatch`` (clips with their
+  waveforms), log-mel spectrograms on the device, audio-visual pairing helpers; for datasets:
+  resizing, fingerprints, stratified splits, image-file decoding (one file, or a list in
+  threaded chunks), folder listings, the restricted unpickler.
 """
 from __future__ import annotations
 
 from engine.capabilities import Capability, SampleKind
+from engine.data.audio_file import read_sound, sound_windows
+from engine.data.av_batch import AVBatch
 from engine.data.chunks import Chunk, SplitSpec, chunk_length
 from engine.data.dataset import SPLITS, DataError, DatasetPlugin, Split, resize_images
 from engine.data.fingerprint import fingerprint
@@ -36,12 +39,29 @@ from engine.data.image_listing import (
 )
 from engine.data.restricted_pickle import ForbiddenPickle, load_restricted
 from engine.data.stratified_split import stratified_split
+from engine.models.audio_backbone import AudioBackboneBase
 from engine.models.backbone import BackboneBase
 from engine.models.clip_backbone import ClipBackboneBase
 from engine.models.transformer import Attention, Block, init_transformer_weights
 from engine.params import Param, ParamError
-from engine.registry import create_backbone, create_method, register_backbone, register_dataset, register_method
+from engine.registry import (
+    create_backbone,
+    create_method,
+    register_backbone,
+    register_dataset,
+    register_method,
+)
 from engine.registry import get as get_entry
+from engine.ssl.audio_visual import (
+    circular_shift,
+    frame_at,
+    need_audio,
+    other_clip,
+    random_gain,
+    spectrogram_image,
+    window_starts,
+    windows,
+)
 from engine.ssl.augment import (
     ViewRecipe,
     color_jitter,
@@ -55,6 +75,7 @@ from engine.ssl.augment import (
     to_float,
     view_params,
 )
+from engine.ssl.av_method import AV_PARAMS, AudioVisualMethod
 from engine.ssl.clips import (
     as_single_frames,
     augment_clips,
@@ -69,6 +90,7 @@ from engine.ssl.heads import mlp_head
 from engine.ssl.image_ids import image_ids
 from engine.ssl.instance_ids import InstanceIds
 from engine.ssl.lab_color import lab_to_rgb, rgb_to_lab
+from engine.ssl.log_mel import log_mel, mel_filterbank
 from engine.ssl.method import MethodPlugin
 from engine.ssl.metrics import contrastive_accuracy, pair_chance, pair_retrieval_accuracy, ranked_first
 from engine.ssl.momentum import MomentumPair, ema_update, frozen_copy, momentum_at, momentum_params
@@ -105,4 +127,8 @@ __all__ = [
     # clips
     "need_frames", "sorted_frames", "gather_frames", "motion_energy", "augment_clips", "as_single_frames",
     "tile_frames",
+    # sound
+    "AVBatch", "AudioBackboneBase", "log_mel", "mel_filterbank", "AudioVisualMethod", "AV_PARAMS",
+    "need_audio", "other_clip", "windows", "window_starts", "frame_at", "circular_shift", "random_gain",
+    "spectrogram_image", "read_sound", "sound_windows",
 ]

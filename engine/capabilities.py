@@ -22,6 +22,7 @@ class SampleKind(str, Enum):
     IMAGE = "image"            # (H, W, 3) uint8
     CLIP = "clip"              # (T, H, W, 3) uint8 frames
     CLIP_AUDIO = "clip+audio"  # frames plus a mono waveform at a stated rate
+    AUDIO = "audio"            # (L,) mono waveform: what an audio backbone encodes
 
 
 class Capability(str, Enum):
@@ -34,10 +35,12 @@ class Capability(str, Enum):
 def data_mismatch(method_cls: type, dataset_cls: type) -> str | None:
     """Why ``method_cls`` cannot pre-train on ``dataset_cls``'s samples, as a clause about the
     dataset ("holds clip samples, not image samples"), or None when it can. Image methods
-    pre-train on a clip dataset's frames."""
+    pre-train on a clip dataset's frames, clip methods on a clip+audio dataset's clips."""
     wants, has = SampleKind(method_cls.input_kind), SampleKind(dataset_cls.sample_kind)
-    if wants == SampleKind.IMAGE and has == SampleKind.CLIP:
+    if wants == SampleKind.IMAGE and has in (SampleKind.CLIP, SampleKind.CLIP_AUDIO):
         return None
+    if wants == SampleKind.CLIP and has == SampleKind.CLIP_AUDIO:
+        return None  # a clip method reads the clips and leaves the sound
     if wants != has:
         return f"holds {has.value} samples, not {wants.value} samples"
     return None
@@ -56,6 +59,8 @@ def mismatch(method_cls: type, backbone_cls: type, method_params: dict) -> str |
     """Why ``method_cls`` cannot train ``backbone_cls``, as a clause about the backbone
     ("lacks masking and tokens"), or None when it can."""
     wants, has = SampleKind(method_cls.input_kind), SampleKind(backbone_cls.input_kind)
+    if wants == SampleKind.CLIP_AUDIO and has == SampleKind.CLIP:
+        wants = has  # an audio-visual method trains a clip backbone; its audio tower is its own
     if wants != has:
         return f"encodes {has.value} samples, not {wants.value} samples"
     missing = method_needs(method_cls, method_params) - backbone_offers(backbone_cls)

@@ -2,7 +2,8 @@
 source items, the shape of one record), then ``Chunk``s of decoded records.
 
 A record is a fixed-shape uint8 array: ``(H, W, 3)`` for an image, ``(T, H, W, 3)`` for a
-clip. Plugins decode a bounded number of records at a time (``chunk_length``), so memory
+clip. A ``clip+audio`` chunk also carries each clip's mono waveform, ``(n, L)`` int16 at
+the dataset's sample rate (cached beside the frames, engine.data.audio_cache). Plugins decode a bounded number of records at a time (``chunk_length``), so memory
 while building a split does not grow with the dataset.
 """
 from __future__ import annotations
@@ -19,12 +20,14 @@ CHUNK_BYTES = 32 << 20  # about 32 MB of decoded records per chunk
 class SplitSpec:
     """count: source items the split is decoded from (an upper bound on its records, since
     unreadable items are skipped); sample_shape: one record's shape, e.g. (H, W, 3);
-    classes: names by label index; labeled: whether chunks carry labels."""
+    classes: names by label index; labeled: whether chunks carry labels; audio_samples: the
+    waveform length L of one record of a ``clip+audio`` split (0: no audio)."""
 
     count: int
     sample_shape: tuple[int, ...]
     classes: tuple[str, ...] = ()
     labeled: bool = False
+    audio_samples: int = 0
 
     @property
     def record_bytes(self) -> int:
@@ -35,11 +38,12 @@ class SplitSpec:
 class Chunk:
     """samples: (n, *sample_shape) uint8; labels: (n,) int64 or None; consumed: the source
     items this chunk covers (n plus the unreadable ones skipped), so a resumed build knows
-    where to start again."""
+    where to start again; audio: (n, L) int16 mono waveforms of a ``clip+audio`` split, or None."""
 
     samples: np.ndarray
     labels: np.ndarray | None = None
     consumed: int = field(default=-1)
+    audio: np.ndarray | None = None
 
     def __post_init__(self):
         if self.consumed < 0:

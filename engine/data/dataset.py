@@ -13,6 +13,12 @@ implement ``build_split(name) -> Split`` and return the whole split at once.
 A dataset with more than one labelling (moving_shapes: shape and motion) keeps ``label`` in
 the cache and declares the others in ``target_classes`` ({name: class names}); their (N,)
 arrays come from ``extra_labels(split)`` and ride along as ``Split.targets``.
+
+A ``clip+audio`` dataset (sounding_shapes, sounding_video_folder, audio_folder) also gives
+each clip a mono waveform of fixed length at its ``sample_rate`` (a param or class
+attribute): ``SplitSpec.audio_samples`` says the length, every ``Chunk`` carries ``audio``,
+(n, L) int16, cached beside the frames (engine.data.audio_cache) and read back as
+``Split.audio``.
 """
 from __future__ import annotations
 
@@ -25,6 +31,7 @@ from typing import Iterator
 import numpy as np
 
 from engine.capabilities import SampleKind
+from engine.data.audio_cache import audio_files, load_or_build_audio
 from engine.data.cache_limit import enforce_limit, touch
 from engine.data.cache_writer import load_or_build
 from engine.data.chunks import Chunk, SplitSpec, chunk_length
@@ -37,20 +44,23 @@ SPLITS = ("unlabeled", "train", "test")
 __all__ = ["SPLITS", "DataError", "Split", "DatasetPlugin", "resize_images"]
 
 
-_NDIM = {SampleKind.IMAGE: 4, SampleKind.CLIP: 5}
+_NDIM = {SampleKind.IMAGE: 4, SampleKind.CLIP: 5, SampleKind.CLIP_AUDIO: 5}
 
 
 @dataclass
 class Split:
     """images: (N, H, W, 3) uint8 RGB images or (N, T, H, W, 3) clips (a read-only np.memmap
     when cached); labels: (N,) int64 or None; classes: names by index; skipped: unreadable
-    source items left out; targets: further labellings, {name: (N,) int64}."""
+    source items left out; targets: further labellings, {name: (N,) int64}; audio: (N, L)
+    int16 mono waveforms of a clip+audio split (full scale 32767) at ``sample_rate`` Hz, or None."""
 
     images: np.ndarray
     labels: np.ndarray | None = None
     classes: list = field(default_factory=list)
     skipped: int = 0
     targets: dict = field(default_factory=dict)
+    audio: np.ndarray | None = None
+    sample_rate: int = 0
 
     def __post_init__(self):
         if self.images.dtype != np.uint8 or self.images.ndim not in (4, 5) or self.images.shape[-1] != 3:
@@ -60,11 +70,19 @@ class Split:
             raise DataError("a split has a different number of labels and images")
         if any(len(t) != len(self.images) for t in self.targets.values()):
             raise DataError("a split has a different number of target labels and samples")
+        if self.audio is not None:
+            if self.audio.ndim != 2 or self.audio.dtype != np.int16 or len(self.audio) != len(self.images):
+                raise DataError(f"a split's audio must be (N, L) int16 waveforms, one per clip, got "
+                                f"{self.audio.shape} {self.audio.dtype} for {len(self.images)} clips")
+            if self.sample_rate <= 0:
+                raise DataError("a split with audio must state its sample rate")
 
     @property
     def kind(self) -> SampleKind:
-        """IMAGE for (N, H, W, 3) records, CLIP for (N, T, H, W, 3)."""
-        return SampleKind.IMAGE if self.images.ndim == 4 else SampleKind.CLIP
+        """IMAGE for (N, H, W, 3) records, CLIP for (N, T, H, W, 3), CLIP_AUDIO with audio."""
+        if self.images.ndim == 4:
+            return SampleKind.IMAGE
+        return SampleKind.CLIP if self.audio is None else SampleKind.CLIP_AUDIO
 
     def __len__(self):
         return len(self.images)
@@ -94,6 +112,11 @@ class DatasetPlugin(PluginCard):
     def image_size(self) -> int:
         return int(self.params.get("image_size", 32))
 
+    @property
+    def sample_rate(self) -> int:
+        """Hz of a clip+audio dataset's waveforms (the ``sample_rate`` param), else 0."""
+        return int(self.params.get("sample_rate", 0))
+
     # --- what a plugin implements ------------------------------------------------------
     def build_split(self, name: str) -> Split:
         raise NotImplementedError(f"dataset {self.id} implements neither iter_split nor build_split")
@@ -101,7 +124,8 @@ class DatasetPlugin(PluginCard):
     def split_spec(self, name: str) -> SplitSpec:
         """Source items and record shape of split ``name`` (default: from ``build_split``)."""
         s = self._built(name)
-        return SplitSpec(len(s) + s.skipped, tuple(s.images.shape[1:]), tuple(s.classes), s.labels is not None)
+        return SplitSpec(len(s) + s.skipped, tuple(s.images.shape[1:]), tuple(s.classes), s.labels is not None,
+                         0 if s.audio is None else int(s.audio.shape[1]))
 
     def iter_split(self, name: str, start: int = 0) -> Iterator[Chunk]:
         """Chunks of split ``name`` from source item ``start`` (default: ``build_split`` sliced;
@@ -113,7 +137,8 @@ class DatasetPlugin(PluginCard):
             j = min(i + step, len(s))
             extra = s.skipped if first and start == 0 else 0
             first = False
-            yield Chunk(s.images[i:j], None if s.labels is None else s.labels[i:j], j - i + extra)
+            yield Chunk(s.images[i:j], None if s.labels is None else s.labels[i:j], j - i + extra,
+                        None if s.audio is None else s.audio[i:j])
 
     def check(self) -> None:
         """Raise DataError before any training starts if the data cannot be read."""
@@ -156,6 +181,9 @@ class DatasetPlugin(PluginCard):
             out["splits"][name] = len(s)
             if s.images.ndim == 5:
                 out["frames"] = int(s.images.shape[1])
+            if s.audio is not None:
+                out["sample_rate"] = s.sample_rate
+                out["audio_samples"] = int(s.audio.shape[1])
             if s.classes:
                 out["classes"] = list(s.classes)
         return out
@@ -184,10 +212,20 @@ class DatasetPlugin(PluginCard):
             return self._collected(name)
         c = load_or_build(files, self._cache_key(name), lambda: self.split_spec(name),
                           lambda start: self.iter_split(name, start), progress, f"{self.id} {name}")
+        audio = None
+        if SampleKind(self.sample_kind) == SampleKind.CLIP_AUDIO:
+            audio = load_or_build_audio(files, self._cache_key(name), lambda: self.split_spec(name),
+                                        lambda start: self.iter_split(name, start), progress, f"{self.id} {name}")
+            if len(audio) != len(c.images):
+                raise DataError(f"dataset {self.id} {name!r}: {len(c.images)} clips but {len(audio)} soundtracks "
+                                "were cached; delete its cache to rebuild both")
         self._whole.pop(name, None)  # a build_split result is not kept beside its cache
-        touch(files.header)
-        enforce_limit(self.cache_dir, keep=tuple(files.complete()))
-        return Split(c.images, c.labels, list(c.classes), c.skipped)
+        keep = files.complete() + (audio_files(files).complete() if audio is not None else [])
+        for f in (files, audio_files(files)) if audio is not None else (files,):
+            touch(f.header)
+        enforce_limit(self.cache_dir, keep=tuple(keep))
+        return Split(c.images, c.labels, list(c.classes), c.skipped, audio=audio,
+                     sample_rate=self.sample_rate if audio is not None else 0)
 
     def _collected(self, name: str) -> Split:
         """Split ``name`` in memory, without a cache folder (tests, one-off use)."""
@@ -196,14 +234,19 @@ class DatasetPlugin(PluginCard):
         spec = self.split_spec(name)
         images = np.empty((spec.count, *spec.sample_shape), np.uint8)
         labels = np.empty(spec.count, np.int64) if spec.labeled else None
+        audio = np.empty((spec.count, spec.audio_samples), np.int16) if spec.audio_samples else None
         n = skipped = 0
         for chunk in self.iter_split(name):
             images[n:n + len(chunk.samples)] = chunk.samples
             if labels is not None:
                 labels[n:n + len(chunk.samples)] = chunk.labels
+            if audio is not None:
+                audio[n:n + len(chunk.samples)] = chunk.audio
             n, skipped = n + len(chunk.samples), skipped + chunk.skipped
         trim = (lambda a: a[:n].copy()) if n < spec.count else (lambda a: a)
-        return Split(trim(images), None if labels is None else trim(labels), list(spec.classes), skipped)
+        return Split(trim(images), None if labels is None else trim(labels), list(spec.classes), skipped,
+                     audio=None if audio is None else trim(audio),
+                     sample_rate=self.sample_rate if audio is not None else 0)
 
 
 def resize_images(images: np.ndarray, size: int) -> np.ndarray:

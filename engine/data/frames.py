@@ -61,8 +61,10 @@ class FramesOf(DatasetPlugin):
 
 
 def as_input(dataset: DatasetPlugin, kind: SampleKind) -> DatasetPlugin:
-    """``dataset`` as a consumer of ``kind`` samples reads it: a clip dataset's frames for an
-    image consumer (``FramesOf``), else the dataset itself."""
-    if SampleKind(kind) == SampleKind.IMAGE and SampleKind(dataset.sample_kind) == SampleKind.CLIP:
+    """``dataset`` as a consumer of ``kind`` samples reads it: a clip (or clip+audio) dataset's
+    frames for an image consumer (``FramesOf``), else the dataset itself (a clip consumer of a
+    clip+audio dataset reads its clips and leaves the audio)."""
+    if SampleKind(kind) == SampleKind.IMAGE and SampleKind(dataset.sample_kind) in (SampleKind.CLIP,
+                                                                                  SampleKind.CLIP_AUDIO):
         return FramesOf(dataset)
     return dataset

@@ -21,6 +21,8 @@ from engine.evaluation.weighted_knn import extract_features, knn_accuracy
 from engine.runs.paths import RunDir
 from engine.runs.status import RunStatus
 from engine.training import checkpoint, distributed
+from engine.capabilities import SampleKind
+from engine.training.audio_batches import AudioBatches
 from engine.training.batch_source import BatchSource
 from engine.training.device import pick_device
 from engine.training.hooks import NullHooks, TrainerHooks
@@ -93,6 +95,7 @@ class Trainer:
         self.data = BatchSource(split.images, labels, self.device, self.batch_size, t["seed"],
                                 self.dist.rank, self.dist.world, t.get("gpu_data_fraction", 0.5))
         self.images, self.labels = self.data.images, self.data.labels
+        self.sound = AudioBatches(split, self.device) if method_cls.input_kind == SampleKind.CLIP_AUDIO else None
         self.steps_per_epoch = self.data.steps_per_epoch
         self.total_steps = self.steps_per_epoch * t["epochs"]
         self.optimizer = create_optimizer(self.method, t["optimizer"], t["lr"], t["weight_decay"], t["momentum"])
@@ -192,7 +195,10 @@ class Trainer:
 
     # --- the loop ------------------------------------------------------------------------------
     def _batch(self, step: int):
-        return self.data.batch(step)  # order depends on (seed, epoch) only
+        x, y = self.data.batch(step)  # order depends on (seed, epoch) only
+        if self.sound is not None:  # clips with their soundtracks, gathered at the same indices
+            x = self.sound.with_sound(x, self.data.indices(step))
+        return x, y
 
     def train_step(self, x, y) -> dict:
         """One optimiser step. Returns that step's metrics as they are, without waiting for the
@@ -263,7 +269,7 @@ class Trainer:
             x, y = self._batch(self.step)
             values = self.train_step(x, y)
             if self.online_probe is not None:
-                values.update(self.online_probe.update(self.step, x, y))
+                values.update(self.online_probe.update(self.step, getattr(x, "frames", x), y))
             values["epoch"] = self.step / self.steps_per_epoch
             self.pending.add(self.step, values)
             epoch_end = self.step % self.steps_per_epoch == 0

@@ -80,7 +80,7 @@ def test_a_dataset_of_another_sample_kind_is_refused_in_one_sentence(monkeypatch
 
     shapes = registry.get("dataset", "shapes").cls
     assert shapes.sample_kind == SampleKind.IMAGE
-    monkeypatch.setattr(shapes, "sample_kind", SampleKind.CLIP_AUDIO)  # (clips would do: read as frames)
-    with pytest.raises(ParamError, match=r"^method simclr cannot pre-train on dataset shapes, which holds clip\+audio "
+    monkeypatch.setattr(shapes, "sample_kind", SampleKind.AUDIO)  # (clips, clips with sound: read as frames)
+    with pytest.raises(ParamError, match=r"^method simclr cannot pre-train on dataset shapes, which holds audio "
                                          r"samples, not image samples$"):
         build_config("shapes", "simclr", "convnet")

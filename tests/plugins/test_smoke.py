@@ -5,6 +5,7 @@ import torch
 
 from engine import registry as reg
 from engine.capabilities import SampleKind
+from engine.data.av_batch import AVBatch, av_batch
 from engine.data.dataset import Split
 from engine.data.tensors import images_to_tensor
 from engine.training.presets import get_preset
@@ -47,6 +48,14 @@ def tiny_clips():
     return images_to_tensor(split.images), torch.from_numpy(split.labels), len(split.classes)
 
 
+@pytest.fixture(scope="module")
+def tiny_av():
+    data = reg.create_dataset("sounding_shapes", {"image_size": TINY, "frames": FRAMES, "train_size": 12,
+                                                  "test_size": 8, "sample_rate": 8000})
+    split = data.split("train")
+    return av_batch(split.images, split.audio, split.sample_rate), torch.from_numpy(split.labels), len(split.classes)
+
+
 @pytest.mark.parametrize("entry", reg.entries("dataset"), ids=lambda e: e.id)
 def test_dataset_builds(entry, tmp_path):
     if _needs_files(entry):
@@ -67,6 +76,12 @@ def test_dataset_builds(entry, tmp_path):
 def test_backbone_contract(entry):
     net = reg.create_backbone(entry.id, _backbone_params(entry, 32), image_size=32)
     clips = entry.cls.input_kind == SampleKind.CLIP
+    if entry.cls.input_kind == SampleKind.AUDIO:  # waveforms -> log-mel maps (N, C, mel, time)
+        x = 0.1 * torch.randn(2, 8000)
+        assert net.forward_features(x).shape == (2, net.num_features) and torch.equal(net(x), net.forward_features(x))
+        stages = net.stages(x)
+        assert len(net.stage_names) == len(stages) and all(s.ndim == 4 and s.shape[0] == 2 for s in stages)
+        return
     x = torch.randn(2, 4, 3, 32, 32) if clips else torch.randn(2, 3, 32, 32)
     f = net.forward_features(x)
     assert f.shape == (2, net.num_features)
@@ -89,12 +104,15 @@ def _method_backbone(method_entry):
 
 
 @pytest.mark.parametrize("entry", reg.entries("method"), ids=lambda e: e.id)
-def test_method_takes_a_training_step(entry, tiny_batch, tiny_clips):
+def test_method_takes_a_training_step(entry, tiny_batch, tiny_clips, tiny_av):
     torch.manual_seed(0)
-    clips = entry.cls.input_kind == SampleKind.CLIP
-    x, y, n_cls = tiny_clips if clips else tiny_batch
+    sound = entry.cls.input_kind == SampleKind.CLIP_AUDIO
+    clips = entry.cls.input_kind == SampleKind.CLIP or sound
+    x, y, n_cls = tiny_av if sound else tiny_clips if clips else tiny_batch
     # clip methods at the quick preset's clip settings: the papers' need 16-64 frames
     params = get_preset("quick").values_for("method", entry.schema) if clips else None
+    if sound:  # a tiny audio tower
+        params = {**(params or {}), "audio_width": 8, "audio_mels": 16, "audio_hop_ms": 20.0}
     method = reg.create_method(entry.id, _method_backbone(entry), params, image_size=TINY, num_classes=n_cls)
     opt = torch.optim.SGD([p for p in method.parameters() if p.requires_grad], lr=0.01)
     before = [p.detach().clone() for p in method.backbone.parameters()]
@@ -109,3 +127,5 @@ def test_method_takes_a_training_step(entry, tiny_batch, tiny_clips):
     preview = method.input_preview(x[:4])
     assert preview and all(v.ndim == 4 and v.shape[1] == 3 for v in preview.values())
     assert method.embed(x[:4]).shape[0] == 4
+    if sound:
+        assert isinstance(x, AVBatch) and method.embed_audio(x[:4]).shape[0] == 4
