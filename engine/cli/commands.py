@@ -364,6 +364,10 @@ def build_parser() -> Parser:
         cli_eval = None
     if cli_eval is not None:
         cli_eval.add_parsers(sub)
+    from engine.cli import sweep_commands
+
+    sweep_commands.add_parsers(sub)
+    if cli_eval is not None:
         for name, p in sub.choices.items():
             if not any(a.dest == "home" for a in p._actions):
                 p.add_argument("--home")

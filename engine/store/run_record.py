@@ -39,6 +39,8 @@ class Run:
     step: int = 0
     total_steps: int = 0
     lease: int = 0          # the owning worker's fencing number (engine/store/lease.py)
+    sweep_id: int | None = None   # the sweep that made the run (engine/sweeps), if any
+    axis_values: dict = field(default_factory=dict)  # that sweep's axis key -> this run's value
     # Not columns: list_runs joins them in (get_run leaves them empty).
     latest: dict = field(default_factory=dict)   # metric key -> its last value
     evals: int = 0                               # how many evaluations are stored
@@ -60,6 +62,7 @@ class Run:
         except (TypeError, ValueError) as e:
             values["config"], damage = None, f"its config is not valid JSON ({str(e)[:80]})"
         damage = damage or _config_damage(values["config"])
+        values["axis_values"] = _axis_values(values.get("axis_values"))
         if damage:
             values["config"] = _skeleton(values)
         return cls(**values, latest=dict(latest or {}), evals=evals, damage=damage)
@@ -89,6 +92,14 @@ class Run:
         out = asdict(self)
         out["status"] = self.status.value
         return out
+
+
+def _axis_values(text) -> dict:
+    try:
+        values = json.loads(text) if text else {}
+    except (TypeError, ValueError):
+        return {}
+    return values if isinstance(values, dict) else {}
 
 
 def _config_damage(config) -> str:
