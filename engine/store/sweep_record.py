@@ -107,3 +107,38 @@ def status_counts(runs: list[Run]) -> dict[RunStatus, int]:
     for r in runs:
         out[r.status] = out.get(r.status, 0) + 1
     return out
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    """A sweep as the Sweeps view lists it."""
+    sweep: Sweep
+    by_status: dict            # RunStatus -> count
+    evaluated: int             # runs with at least one evaluation
+    pending: int               # queue entries not done
+
+
+def summaries(home) -> tuple[list[SweepSummary], int]:
+    """Every sweep with its run counts, and how many queue entries wait in all (opens its own
+    store: the GUI calls it on a background thread)."""
+    from engine.store import queue_table
+
+    with Store(home) as store:
+        runs = store.list_runs()
+        pending = queue_table.items(store, pending_only=True)
+        out = []
+        for sweep in list_sweeps(store):
+            mine = [r for r in runs if r.sweep_id == sweep.id]
+            out.append(SweepSummary(sweep, status_counts(mine), sum(1 for r in mine if r.evals),
+                                    sum(1 for i in pending if i.sweep_id == sweep.id)))
+    return out, len(pending)
+
+
+def plan_and_create(home, spec: SweepSpec) -> tuple[int, int]:
+    """Validate every run of ``spec`` and store the sweep (nothing when one is invalid:
+    ParamError); (sweep id, runs). Opens its own store (the GUI calls it off its thread)."""
+    from engine.sweeps.spec import plan
+
+    planned = plan(spec)
+    with Store(home) as store:
+        return create_sweep(store, spec, planned), len(planned)

@@ -138,3 +138,37 @@ def scaling(store: Store, sweep_id, metric: str, x_axis: str | None = None, grou
             reference = None
     used = sum(p.n for c in curves for p in c.points)
     return Scaling(sweep.id, metric, x_axis, group_axis, curves, reference, log_x, numeric, len(runs) - used)
+
+
+@dataclass(frozen=True)
+class ScalingState:
+    """Everything the scaling view shows, read in one go (on its background thread)."""
+    sweeps: tuple[tuple[int, str], ...]   # (id, name), newest first
+    sweep_id: int | None
+    axes: tuple[str, ...]
+    metrics: tuple[str, ...]
+    scaling: Scaling | None
+    progress: str   # e.g. "4 of 6 runs completed, 2 evaluated"
+
+
+def scaling_state(home, sweep_id=None, metric=None, x_axis=None, group_axis=None) -> ScalingState:
+    """The scaling view's state for the chosen sweep (default: the newest) and metric (default:
+    the first evaluation figure); an axis or metric the sweep lacks falls back to the default."""
+    from engine.store.sweep_record import list_sweeps
+
+    with Store(home) as store:
+        sweeps = list_sweeps(store)
+        chosen = next((s for s in sweeps if s.id == sweep_id), sweeps[0] if sweeps else None)
+        if chosen is None:
+            return ScalingState((), None, (), (), None, "no sweeps yet: create one in the Sweeps view")
+        axes = tuple(a.key for a in chosen.spec.axes)
+        metrics = tuple(metric_names(store, chosen.id))
+        metric = metric if metric in metrics else next(iter(metrics), None)
+        x_axis = x_axis if x_axis in axes else next(iter(axes), None)
+        group_axis = group_axis if group_axis in axes and group_axis != x_axis else None
+        data = scaling(store, chosen.id, metric, x_axis, group_axis) if metric and x_axis else None
+        runs = sweep_runs(store, chosen.id)
+        evaluated = sum(1 for r in runs if r.evals)
+        done = sum(1 for r in runs if r.status == RunStatus.COMPLETED)
+    progress = f"{chosen.status}: {done} of {len(runs)} runs completed, {evaluated} evaluated"
+    return ScalingState(tuple((s.id, s.name) for s in sweeps), chosen.id, axes, metrics, data, progress)
