@@ -31,7 +31,8 @@ def _combo(name: str, tip: str) -> QComboBox:
     combo = QComboBox()
     combo.setObjectName(name)
     combo.setToolTip(tip)
-    combo.setMinimumContentsLength(14)
+    combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(8)
     return combo
 
 
@@ -40,6 +41,7 @@ class ScalingView(QWidget):
         super().__init__(parent)
         self.home = Path(home)
         self.state = None
+        self.picked: dict = {}   # combo -> what the user picked; until then the engine's default
         self.sweep = _combo("scaling_sweep", "the sweep to plot")
         self.metric = _combo("scaling_metric", "evaluation figures of the runs, or their final logged values")
         self.x_axis = _combo("scaling_x", "the axis along x (log scale when its values span more than 10x)")
@@ -57,7 +59,7 @@ class ScalingView(QWidget):
                              ("Curves by", self.group)):
             bar.addWidget(QLabel(label))
             bar.addWidget(combo, 1)
-            combo.activated.connect(lambda _i: self.refresh())
+            combo.activated.connect(lambda _i, c=combo: self._picked(c))
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.plot, 1)
@@ -74,8 +76,13 @@ class ScalingView(QWidget):
 
     # --- reading ------------------------------------------------------------------------------------
     def show_sweep(self, sweep_id: int) -> None:
-        self.sweep.clear()
-        self.sweep.addItem("", sweep_id)
+        self.picked = {self.sweep: sweep_id}
+        self.refresh()
+
+    def _picked(self, combo: QComboBox) -> None:
+        if combo is self.sweep:  # another sweep: its own default metric and axes
+            self.picked = {}
+        self.picked[combo] = combo.currentData()
         self.refresh()
 
     def refresh(self) -> None:
@@ -83,8 +90,7 @@ class ScalingView(QWidget):
             return
         from engine.sweeps.scaling import scaling_state
 
-        choice = (self.sweep.currentData(), self.metric.currentText() or None, self.x_axis.currentText() or None,
-                  self.group.currentData())
+        choice = tuple(self.picked.get(c) for c in (self.sweep, self.metric, self.x_axis, self.group))
         self.job.submit(lambda: scaling_state(self.home, *choice), sentences=(StoreError,))
 
     def _fill(self, combo: QComboBox, items: list[tuple[str, object]], current) -> None:
@@ -135,12 +141,12 @@ class ScalingView(QWidget):
         return path
 
     # --- visibility -----------------------------------------------------------------------------------------
-    def showEvent(self, event):  # noqa: N802
+    def showEvent(self, event):
         super().showEvent(event)
         self.refresh()
         self.timer.start()
 
-    def hideEvent(self, event):  # noqa: N802
+    def hideEvent(self, event):
         super().hideEvent(event)
         self.timer.stop()
 

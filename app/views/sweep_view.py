@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -38,6 +39,13 @@ REFRESH_MS = 2000
 _SET_SPLIT = re.compile(r"[,;]\s*(?=[\w.]+\s*=)")  # "epochs=5, k=20,200" -> ["epochs=5", "k=20,200"]
 
 
+def narrow(combo: QComboBox, chars: int = 12) -> QComboBox:
+    """A combo box whose width does not grow with its longest item (the window fits 800 px)."""
+    combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(chars)
+    return combo
+
+
 class AxisRow(QWidget):
     """One axis: a parameter (``section.name`` from the schemas) and its comma-separated values."""
 
@@ -46,7 +54,7 @@ class AxisRow(QWidget):
 
     def __init__(self, keys: list[str], key: str = "", values: str = "", parent=None):
         super().__init__(parent)
-        self.key_box = QComboBox()
+        self.key_box = narrow(QComboBox())
         self.key_box.setObjectName("axis_key")
         self.key_box.addItems(keys)
         if key and key not in keys:
@@ -81,10 +89,10 @@ class SweepView(QWidget):
         self.home = Path(home)
         self.ready = False
         self.rows: list[AxisRow] = []
-        self.study = QComboBox()
+        self.study = narrow(QComboBox())
         self.study.setObjectName("sweep_study")
         self.study.activated.connect(lambda _i: self.apply_study(self.study.currentData()))
-        self.method, self.data, self.backbone = (QComboBox() for _ in range(3))
+        self.method, self.data, self.backbone = (narrow(QComboBox()) for _ in range(3))
         for name, box in (("sweep_method", self.method), ("sweep_data", self.data), ("sweep_backbone", self.backbone)):
             box.setObjectName(name)
             box.currentIndexChanged.connect(self._plugins_changed)
@@ -142,8 +150,8 @@ class SweepView(QWidget):
         column.addWidget(QLabel("Axes"))
         column.addLayout(self.axes_box)
         column.addWidget(add)
-        self.protocol_row = QHBoxLayout()
-        self.protocol_row.addWidget(QLabel("Evaluate every run with"))
+        column.addWidget(QLabel("Evaluate every run with"))
+        self.protocol_row = QGridLayout()
         column.addLayout(self.protocol_row)
         row = QHBoxLayout()
         row.addWidget(self.count, 1)
@@ -194,8 +202,7 @@ class SweepView(QWidget):
             box.setObjectName(f"protocol_{pid}")
             box.setChecked(pid in DEFAULT_PROTOCOLS)
             self.protocols[pid] = box
-            self.protocol_row.addWidget(box)
-        self.protocol_row.addStretch(1)
+            self.protocol_row.addWidget(box, (len(self.protocols) - 1) // 4, (len(self.protocols) - 1) % 4)
         self.ready = True
         self._plugins_changed()
 
