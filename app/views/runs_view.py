@@ -1,4 +1,5 @@
-"""Runs browser: every run in the store, searchable and filterable; selected runs overlay
+"""Runs browser: every run in the store, searchable and filterable (also with the filter
+language of engine/store/run_filter.py, and grouped by a field with mean ± s.d.); selected runs overlay
 their curves; actions to open, clone, resume, stop, rename and annotate, delete, export
 and compare."""
 from __future__ import annotations
@@ -29,6 +30,8 @@ from app.plots.curve_plot import CurvePlot
 from app.plots.method_metrics import accuracy_key
 from app.views.compare_dialog import CompareDialog
 from app.views.run_notes_dialog import RunNotesDialog
+from app.theme import mark_invalid
+from app.widgets.run_groups import GROUP_METRICS, RunGroups
 from app.widgets.runs_model import COLUMNS, RUN_ID_ROLE, RunsFilter, RunsModel
 from engine.runs.status import ACTIVE, RESUMABLE, RunStatus
 from engine.store.database import StoreError
@@ -67,10 +70,29 @@ class RunsView(QWidget):
         self.method_filter.addItem("any method", "")
         self.method_filter.currentIndexChanged.connect(
             lambda: self.proxy.set_filters(method=self.method_filter.currentData()))
+        self.where = QLineEdit()
+        self.where.setObjectName("runs_where")
+        self.where.setPlaceholderText("filter: method = jigsaw and knn_acc > 0.3")
+        self.where.setToolTip("and / or / not, brackets, = != < <= > >= ~ (contains) over columns, metrics "
+                              "and parameters (train.lr, data.train_size, or a bare name)")
+        self.where.setClearButtonEnabled(True)
+        self.where.textChanged.connect(self._where_changed)
+        self.group_field = QLineEdit()
+        self.group_field.setObjectName("runs_group_by")
+        self.group_field.setPlaceholderText("group by, e.g. method")
+        self.group_field.textChanged.connect(lambda _: self._regroup())
+        self.where_message = QLabel()
+        self.where_message.setObjectName("runs_where_message")
+        self.where_message.setProperty("role", "muted")
+        self.groups = RunGroups()
+        self.groups.hide()
         filters = QHBoxLayout()
         filters.addWidget(self.search, 1)
         filters.addWidget(self.status_filter)
         filters.addWidget(self.method_filter)
+        where_row = QHBoxLayout()
+        where_row.addWidget(self.where, 2)
+        where_row.addWidget(self.group_field, 1)
 
         self.table = QTableView()
         self.table.setObjectName("runs_table")
@@ -121,7 +143,10 @@ class RunsView(QWidget):
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.addLayout(filters)
+        top_layout.addLayout(where_row)
+        top_layout.addWidget(self.where_message)
         top_layout.addWidget(self.table, 1)
+        top_layout.addWidget(self.groups)
         top_layout.addLayout(actions)
         splitter = QSplitter(Qt.Vertical)
         splitter.addWidget(top)
@@ -144,6 +169,8 @@ class RunsView(QWidget):
         runs = self.store.list_runs()
         count = self.model.rowCount()
         self.model.set_runs(runs)
+        if self.group_field.text().strip():
+            self._regroup()
         if count != len(runs):  # size the columns when runs come or go (not on every refresh)
             self.table.resizeColumnsToContents()
         methods = sorted({r.method for r in runs})
@@ -153,6 +180,31 @@ class RunsView(QWidget):
                 self.method_filter.addItem(m, m)
         if any(r.status in ACTIVE for r in self.selected_runs()):
             self.refresh_overlay()
+
+    def _where_changed(self, text: str) -> None:
+        from engine.store.run_filter import FilterError, parse
+
+        try:
+            predicate = parse(text) if text.strip() else None
+        except FilterError as e:
+            self.where_message.setText(str(e))
+            mark_invalid(self.where, str(e))
+            return
+        mark_invalid(self.where, None)
+        self.proxy.set_filters(where=predicate)
+        self.where_message.setText(f"{self.proxy.rowCount()} of {self.model.rowCount()} runs" if predicate else "")
+        self._regroup()
+
+    def shown_runs(self) -> list[Run]:
+        """The runs the filters let through, in table order."""
+        return [self.model.run_at(self.proxy.mapToSource(self.proxy.index(r, 0)).row())
+                for r in range(self.proxy.rowCount())]
+
+    def _regroup(self) -> None:
+        from engine.store.run_filter import group_by
+
+        field = self.group_field.text().strip()
+        self.groups.show_groups(group_by(self.shown_runs(), field, list(GROUP_METRICS)) if field else [])
 
     def selected_runs(self) -> list[Run]:
         rows = sorted({self.proxy.mapToSource(i).row() for i in self.table.selectionModel().selectedRows()})

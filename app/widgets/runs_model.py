@@ -96,14 +96,17 @@ class RunsModel(QAbstractTableModel):
 
 
 class RunsFilter(QSortFilterProxyModel):
-    """Search over name, id, tags, notes and plugin ids; exact status and method."""
+    """Search over name, id, tags, notes and plugin ids; exact status and method; a ``where``
+    predicate of the filter language (engine/store/run_filter.py)."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.search, self.status, self.method = "", "", ""
+        self.where = None   # a predicate from engine.store.run_filter.parse, or None
         self.setSortRole(SORT_ROLE)
 
-    def set_filters(self, search: str | None = None, status: str | None = None, method: str | None = None):
+    def set_filters(self, search: str | None = None, status: str | None = None, method: str | None = None,
+                    where=False):
         changing = hasattr(self, "beginFilterChange")  # Qt >= 6.9; invalidateRowsFilter before
         if changing:
             self.beginFilterChange()
@@ -113,6 +116,8 @@ class RunsFilter(QSortFilterProxyModel):
             self.status = status
         if method is not None:
             self.method = method
+        if where is not False:
+            self.where = where
         if changing:
             self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
         else:
@@ -123,6 +128,8 @@ class RunsFilter(QSortFilterProxyModel):
         if self.status and run.status != self.status:
             return False
         if self.method and run.method != self.method:
+            return False
+        if self.where is not None and not self.where(run, {}):
             return False
         if self.search:
             text = " ".join(str(getattr(run, k) or "") for k in
