@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.jobs import launcher
+from app.jobs.background_job import LatestJob
 from app.jobs.store_poller import gui_store
 from app.plots.curve_plot import CurvePlot
 from app.plots.method_metrics import accuracy_key
@@ -41,6 +42,15 @@ from engine.store.export import export_metrics
 OVERLAY_METRICS = ("loss", "accuracy", "knn_acc", "lr")
 MAX_OVERLAY = 16
 REFRESH_MS = 2000
+
+
+def _list_runs(home: Path) -> list[Run]:
+    """Every run, read with a store of this (pool) thread's own."""
+    store = gui_store(home)
+    try:
+        return store.list_runs()
+    finally:
+        store.close()
 
 
 class RunsView(QWidget):
@@ -154,6 +164,8 @@ class RunsView(QWidget):
         splitter.setSizes([420, 300])
         QVBoxLayout(self).addWidget(splitter)
 
+        self.list_job = LatestJob(self)
+        self.list_job.done.connect(self._apply)
         self.timer = QTimer(self, interval=REFRESH_MS)
         self.timer.timeout.connect(self._tick)
         self.timer.start()
@@ -162,11 +174,16 @@ class RunsView(QWidget):
 
     # --- data ---------------------------------------------------------------------------------
     def _tick(self):
-        if self.isVisible():
-            self.refresh()
+        """The periodic refresh reads the store on the thread pool: listing 10,000 runs takes a
+        few hundred milliseconds the window must not freeze for (benchmarks/scale.py)."""
+        if self.isVisible() and not self.list_job.running:
+            home = self.home
+            self.list_job.submit(lambda: _list_runs(home), sentences=(StoreError,))
 
     def refresh(self) -> None:
-        runs = self.store.list_runs()
+        self._apply(self.store.list_runs())
+
+    def _apply(self, runs: list[Run]) -> None:
         count = self.model.rowCount()
         self.model.set_runs(runs)
         if self.group_field.text().strip():

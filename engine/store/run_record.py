@@ -51,7 +51,7 @@ class Run:
         """The row as a Run. A damaged row (edited by hand, written by a broken tool) still
         reads: ``damage`` says what is wrong and ``config`` is a skeleton of the row's own
         columns, so lists and views keep working while training and evaluation refuse it."""
-        values = {k: v for k, v in dict(row).items() if k in COLUMNS}
+        values = {k: row[k] for k in row.keys() if k in _COLUMN_SET}
         damage = ""
         try:
             values["status"] = RunStatus.parse(values["status"])
@@ -121,3 +121,4 @@ def _skeleton(values: dict) -> dict:
 
 SECTIONS = ("data", "method", "backbone", "train")
 COLUMNS = tuple(f.name for f in fields(Run) if f.name not in ("latest", "evals", "damage"))
+_COLUMN_SET = frozenset(COLUMNS)
