@@ -142,3 +142,20 @@ def test_pause_cancel_and_reorder(home, registry, executor):
         assert {r.status for r in sweep_runs(scheduler.store, 1)} == {"stopped"}
     finally:
         scheduler.close()
+
+
+def test_queue_cli(home, registry, capsys):
+    from engine.cli.commands import main
+
+    ids = _sweep(home, 3)
+    args = ["--home", str(home)]
+    assert main(["queue", "list", *args]) == 0 and capsys.readouterr().out.count("waiting") == 3
+    assert main(["queue", "move", ids[2], "1", *args]) == 0
+    assert "now number 1 of 3" in capsys.readouterr().out
+    with Store(home) as store:
+        assert [i.run_id for i in queue_table.items(store, pending_only=True)] == [ids[2], ids[0], ids[1]]
+    for bad in (["queue", "run", "--slots", "gpu=1"], ["queue", "run", "--poll", "0"], ["queue", "move", ids[0]],
+                ["queue", "move", "nosuch", "1"], ["queue", "move", ids[0], "x"]):
+        assert main([*bad, *args]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and err.count("\n") == 1, err
