@@ -163,6 +163,8 @@ def _open_browser(app, home: Path, run_id: str, where: str = ""):
     app.processEvents()
     select_s = time.perf_counter() - start
     rows = view.proxy.rowCount()
+    view.table.clearSelection()  # filtering out a selected run redraws the overlay: timed apart
+    app.processEvents()
     start = time.perf_counter()
     view.where.setText(where)
     app.processEvents()

@@ -24,7 +24,10 @@ class ScalingPlot(ThemedPlot):
         self.reference_line = None
 
     def show_scaling(self, data) -> None:
-        """Draw ``data`` (a Scaling, or None to clear)."""
+        """Draw ``data`` (a Scaling, or None to clear); unchanged data is not drawn again (the view
+        refreshes every few seconds, and every pyqtgraph item made costs -- see docs/sweeps.md)."""
+        if data == self.data and self.curve_items:
+            return
         self.data = data
         self.redraw()
 
