@@ -39,21 +39,30 @@ def sort_key(column: str, cells: dict):
 
 
 class RunsModel(QAbstractTableModel):
-    """Sorts itself (``sort``), in Python over its cells: a proxy sorting 10,000 runs asks
-    ``data()`` a few hundred thousand times, which took seconds (benchmarks/scale.py)."""
+    """Sorts itself (``sort``), in Python: a proxy sorting 10,000 runs asks ``data()`` a few
+    hundred thousand times, which took seconds (benchmarks/scale.py). A row's cells are made
+    when first shown (or sorted on), not for every run at each refresh."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.runs: list[Run] = []
-        self.cells: list[dict] = []
+        self.cells: list[dict | None] = []
+        self.now = time.time()
         self.order: tuple[int, Qt.SortOrder] | None = None   # (column, order) kept across refreshes
 
-    def _sorted(self, runs: list[Run], cells: list[dict]) -> tuple[list[Run], list[dict]]:
+    def cell(self, row: int) -> dict:
+        cells = self.cells[row]
+        if cells is None:
+            cells = self.cells[row] = _cells(self.runs[row], self.now)
+        return cells
+
+    def _sorted(self, runs: list[Run]) -> list[Run]:
         if self.order is None or not runs:
-            return runs, cells
-        column, order = COLUMNS[self.order[0]], self.order[1]
-        pairs = sorted(zip(runs, cells), key=lambda rc: sort_key(column, rc[1]), reverse=order == Qt.DescendingOrder)
-        return [r for r, _ in pairs], [c for _, c in pairs]
+            return runs
+        column, descending = COLUMNS[self.order[0]], self.order[1] == Qt.DescendingOrder
+        if column == "created":  # the default order: no cells needed
+            return sorted(runs, key=lambda r: r.created, reverse=descending)
+        return sorted(runs, key=lambda r: sort_key(column, _cells(r, self.now)), reverse=descending)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.AscendingOrder) -> None:
         if not 0 <= column < len(COLUMNS):
@@ -62,22 +71,23 @@ class RunsModel(QAbstractTableModel):
         old = self.persistentIndexList()
         ids = [self.runs[i.row()].id for i in old]
         self.order = (column, order)
-        self.runs, self.cells = self._sorted(self.runs, self.cells)
+        self.runs = self._sorted(self.runs)
+        self.cells = [None] * len(self.runs)
         row = {r.id: i for i, r in enumerate(self.runs)}
         self.changePersistentIndexList(old, [self.index(row[rid], i.column()) for rid, i in zip(ids, old)])
         self.layoutChanged.emit()
 
     def set_runs(self, runs: list[Run]) -> None:
-        now = time.time()
-        runs, cells = self._sorted(runs, [_cells(r, now) for r in runs])
-        if [r.id for r in runs] == [r.id for r in self.runs]:
-            self.runs, self.cells = runs, cells
-            if runs:
-                self.dataChanged.emit(self.index(0, 0), self.index(len(runs) - 1, len(COLUMNS) - 1))
-            return
-        self.beginResetModel()
-        self.runs, self.cells = runs, cells
-        self.endResetModel()
+        self.now = time.time()
+        runs = self._sorted(runs)
+        same = [r.id for r in runs] == [r.id for r in self.runs]
+        if not same:
+            self.beginResetModel()
+        self.runs, self.cells = runs, [None] * len(runs)
+        if not same:
+            self.endResetModel()
+        elif runs:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(runs) - 1, len(COLUMNS) - 1))
 
     def rowCount(self, parent=QModelIndex()):
         return 0 if parent.isValid() else len(self.runs)
@@ -93,7 +103,9 @@ class RunsModel(QAbstractTableModel):
     def data(self, index, role=Qt.DisplayRole):
         if not index.isValid():
             return None
-        column, cells = COLUMNS[index.column()], self.cells[index.row()]
+        if role == RUN_ID_ROLE:
+            return self.runs[index.row()].id
+        column, cells = COLUMNS[index.column()], self.cell(index.row())
         value = cells[column]
         if role == Qt.DisplayRole:
             if column == "created":
@@ -107,8 +119,6 @@ class RunsModel(QAbstractTableModel):
             return str(value) if value is not None else ""
         if role == SORT_ROLE:
             return sort_key(column, cells)
-        if role == RUN_ID_ROLE:
-            return self.runs[index.row()].id
         if role == Qt.TextAlignmentRole and column in NUMERIC and column != "created":
             return int(Qt.AlignRight | Qt.AlignVCenter)
         if role == Qt.ToolTipRole and column == "id":
