@@ -33,7 +33,7 @@ from app.views.compare_dialog import CompareDialog
 from app.views.run_notes_dialog import RunNotesDialog
 from app.theme import mark_invalid
 from app.widgets.run_groups import GROUP_METRICS, RunGroups
-from app.widgets.runs_model import COLUMNS, RUN_ID_ROLE, RunsFilter, RunsModel
+from app.widgets.runs_model import COLUMNS, RunsFilter, RunsModel
 from engine.runs.status import ACTIVE, RESUMABLE, RunStatus
 from engine.store.database import StoreError
 from engine.store.run_record import Run
