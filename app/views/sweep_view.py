@@ -319,9 +319,11 @@ class SweepView(QWidget):
 
     def _listed(self, result) -> None:
         from engine.runs.status import RunStatus
+        from engine.sweeps.status import SweepStatus
 
-        rows, pending = result
-        if pending and not queue_runner.running():  # work waits and no scheduler of ours serves it
+        rows, _pending = result
+        waiting = any(s.pending and s.sweep.status == SweepStatus.ACTIVE for s in rows)
+        if waiting and not queue_runner.running():  # work waits and no scheduler of ours serves it
             queue_runner.ensure_running(self.home)
         chosen = self.selected()
         self.table.setRowCount(len(rows))

@@ -38,7 +38,7 @@ class Tick:
     started: list[tuple[str, QueueStage, str]] = field(default_factory=list)  # (run, stage, slot)
     freed: list[str] = field(default_factory=list)
     completed_sweeps: list[int] = field(default_factory=list)
-    pending: int = 0   # entries not done after the tick
+    pending: int = 0   # entries still to act on after the tick (Scheduler.pending)
 
 
 class Scheduler:
@@ -128,8 +128,15 @@ class Scheduler:
         self.settle(tick)
         self.dispatch(tick)
         self.finish_sweeps(tick)
-        tick.pending = len(queue_table.items(self.store, pending_only=True))
+        tick.pending = self.pending()
         return tick
+
+    def pending(self) -> int:
+        """Entries this scheduler may still act on: held ones, and waiting ones of active sweeps
+        (a paused sweep's runs do not keep ``--until-empty`` going)."""
+        active = {s.id for s in list_sweeps(self.store) if s.status == SweepStatus.ACTIVE}
+        return sum(1 for i in queue_table.items(self.store, pending_only=True)
+                   if i.slot is not None or i.sweep_id is None or i.sweep_id in active)
 
     def run(self, until_empty: bool = False, poll: float = POLL_SECONDS, should_stop: Callable[[], bool] | None = None,
             report: Callable[[Tick], None] | None = None) -> None:
