@@ -77,6 +77,10 @@ def add_parsers(subparsers) -> None:
                                    "(default: one per GPU, else one on the CPU)")
     p.add_argument("--until-empty", action="store_true", help="run: end once nothing is left to start or evaluate")
     p.add_argument("--poll", type=float, default=1.0, help="run: seconds between scheduler ticks")
+    p.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="run: local processes (default), or each run a task on a Ray cluster (pip install ray)")
+    p.add_argument("--address", default="auto", help="with --executor ray: the cluster (auto, ray://HOST:PORT, "
+                                                     "or local to start one in this process)")
     p.add_argument("--json", action="store_true")
 
 
@@ -215,6 +219,14 @@ def cmd_sweep(args) -> int:
 
 
 # --- queue ---------------------------------------------------------------------------------------
+def _executor(args):
+    if args.executor != "ray":
+        return None
+    from engine.runs.ray_executor import RayExecutor
+
+    return RayExecutor(args.address)
+
+
 def _report(tick) -> None:
     for run_id, stage, slot in tick.started:
         print(f"{time.strftime('%H:%M:%S')} {'training' if stage == 'train' else 'evaluating'} {run_id} on {slot}",
@@ -250,7 +262,7 @@ def cmd_queue(args) -> int:
         slots = parse_slots(args.slots) if args.slots else None
         if not args.poll > 0:
             raise ParamError(f"--poll must be a positive number of seconds, not {args.poll}")
-        scheduler = Scheduler(home, slots)
+        scheduler = Scheduler(home, slots, _executor(args))
         print(f"scheduling on {', '.join(scheduler.slots)} (Ctrl+C ends the scheduler; started runs go on)",
               file=sys.stderr, flush=True)
         try:

@@ -1,8 +1,8 @@
 """Executors: what the run queue (engine/runs/queue.py) uses to start the work it claimed.
 
 ``LocalExecutor`` starts processes on this machine with ``engine.runs.process_control`` (the
-one launcher): a worker per run, an evaluation process per trained run. Another executor (a
-Ray cluster, DESIGN.md "Sweeps and scale-out"; not built yet) implements the same protocol.
+one launcher): a worker per run, an evaluation process per trained run. ``RayExecutor``
+(engine/runs/ray_executor.py, an optional extra) is the same protocol on a Ray cluster.
 """
 from __future__ import annotations
 
