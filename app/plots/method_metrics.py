@@ -15,8 +15,10 @@ def accuracy_key(method_id: str, keys=()) -> str:
             return getattr(registry.get("method", method_id).cls, "accuracy_key", DEFAULT)
         except Exception:  # an unknown method: fall back to what the run logged
             pass
-    candidates = sorted(k for k in keys if k.endswith("_acc") and k != "knn_acc")
-    return DEFAULT if DEFAULT in keys or not candidates else candidates[0]
+    if DEFAULT in keys:
+        return DEFAULT
+    candidates = [k for k in keys if k.endswith("_acc") and k != "knn_acc"]
+    return min(candidates) if candidates else DEFAULT
 
 
 def chance_level(run) -> float | None:

@@ -1,4 +1,4 @@
-"""The workbench window: New run, Runs, Monitor and Evaluate views, menus with their shortcuts, and a
+"""The workbench window: New run, Runs, Monitor, Evaluate, Sweeps and Scaling views, menus with their shortcuts, and a
 status bar with the training device and the number of runs in progress.
 
 The window is shown before torch is imported: plugins load on a thread afterwards
@@ -13,7 +13,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from app import theme
-from app.jobs import launcher
+from app.jobs import launcher, queue_runner
 from app.jobs.plugin_loader import PluginLoader
 from app.jobs.store_poller import gui_store
 from app.settings import app_settings
@@ -23,13 +23,15 @@ from app.views.monitor_view import MonitorView
 from app.views.new_run_view import NewRunView
 from app.views.plugin_trust_dialog import PluginTrustDialog
 from app.views.runs_view import RunsView
+from app.views.scaling_view import ScalingView
+from app.views.sweep_view import SweepView
 from engine.runs.paths import RunPaths
 from engine.runs.status import ACTIVE, RunStatus
 from engine.store.database import StoreError
 from engine.store.run_record import Run
 
 VIEWS = (("new", "New run", "Ctrl+N"), ("runs", "Runs", "Ctrl+R"), ("monitor", "Monitor", "Ctrl+M"),
-         ("evaluate", "Evaluate", "Ctrl+E"))
+         ("evaluate", "Evaluate", "Ctrl+E"), ("sweeps", "Sweeps", "Ctrl+G"), ("scaling", "Scaling", "Ctrl+L"))
 STATUS_REFRESH_MS = 2000
 
 
@@ -64,9 +66,12 @@ class MainWindow(QMainWindow):
         self.runs = RunsView(self.home)
         self.monitor = MonitorView(self.home)
         self.evaluate = EvaluateView(self.home)
+        self.sweeps = SweepView(self.home)
+        self.scaling = ScalingView(self.home)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.views = {"new": self.new_run, "runs": self.runs, "monitor": self.monitor, "evaluate": self.evaluate}
+        self.views = {"new": self.new_run, "runs": self.runs, "monitor": self.monitor, "evaluate": self.evaluate,
+                      "sweeps": self.sweeps, "scaling": self.scaling}
         for key, title, _ in VIEWS:
             self.tabs.addTab(self.views[key], title)
         self.setCentralWidget(self.tabs)
@@ -74,6 +79,8 @@ class MainWindow(QMainWindow):
         self.new_run.run_started.connect(self.monitor_run)
         self.runs.open_requested.connect(self.monitor_run)
         self.runs.clone_requested.connect(self.clone)
+        self.sweeps.plot_requested.connect(self.show_scaling)
+        self.sweeps.sweep_started.connect(self.show_scaling)
         self._build_menus()
 
         self.device_label = QLabel("device: detecting…")
@@ -144,6 +151,7 @@ class MainWindow(QMainWindow):
         self.plugin_failures = failures
         self.new_run.plugins_loaded()
         self.evaluate.plugins_loaded()
+        self.sweeps.plugins_loaded()
         message = "plugins loaded"
         if failures:
             message = f"{len(failures)} plugin(s) failed to load — Help ▸ Plugin problems"
@@ -185,6 +193,10 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.monitor)
         self.refresh_status()
 
+    def show_scaling(self, sweep_id: int) -> None:
+        self.scaling.show_sweep(sweep_id)
+        self.tabs.setCurrentWidget(self.scaling)
+
     def clone(self, config: dict, name: str) -> None:
         if not self.new_run.ready:
             self.statusBar().showMessage("plugins are still loading; try again in a moment", 4000)
@@ -212,6 +224,7 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
             if answer == STOP:
+                queue_runner.stop()  # or it would start the next queued run
                 for run in active:
                     try:
                         launcher.stop(self.store, run.id)
@@ -226,6 +239,8 @@ class MainWindow(QMainWindow):
         self.monitor.shutdown()
         self.runs.shutdown()
         self.evaluate.shutdown()
+        self.sweeps.shutdown()
+        self.scaling.shutdown()
         if self.loader.isRunning():
             self.loader.wait(30000)
         event.accept()

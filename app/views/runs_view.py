@@ -1,4 +1,5 @@
-"""Runs browser: every run in the store, searchable and filterable; selected runs overlay
+"""Runs browser: every run in the store, searchable and filterable (also with the filter
+language of engine/store/run_filter.py, and grouped by a field with mean ± s.d.); selected runs overlay
 their curves; actions to open, clone, resume, stop, rename and annotate, delete, export
 and compare."""
 from __future__ import annotations
@@ -24,12 +25,15 @@ from PySide6.QtWidgets import (
 )
 
 from app.jobs import launcher
+from app.jobs.background_job import LatestJob
 from app.jobs.store_poller import gui_store
 from app.plots.curve_plot import CurvePlot
 from app.plots.method_metrics import accuracy_key
 from app.views.compare_dialog import CompareDialog
 from app.views.run_notes_dialog import RunNotesDialog
-from app.widgets.runs_model import COLUMNS, RUN_ID_ROLE, RunsFilter, RunsModel
+from app.theme import mark_invalid
+from app.widgets.run_groups import GROUP_METRICS, RunGroups
+from app.widgets.runs_model import COLUMNS, RunsFilter, RunsModel
 from engine.runs.process_control import NoCheckpointError
 from engine.runs.status import ACTIVE, RESUMABLE, RunStatus
 from engine.store.database import StoreError
@@ -39,6 +43,15 @@ from engine.store.export import export_metrics
 OVERLAY_METRICS = ("loss", "accuracy", "knn_acc", "lr")
 MAX_OVERLAY = 16
 REFRESH_MS = 2000
+
+
+def _list_runs(home: Path) -> list[Run]:
+    """Every run, read with a store of this (pool) thread's own."""
+    store = gui_store(home)
+    try:
+        return store.list_runs()
+    finally:
+        store.close()
 
 
 class RunsView(QWidget):
@@ -68,10 +81,29 @@ class RunsView(QWidget):
         self.method_filter.addItem("any method", "")
         self.method_filter.currentIndexChanged.connect(
             lambda: self.proxy.set_filters(method=self.method_filter.currentData()))
+        self.where = QLineEdit()
+        self.where.setObjectName("runs_where")
+        self.where.setPlaceholderText("filter: method = jigsaw and knn_acc > 0.3")
+        self.where.setToolTip("and / or / not, brackets, = != < <= > >= ~ (contains) over columns, metrics "
+                              "and parameters (train.lr, data.train_size, or a bare name)")
+        self.where.setClearButtonEnabled(True)
+        self.where.textChanged.connect(self._where_changed)
+        self.group_field = QLineEdit()
+        self.group_field.setObjectName("runs_group_by")
+        self.group_field.setPlaceholderText("group by, e.g. method")
+        self.group_field.textChanged.connect(lambda _: self._regroup())
+        self.where_message = QLabel()
+        self.where_message.setObjectName("runs_where_message")
+        self.where_message.setProperty("role", "muted")
+        self.groups = RunGroups()
+        self.groups.hide()
         filters = QHBoxLayout()
         filters.addWidget(self.search, 1)
         filters.addWidget(self.status_filter)
         filters.addWidget(self.method_filter)
+        where_row = QHBoxLayout()
+        where_row.addWidget(self.where, 2)
+        where_row.addWidget(self.group_field, 1)
 
         self.table = QTableView()
         self.table.setObjectName("runs_table")
@@ -122,7 +154,10 @@ class RunsView(QWidget):
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.addLayout(filters)
+        top_layout.addLayout(where_row)
+        top_layout.addWidget(self.where_message)
         top_layout.addWidget(self.table, 1)
+        top_layout.addWidget(self.groups)
         top_layout.addLayout(actions)
         splitter = QSplitter(Qt.Vertical)
         splitter.addWidget(top)
@@ -130,6 +165,8 @@ class RunsView(QWidget):
         splitter.setSizes([420, 300])
         QVBoxLayout(self).addWidget(splitter)
 
+        self.list_job = LatestJob(self)
+        self.list_job.done.connect(self._apply)
         self.timer = QTimer(self, interval=REFRESH_MS)
         self.timer.timeout.connect(self._tick)
         self.timer.start()
@@ -138,13 +175,20 @@ class RunsView(QWidget):
 
     # --- data ---------------------------------------------------------------------------------
     def _tick(self):
-        if self.isVisible():
-            self.refresh()
+        """The periodic refresh reads the store on the thread pool: listing 10,000 runs takes a
+        few hundred milliseconds the window must not freeze for (benchmarks/scale.py)."""
+        if self.isVisible() and not self.list_job.running:
+            home = self.home
+            self.list_job.submit(lambda: _list_runs(home), sentences=(StoreError,))
 
     def refresh(self) -> None:
-        runs = self.store.list_runs()
+        self._apply(self.store.list_runs())
+
+    def _apply(self, runs: list[Run]) -> None:
         count = self.model.rowCount()
         self.model.set_runs(runs)
+        if self.group_field.text().strip():
+            self._regroup()
         if count != len(runs):  # size the columns when runs come or go (not on every refresh)
             self.table.resizeColumnsToContents()
         methods = sorted({r.method for r in runs})
@@ -155,6 +199,31 @@ class RunsView(QWidget):
         if any(r.status in ACTIVE for r in self.selected_runs()):
             self.refresh_overlay()
 
+    def _where_changed(self, text: str) -> None:
+        from engine.store.run_filter import FilterError, parse
+
+        try:
+            predicate = parse(text) if text.strip() else None
+        except FilterError as e:
+            self.where_message.setText(str(e))
+            mark_invalid(self.where, str(e))
+            return
+        mark_invalid(self.where, None)
+        self.proxy.set_filters(where=predicate)
+        self.where_message.setText(f"{self.proxy.rowCount()} of {self.model.rowCount()} runs" if predicate else "")
+        self._regroup()
+
+    def shown_runs(self) -> list[Run]:
+        """The runs the filters let through, in table order."""
+        return [self.model.run_at(self.proxy.mapToSource(self.proxy.index(r, 0)).row())
+                for r in range(self.proxy.rowCount())]
+
+    def _regroup(self) -> None:
+        from engine.store.run_filter import group_by
+
+        field = self.group_field.text().strip()
+        self.groups.show_groups(group_by(self.shown_runs(), field, list(GROUP_METRICS)) if field else [])
+
     def selected_runs(self) -> list[Run]:
         rows = sorted({self.proxy.mapToSource(i).row() for i in self.table.selectionModel().selectedRows()})
         return [self.model.run_at(r) for r in rows if r < len(self.model.runs)]
@@ -162,10 +231,12 @@ class RunsView(QWidget):
     def select_ids(self, run_ids: list[str]) -> None:
         selection = self.table.selectionModel()
         selection.clearSelection()
-        for row in range(self.proxy.rowCount()):
-            index = self.proxy.index(row, 0)
-            if index.data(RUN_ID_ROLE) in run_ids:
-                selection.select(index, selection.SelectionFlag.Select | selection.SelectionFlag.Rows)
+        rows = {r.id: i for i, r in enumerate(self.model.runs)}  # not data() on every row: 10,000 runs
+        for run_id in run_ids:
+            if run_id in rows:
+                index = self.proxy.mapFromSource(self.model.index(rows[run_id], 0))
+                if index.isValid():
+                    selection.select(index, selection.SelectionFlag.Select | selection.SelectionFlag.Rows)
 
     def _selection_changed(self, *_):
         runs = self.selected_runs()

@@ -31,23 +31,63 @@ def _cells(run: Run, now: float) -> dict:
             "accuracy": acc, "knn_acc": latest.get("knn_acc"), "evals": run.evals}
 
 
+def sort_key(column: str, cells: dict):
+    value = cells[column]
+    if column in NUMERIC:
+        return float("-inf") if value is None else float(value)
+    return str(value).lower()
+
+
 class RunsModel(QAbstractTableModel):
+    """Sorts itself (``sort``), in Python: a proxy sorting 10,000 runs asks ``data()`` a few
+    hundred thousand times, which took seconds (benchmarks/scale.py). A row's cells are made
+    when first shown (or sorted on), not for every run at each refresh."""
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.runs: list[Run] = []
-        self.cells: list[dict] = []
+        self.cells: list[dict | None] = []
+        self.now = time.time()
+        self.order: tuple[int, Qt.SortOrder] | None = None   # (column, order) kept across refreshes
+
+    def cell(self, row: int) -> dict:
+        cells = self.cells[row]
+        if cells is None:
+            cells = self.cells[row] = _cells(self.runs[row], self.now)
+        return cells
+
+    def _sorted(self, runs: list[Run]) -> list[Run]:
+        if self.order is None or not runs:
+            return runs
+        column, descending = COLUMNS[self.order[0]], self.order[1] == Qt.DescendingOrder
+        if column == "created":  # the default order: no cells needed
+            return sorted(runs, key=lambda r: r.created, reverse=descending)
+        return sorted(runs, key=lambda r: sort_key(column, _cells(r, self.now)), reverse=descending)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.AscendingOrder) -> None:
+        if not 0 <= column < len(COLUMNS):
+            return
+        self.layoutAboutToBeChanged.emit()
+        old = self.persistentIndexList()
+        ids = [self.runs[i.row()].id for i in old]
+        self.order = (column, order)
+        self.runs = self._sorted(self.runs)
+        self.cells = [None] * len(self.runs)
+        row = {r.id: i for i, r in enumerate(self.runs)}
+        self.changePersistentIndexList(old, [self.index(row[rid], i.column()) for rid, i in zip(ids, old)])
+        self.layoutChanged.emit()
 
     def set_runs(self, runs: list[Run]) -> None:
-        now = time.time()
-        cells = [_cells(r, now) for r in runs]
-        if [r.id for r in runs] == [r.id for r in self.runs]:
-            self.runs, self.cells = runs, cells
-            if runs:
-                self.dataChanged.emit(self.index(0, 0), self.index(len(runs) - 1, len(COLUMNS) - 1))
-            return
-        self.beginResetModel()
-        self.runs, self.cells = runs, cells
-        self.endResetModel()
+        self.now = time.time()
+        runs = self._sorted(runs)
+        same = [r.id for r in runs] == [r.id for r in self.runs]
+        if not same:
+            self.beginResetModel()
+        self.runs, self.cells = runs, [None] * len(runs)
+        if not same:
+            self.endResetModel()
+        elif runs:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(runs) - 1, len(COLUMNS) - 1))
 
     def rowCount(self, parent=QModelIndex()):
         return 0 if parent.isValid() else len(self.runs)
@@ -63,7 +103,9 @@ class RunsModel(QAbstractTableModel):
     def data(self, index, role=Qt.DisplayRole):
         if not index.isValid():
             return None
-        column, cells = COLUMNS[index.column()], self.cells[index.row()]
+        if role == RUN_ID_ROLE:
+            return self.runs[index.row()].id
+        column, cells = COLUMNS[index.column()], self.cell(index.row())
         value = cells[column]
         if role == Qt.DisplayRole:
             if column == "created":
@@ -76,11 +118,7 @@ class RunsModel(QAbstractTableModel):
                 return number(value)
             return str(value) if value is not None else ""
         if role == SORT_ROLE:
-            if column in NUMERIC:
-                return float("-inf") if value is None else float(value)
-            return str(value).lower()
-        if role == RUN_ID_ROLE:
-            return self.runs[index.row()].id
+            return sort_key(column, cells)
         if role == Qt.TextAlignmentRole and column in NUMERIC and column != "created":
             return int(Qt.AlignRight | Qt.AlignVCenter)
         if role == Qt.ToolTipRole and column == "id":
@@ -96,14 +134,21 @@ class RunsModel(QAbstractTableModel):
 
 
 class RunsFilter(QSortFilterProxyModel):
-    """Search over name, id, tags, notes and plugin ids; exact status and method."""
+    """Search over name, id, tags, notes and plugin ids; exact status and method; a ``where``
+    predicate of the filter language (engine/store/run_filter.py)."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.search, self.status, self.method = "", "", ""
+        self.where = None   # a predicate from engine.store.run_filter.parse, or None
         self.setSortRole(SORT_ROLE)
 
-    def set_filters(self, search: str | None = None, status: str | None = None, method: str | None = None):
+    def sort(self, column: int, order: Qt.SortOrder = Qt.AscendingOrder) -> None:
+        """Rows keep the source model's order, which sorts itself (RunsModel.sort): fast."""
+        self.sourceModel().sort(column, order)
+
+    def set_filters(self, search: str | None = None, status: str | None = None, method: str | None = None,
+                    where=False):
         changing = hasattr(self, "beginFilterChange")  # Qt >= 6.9; invalidateRowsFilter before
         if changing:
             self.beginFilterChange()
@@ -113,6 +158,8 @@ class RunsFilter(QSortFilterProxyModel):
             self.status = status
         if method is not None:
             self.method = method
+        if where is not False:
+            self.where = where
         if changing:
             self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
         else:
@@ -123,6 +170,8 @@ class RunsFilter(QSortFilterProxyModel):
         if self.status and run.status != self.status:
             return False
         if self.method and run.method != self.method:
+            return False
+        if self.where is not None and not self.where(run, {}):
             return False
         if self.search:
             text = " ".join(str(getattr(run, k) or "") for k in

@@ -342,10 +342,11 @@ def build_parser() -> Parser:
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    from engine.cli import cache_commands, eval_commands, run_commands
+    from engine.cli import cache_commands, eval_commands, run_commands, sweep_commands
 
     eval_commands.add_parsers(sub)
     run_commands.add_parsers(sub)
+    sweep_commands.add_parsers(sub)
     cache_commands.add_parsers(sub)
     return parser
 

@@ -52,6 +52,11 @@ class RunDir:
         return self.root / "worker.out"
 
     @property
+    def eval_out(self) -> Path:
+        """Output of the queue's automatic evaluation of the run (engine/sweeps/auto_eval.py)."""
+        return self.root / "auto_eval.out"
+
+    @property
     def checkpoints(self) -> Path:
         return self.root / "checkpoints"
 
@@ -108,6 +113,11 @@ class RunPaths:
     def run_caches(self, run_id: str) -> list[Path]:
         """The cache files that belong to run ``run_id`` alone (deleted with it)."""
         return sorted(self.features.glob(f"{run_id}-*")) if self.features.is_dir() else []
+
+    @property
+    def queue_log(self) -> Path:
+        """Output of the queue schedulers started in the background (engine/runs/queue.py)."""
+        return self.home / "queue.log"
 
     @property
     def plugins(self) -> Path:

@@ -14,23 +14,29 @@ from engine.store.database import Store, StoreError
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-def spawn_worker(home: Path, run_id: str, python: str | None = None) -> subprocess.Popen:
-    """Start ``python -m engine.runs.worker RUN_ID --home H`` detached from this process, so it
-    outlives the GUI; its pid is stored so readers can tell a dead worker at once."""
-    store = Store(home)
-    log = open(store.run_dir(run_id).worker_out, "ab")
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+def spawn(argv: list[str], log_path: Path, env: dict | None = None, python: str | None = None) -> subprocess.Popen:
+    """Start ``python ARGV...`` in the project root, detached from this process (its own
+    session, so it outlives the GUI), with stdout and stderr appended to ``log_path``. The one
+    way Pretext starts its processes: workers, the queue's evaluations and its scheduler."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH", "")]))
+    with open(log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen([python or sys.executable, *argv], stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, cwd=str(PROJECT_ROOT), env=env, start_new_session=True)
+
+
+def spawn_worker(home: Path, run_id: str, python: str | None = None, env: dict | None = None) -> subprocess.Popen:
+    """Start ``python -m engine.runs.worker RUN_ID --home H`` detached from this process, so it
+    outlives the GUI; its pid is stored so readers can tell a dead worker at once. ``env``: extra
+    environment (the queue pins a worker to its slot's GPU with ``CUDA_VISIBLE_DEVICES``)."""
+    store = Store(home)
     try:
-        proc = subprocess.Popen([python or sys.executable, "-m", "engine.runs.worker", run_id, "--home", str(home)],
-                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                cwd=str(PROJECT_ROOT), env=env, start_new_session=True)
+        proc = spawn(["-m", "engine.runs.worker", run_id, "--home", str(home)], store.run_dir(run_id).worker_out,
+                     env, python)
     except OSError as e:  # no such interpreter, not executable...: the run says so, the caller gets the error
         store.update_run(run_id, status=RunStatus.FAILED, ended=time.time(), error=f"the worker could not start: {e}")
         store.close()
         raise
-    finally:
-        log.close()
     store.mark_launched(run_id, proc.pid, __import__("socket").gethostname())
     store.close()
     return proc

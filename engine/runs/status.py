@@ -28,6 +28,10 @@ class RunStatus(str, Enum):
     def parse(cls, value: str) -> "RunStatus":
         """``value`` as a status; ValueError naming the valid ones otherwise."""
         try:
+            return _BY_VALUE[value]  # a dict lookup: Enum's own lookup is slow with 10,000 runs
+        except (KeyError, TypeError):
+            pass
+        try:
             return cls(value)
         except ValueError:
             raise ValueError(f"unknown run status {value!r}; one of {', '.join(s.value for s in cls)}") from None
@@ -52,6 +56,7 @@ class RunStatus(str, Enum):
         return self in EVALUABLE
 
 
+_BY_VALUE = {s.value: s for s in RunStatus}
 ACTIVE = frozenset({RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.PAUSED})
 TERMINAL = frozenset({RunStatus.COMPLETED, RunStatus.STOPPED, RunStatus.FAILED, RunStatus.CRASHED})
 # What the user may resume: a paused run goes on in its worker, the others restart from their

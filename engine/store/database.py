@@ -18,7 +18,7 @@ from pathlib import Path
 import sqlite_utils
 
 from engine.runs.paths import RunDir, RunPaths
-from engine.runs.status import RunStatus
+from engine.runs.status import ACTIVE, RunStatus
 from engine.store import lease as leases
 from engine.store.lease import Lease, LeaseLost
 from engine.store.liveness import as_read, heartbeat_timeout
@@ -269,8 +269,8 @@ class Store:
         for r in self.conn.execute("SELECT run_id, key, value FROM latest"):
             latest.setdefault(r[0], {})[r[1]] = r[2]
         counts = dict(self.conn.execute("SELECT run_id, COUNT(*) FROM evals GROUP BY run_id").fetchall())
-        runs = [as_read(Run.from_row(r, latest.get(r["id"]), counts.get(r["id"], 0)), self.run_dir(r["id"]))
-                for r in rows]
+        runs = [Run.from_row(r, latest.get(r["id"]), counts.get(r["id"], 0)) for r in rows]
+        runs = [as_read(r, self.run_dir(r.id)) if r.status in ACTIVE else r for r in runs]  # only these can crash
         return [r for r in runs if not status or r.status == status]
 
     def delete_run(self, run_id: str) -> None:

@@ -39,6 +39,8 @@ class Run:
     step: int = 0
     total_steps: int = 0
     lease: int = 0          # the owning worker's fencing number (engine/store/lease.py)
+    sweep_id: int | None = None   # the sweep that made the run (engine/sweeps), if any
+    axis_values: dict = field(default_factory=dict)  # that sweep's axis key -> this run's value
     # Not columns: list_runs joins them in (get_run leaves them empty).
     latest: dict = field(default_factory=dict)   # metric key -> its last value
     evals: int = 0                               # how many evaluations are stored
@@ -49,7 +51,7 @@ class Run:
         """The row as a Run. A damaged row (edited by hand, written by a broken tool) still
         reads: ``damage`` says what is wrong and ``config`` is a skeleton of the row's own
         columns, so lists and views keep working while training and evaluation refuse it."""
-        values = {k: v for k, v in dict(row).items() if k in COLUMNS}
+        values = {k: row[k] for k in row.keys() if k in _COLUMN_SET}
         damage = ""
         try:
             values["status"] = RunStatus.parse(values["status"])
@@ -60,6 +62,7 @@ class Run:
         except (TypeError, ValueError) as e:
             values["config"], damage = None, f"its config is not valid JSON ({str(e)[:80]})"
         damage = damage or _config_damage(values["config"])
+        values["axis_values"] = _axis_values(values.get("axis_values"))
         if damage:
             values["config"] = _skeleton(values)
         return cls(**values, latest=dict(latest or {}), evals=evals, damage=damage)
@@ -91,6 +94,14 @@ class Run:
         return out
 
 
+def _axis_values(text) -> dict:
+    try:
+        values = json.loads(text) if text else {}
+    except (TypeError, ValueError):
+        return {}
+    return values if isinstance(values, dict) else {}
+
+
 def _config_damage(config) -> str:
     if not isinstance(config, dict):
         return "its config is not a JSON object"
@@ -110,3 +121,4 @@ def _skeleton(values: dict) -> dict:
 
 SECTIONS = ("data", "method", "backbone", "train")
 COLUMNS = tuple(f.name for f in fields(Run) if f.name not in ("latest", "evals", "damage"))
+_COLUMN_SET = frozenset(COLUMNS)

@@ -8,7 +8,7 @@ import sqlite3
 
 import sqlite_utils
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class StoreError(RuntimeError):
@@ -44,7 +44,24 @@ def _v2(db: sqlite_utils.Database) -> None:
     db["runs"].add_column("lease", int, not_null_default=0)
 
 
-MIGRATIONS = {1: _v1, 2: _v2}  # version reached -> function that gets there from the one before
+def _v3(db: sqlite_utils.Database) -> None:
+    """Sweeps and the run queue (DESIGN.md, "Sweeps and scale-out"; engine/sweeps,
+    engine/runs/queue.py). ``runs.sweep_id`` and ``runs.axis_values`` (JSON) link a run to the
+    sweep that made it; ``queue`` holds what the scheduler still has to do for a run (train it,
+    then evaluate it) and which device slot it holds meanwhile."""
+    db["sweeps"].create({"id": int, "name": str, "created": float, "status": str, "method": str,
+                         "spec": str, "protocols": str, "concurrency": int, "reference": str,
+                         "runs": int}, pk="id")
+    db["runs"].add_column("sweep_id", int)
+    db["runs"].add_column("axis_values", str, not_null_default="")
+    db["runs"].create_index(["sweep_id"])
+    db["queue"].create({"run_id": str, "sweep_id": int, "position": float, "stage": str, "slot": str,
+                        "holder_pid": int, "holder_host": str, "claimed_at": float, "error": str},
+                       pk="run_id", defaults={"error": ""})
+    db["queue"].create_index(["stage", "position"])
+
+
+MIGRATIONS = {1: _v1, 2: _v2, 3: _v3}  # version reached -> function that gets there from the one before
 
 
 def migrate(conn: sqlite3.Connection) -> None:

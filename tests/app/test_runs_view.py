@@ -217,3 +217,31 @@ def test_resume_without_a_checkpoint_starts_afresh_on_yes(qtbot, home, plugins, 
     assert len(asked) == 1 and started == [run]
     fresh = store.get_run(run)
     assert fresh.status == "queued" and fresh.step == 0
+
+
+def test_filter_language_and_group_by(qtbot, home):
+    """The browser's filter field takes the engine's filter language; a bad filter says why in
+    one sentence and leaves the table as it was; group by lists mean ± s.d. per value."""
+    from app.views.runs_view import RunsView
+    from engine.store.database import Store
+
+    with Store(home) as store:
+        for i, (method, acc) in enumerate((("jigsaw", 0.2), ("jigsaw", 0.4), ("rotation", 0.5))):
+            config = {"data": {"id": "shapes", "params": {"train_size": 100 * (i + 1)}},
+                      "method": {"id": method, "params": {}}, "backbone": {"id": "convnet", "params": {}},
+                      "train": {"epochs": 1, "lr": 0.001}}
+            run_id = store.create_run(config, name=f"{method}-{i}", status="completed")
+            store.log_metrics(run_id, [(1, 1.0, 0.0, "knn_acc", acc)])
+    view = RunsView(home)
+    qtbot.addWidget(view)
+    view.show()
+    view.where.setText("method = jigsaw and knn_acc > 0.3")
+    assert [r.name for r in view.shown_runs()] == ["jigsaw-1"] and "1 of 3 runs" in view.where_message.text()
+    view.where.setText("method = jigsaw and")
+    assert "ends too early" in view.where_message.text() and len(view.shown_runs()) == 1
+    view.where.setText("data.train_size >= 200")
+    view.group_field.setText("method")
+    assert [(g.value, g.runs) for g in view.groups.groups] == [("jigsaw", 1), ("rotation", 1)]
+    view.where.setText("")
+    assert view.groups.item(0, 2).text().startswith("0.3 ± 0.14")
+    view.shutdown()

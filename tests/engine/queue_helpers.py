@@ -1,0 +1,71 @@
+"""A stand-in executor for queue tests: each "worker" is a ``sleep`` process that owns the run
+in the store the way a worker does (claim_run), so slots, liveness and claims are the real ones
+without training anything."""
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+from engine.runs.status import RunStatus
+from engine.store.database import Store
+
+
+class SleepExecutor:
+    def __init__(self, home):
+        self.home = home
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.started: list[str] = []
+        self.lock = threading.Lock()
+
+    def _sleeper(self) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+
+    def start_training(self, home, run_id, slot):
+        proc = self._sleeper()
+        with Store(home) as store:
+            store.claim_run(run_id, proc.pid, socket.gethostname())
+        with self.lock:
+            self.procs[run_id] = proc
+            self.started.append(run_id)
+        return proc.pid
+
+    def start_evaluation(self, home, run_id, slot):
+        raise AssertionError("these sweeps have no protocols")
+
+    def holder_alive(self, item):
+        from engine.store.liveness import pid_alive
+
+        return item.holder_pid is not None and pid_alive(item.holder_pid)
+
+    def reap(self):
+        for p in self.procs.values():
+            p.poll()
+
+    def finish(self, run_id, status=RunStatus.COMPLETED):
+        """The "worker" ends: writes its end state and exits."""
+        with Store(self.home) as store:
+            store.update_run(run_id, status=status, ended=time.time())
+        proc = self.procs[run_id]
+        proc.kill()
+        proc.wait()
+
+    def kill_all(self):
+        for p in self.procs.values():
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+
+def running(home) -> list[str]:
+    with Store(home) as store:
+        return sorted(r.id for r in store.list_runs() if r.status == RunStatus.RUNNING)
+
+
+def pid_of(home, run_id) -> int:
+    with Store(home) as store:
+        return store.get_run(run_id).pid
+
+
+__all__ = ["SleepExecutor", "os", "pid_of", "running"]
