@@ -132,6 +132,7 @@ class CurvePlot(pg.PlotWidget):
         if self.legend is not None:
             self.legend.clear()
         self.series, self.items, self.colors, self.origin = {}, {}, {}, {}
+        self.getPlotItem().enableAutoRange()  # a zoom or pan of the old curves must not hide the new ones
 
     def point_count(self, name: str | None = None) -> int:
         if name is not None:

@@ -28,12 +28,12 @@ from app.jobs import launcher
 from app.jobs.store_poller import StorePoller
 from app.plots.curve_plot import CurvePlot
 from app.plots.method_metrics import accuracy_key, chance_level
-from engine.training.reference import CHANCE_KEY, RANDOM_INIT_KEY
 from app.widgets.log_tail import LogTail
 from engine.runs.paths import RunPaths
 from engine.runs.status import ACTIVE, ERRORED, RESUMABLE, RunStatus
 from engine.store.database import StoreError
 from engine.store.run_record import Run
+from engine.training.reference import CHANCE_KEY, RANDOM_INIT_KEY
 
 REFERENCE_LABELS = {CHANCE_KEY: "chance", RANDOM_INIT_KEY: "random init"}
 PLOTS = (("loss", "loss"), ("accuracy", "method accuracy"), ("lr", "learning rate"), ("knn_acc", "kNN accuracy"))
@@ -161,8 +161,10 @@ class MonitorView(QWidget):
         self.selector.blockSignals(False)
 
     def show_run(self, run_id: str | None) -> None:
-        for plot in self.plots.values():
+        for plot in self.plots.values():  # curves, reference lines, legend and axis ranges of the old run go
             plot.clear_series()
+            plot.time_origin = None
+        self._set_accuracy_title(dict(PLOTS)["accuracy"])
         self.run, self.img_per_s = None, None
         self.error_panel.hide()
         self.status.setText("No run selected" if run_id is None else "Loading…")
@@ -182,14 +184,17 @@ class MonitorView(QWidget):
         for plot in self.plots.values():  # one time axis for every curve: wall time since the run started
             plot.time_origin = run.started or run.created
         self.acc_key = accuracy_key(run.method, self.plots["accuracy"].series)
-        self.plots["accuracy"].getPlotItem().setTitle(self.acc_key)
-        self.plots["accuracy"].title = self.acc_key
+        self._set_accuracy_title(self.acc_key)
         chance = chance_level(run)
         if chance is not None:  # dashed: the method's chance level
             self.plots["accuracy"].set_reference("chance", chance)
         if resumed:  # a resumed worker rewrote the metrics after its checkpoint
             self._reload()
         self._show_status()
+
+    def _set_accuracy_title(self, title: str) -> None:
+        self.plots["accuracy"].getPlotItem().setTitle(title)
+        self.plots["accuracy"].title = title
 
     def _reload(self) -> None:
         for plot in self.plots.values():

@@ -141,16 +141,24 @@ class RunsView(QWidget):
             self.refresh()
 
     def refresh(self) -> None:
+        """Read the store again; the selection survives (but for deleted runs), and the buttons
+        and the overlay follow the runs as they are now."""
         runs = self.store.list_runs()
         count = self.model.rowCount()
+        chosen = [r.id for r in self.selected_runs()]
         self.model.set_runs(runs)
         if count != len(runs):  # size the columns when runs come or go (not on every refresh)
             self.table.resizeColumnsToContents()
+        left = [i for i in chosen if any(r.id == i for r in runs)]
+        if chosen != left or [r.id for r in self.selected_runs()] != left:  # a run came or went
+            self.select_ids(left)  # a model reset dropped the selection without a selectionChanged
+            self._selection_changed()
         methods = sorted({r.method for r in runs})
         known = [self.method_filter.itemData(i) for i in range(1, self.method_filter.count())]
         for m in methods:
             if m not in known:
                 self.method_filter.addItem(m, m)
+        self._update_buttons()
         if any(r.status in ACTIVE for r in self.selected_runs()):
             self.refresh_overlay()
 
@@ -167,6 +175,11 @@ class RunsView(QWidget):
                 selection.select(index, selection.SelectionFlag.Select | selection.SelectionFlag.Rows)
 
     def _selection_changed(self, *_):
+        self._update_buttons()
+        self.refresh_overlay()
+
+    def _update_buttons(self) -> None:
+        """Enable what the selected runs allow, as the store has them now."""
         runs = self.selected_runs()
         one, some = len(runs) == 1, bool(runs)
         for key in ("open", "notes"):
@@ -177,7 +190,6 @@ class RunsView(QWidget):
             self.buttons[key].setEnabled(some)
         self.buttons["resume"].setEnabled(any(r.status in RESUMABLE and not r.is_baseline for r in runs))
         self.buttons["stop"].setEnabled(any(r.status in ACTIVE for r in runs))
-        self.refresh_overlay()
 
     def refresh_overlay(self) -> None:
         self.overlay.clear_series()

@@ -129,3 +129,31 @@ def test_the_knn_plot_shows_chance_and_random_init_on_one_time_axis(qtbot, home,
     view.show_run(None)  # another run: no stale lines
     assert knn.reference_values() == {}
     view.shutdown()
+
+
+def test_switching_run_resets_the_axis_ranges_and_a_deleted_run_leaves_nothing(qtbot, home, plugins):
+    store, first = _fake_running_run(home, plugins)
+    _, second = _fake_running_run(home, plugins)
+    view = MonitorView(home)
+    qtbot.addWidget(view)
+    view.show_run(first)
+    store.log_metrics(first, _rows([1, 2, 3], time.time()))
+    qtbot.waitUntil(lambda: view.plots["loss"].point_count("loss") == 3, timeout=3000)
+    loss_box = view.plots["loss"].getPlotItem().getViewBox()
+    loss_box.setXRange(1000, 2000)  # the user zoomed into the first run's curve
+    loss_box.setYRange(50, 60)
+    assert loss_box.autoRangeEnabled() == [False, False]
+    view.show_run(second)
+    assert loss_box.autoRangeEnabled() == [True, True]
+    assert view.plots["accuracy"].point_count() == 0
+    store.log_metrics(second, _rows([1, 2], time.time()))
+    qtbot.waitUntil(lambda: view.plots["loss"].point_count("loss") == 2, timeout=3000)
+    view.plots["loss"].getPlotItem().getViewBox().updateAutoRange()
+    (x0, x1), (y0, y1) = loss_box.viewRange()
+    assert x0 <= 1 and x1 >= 2 and y0 <= 4.8 and y1 >= 4.9  # the new curve is in view
+    store.delete_run(second)
+    qtbot.waitUntil(lambda: view.run is None, timeout=3000)
+    assert all(plot.point_count() == 0 and not plot.references for plot in view.plots.values())
+    assert view.status.text() == "No run selected"
+    assert view.selector.findData(second) == -1
+    view.shutdown()

@@ -170,3 +170,36 @@ def test_runs_of_one_name_show_their_short_ids_and_a_baseline_cannot_be_resumed(
     assert not view.buttons["resume"].isEnabled() and not view.buttons["clone"].isEnabled()
     view.select_ids([a])
     assert view.buttons["resume"].isEnabled() and view.buttons["clone"].isEnabled()
+
+
+def test_the_buttons_follow_the_runs_after_delete_resume_and_a_refresh(qtbot, home, plugins, monkeypatch):
+    store, ids = _make_runs(home)
+    view = RunsView(home)
+    qtbot.addWidget(view)
+    view.select_ids([ids["alpha"]])
+    assert view.buttons["clone"].isEnabled() and view.buttons["delete"].isEnabled()
+    assert len(view.overlay.series) == 1
+    monkeypatch.setattr("app.views.runs_view.QMessageBox.question", lambda *a, **k: QMessageBox.Yes)
+    view.delete()
+    assert view.selected_runs() == []
+    for key in ("open", "clone", "notes", "delete", "export", "resume", "stop", "compare"):
+        assert not view.buttons[key].isEnabled(), key
+    assert view.overlay.series == {} and len(view.overlay.legend.items) == 0  # its curve went with it
+
+    view.select_ids([ids["beta"], ids["gamma"]])
+    store.delete_run(ids["gamma"])  # deleted elsewhere (the CLI): the next refresh drops it
+    view.refresh()
+    assert [r.id for r in view.selected_runs()] == [ids["beta"]]
+    assert view.buttons["clone"].isEnabled() and not view.buttons["compare"].isEnabled()
+    assert list(view.overlay.series) == [f"beta ({ids['beta'][-4:]})"]
+
+    assert view.buttons["resume"].isEnabled()  # beta failed
+    monkeypatch.setattr("app.views.runs_view.launcher.resume",
+                        lambda home, run_id: store.requeue(run_id))
+    view.resume()
+    assert view.selected_runs()[0].status == RunStatus.QUEUED
+    assert not view.buttons["resume"].isEnabled() and view.buttons["stop"].isEnabled()
+    store.update_run(ids["beta"], status="completed")  # the store moves on: the next refresh follows
+    view.refresh()
+    assert not view.buttons["stop"].isEnabled()
+    view.shutdown()
