@@ -140,6 +140,10 @@ class RunsView(QWidget):
         if self.isVisible():
             self.refresh()
 
+    def showEvent(self, event):
+        super().showEvent(event)
+        self.refresh()  # back on this tab: the runs as they are now, not as they were when it was left
+
     def refresh(self) -> None:
         """Read the store again; the selection survives (but for deleted runs), and the buttons
         and the overlay follow the runs as they are now."""

@@ -1,5 +1,7 @@
 """Runs browser: filters, overlays, compare, clone, delete, export."""
 import csv
+import os
+import socket
 import time
 
 from PySide6.QtWidgets import QMessageBox
@@ -202,4 +204,28 @@ def test_the_buttons_follow_the_runs_after_delete_resume_and_a_refresh(qtbot, ho
     store.update_run(ids["beta"], status="completed")  # the store moves on: the next refresh follows
     view.refresh()
     assert not view.buttons["stop"].isEnabled()
+    view.shutdown()
+
+
+def test_the_table_shows_the_store_as_it_is_now_and_the_time_trained(qtbot, home, plugins):
+    store = Store(home)
+    run_id = store.create_run(tiny_config(epochs=3), "finisher")
+    now = time.time()
+    store.update_run(run_id, status="running", started=now - 3700, heartbeat=now, pid=os.getpid(),
+                     host=socket.gethostname(), step=29, total_steps=30)
+    store.log_metrics(run_id, [(29, 2.9, now, "loss", 1.0), (29, 2.9, now, "active_seconds", 95.0)])
+    view = RunsView(home)
+    qtbot.addWidget(view)
+    view.show()
+
+    def cell(column):
+        return view.proxy.index(0, COLUMNS.index(column)).data()
+
+    assert (cell("status"), cell("epochs")) == ("running", "2.9/3")
+    view.hide()  # another tab: no refresh meanwhile
+    # it sat stopped for an hour before a resume; its workers trained 100 s in all
+    store.log_metrics(run_id, [(30, 3.0, now, "active_seconds", 100.0)])
+    store.update_run(run_id, status="completed", step=30, ended=now)
+    view.show()  # back on the tab: the row is the store's at once, not after the next tick
+    assert (cell("status"), cell("epochs"), cell("duration")) == ("completed", "3.0/3", "1:40")
     view.shutdown()
