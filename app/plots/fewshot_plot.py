@@ -21,8 +21,8 @@ def fewshot_curve(results: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 class FewShotPlot(ThemedPlot):
     def __init__(self, parent=None):
-        super().__init__("few-shot accuracy (mean ± std over draws)", "labeled images per class (k)",
-                         "top-1 accuracy (%)", parent, legend_offset=(10, 10))  # curves rise to the right
+        super().__init__("Few-shot accuracy (mean ± std over draws)", "labeled images per class (k)",
+                         "top-1 accuracy", parent, legend_offset=(10, 10))  # curves rise to the right
         self.setObjectName("fewshot_plot")
         self.getPlotItem().setLogMode(x=True)
         self.series: list[tuple[str, int, dict]] = []
@@ -36,10 +36,12 @@ class FewShotPlot(ThemedPlot):
     def redraw(self) -> None:
         self.reset()
         self.curves = {}
+        shots: set[int] = set()
         for name, color_index, results in self.series:
             k, mean, std = fewshot_curve(results)
             if not len(k):
                 continue
+            shots.update(int(v) for v in k)
             color = self.color(color_index)
             low = self.plot(k, mean - std, pen=pg.mkPen(self.color(color_index, 90), width=1))
             high = self.plot(k, mean + std, pen=pg.mkPen(self.color(color_index, 90), width=1))
@@ -48,7 +50,16 @@ class FewShotPlot(ThemedPlot):
                              symbolBrush=pg.mkBrush(color), symbolPen=pg.mkPen(color), name=name)
             line.setZValue(2)
             self.curves[name] = line
+        self.set_ticks(sorted(shots))
         self.getPlotItem().enableAutoRange()
+
+    def set_ticks(self, shots: list[int]) -> None:
+        """x ticks at the evaluated shot counts only (a log axis's own minor ticks, 2 ... 9 in
+        every decade, overlap); y ticks every 10 points of percent, labelled as percent."""
+        item = self.getPlotItem()
+        item.getAxis("bottom").setTicks([[(float(np.log10(k)), str(k)) for k in shots], []] if shots else None)
+        item.getAxis("left").setTicks([[(float(v), f"{v} %") for v in range(0, 101, 20)],
+                                       [(float(v), "") for v in range(10, 100, 20)]])
 
     def curve_count(self) -> int:
         return len(self.curves)

@@ -29,6 +29,7 @@ from app.jobs.store_poller import StorePoller
 from app.plots.curve_plot import CurvePlot
 from app.plots.method_metrics import accuracy_key, chance_level
 from app.widgets.log_tail import LogTail
+from engine.metric_labels import metric_title
 from engine.runs.paths import RunPaths
 from engine.runs.status import ACTIVE, ERRORED, RESUMABLE, RunStatus
 from engine.store.database import StoreError
@@ -36,7 +37,7 @@ from engine.store.run_record import Run
 from engine.training.reference import CHANCE_KEY, RANDOM_INIT_KEY
 
 REFERENCE_LABELS = {CHANCE_KEY: "chance", RANDOM_INIT_KEY: "random init"}
-PLOTS = (("loss", "loss"), ("accuracy", "method accuracy"), ("lr", "learning rate"), ("knn_acc", "kNN accuracy"))
+PLOTS = (("loss", "Loss"), ("accuracy", "Method accuracy"), ("lr", "Learning rate"), ("knn_acc", "kNN accuracy"))
 SELECTOR_REFRESH_MS = 3000
 
 
@@ -184,7 +185,7 @@ class MonitorView(QWidget):
         for plot in self.plots.values():  # one time axis for every curve: wall time since the run started
             plot.time_origin = run.started or run.created
         self.acc_key = accuracy_key(run.method, self.plots["accuracy"].series)
-        self._set_accuracy_title(self.acc_key)
+        self._set_accuracy_title(metric_title(self.acc_key))
         chance = chance_level(run)
         if chance is not None:  # dashed: the method's chance level
             self.plots["accuracy"].set_reference("chance", chance)
@@ -193,8 +194,7 @@ class MonitorView(QWidget):
         self._show_status()
 
     def _set_accuracy_title(self, title: str) -> None:
-        self.plots["accuracy"].getPlotItem().setTitle(title)
-        self.plots["accuracy"].title = title
+        self.plots["accuracy"].set_title(title)
 
     def _reload(self) -> None:
         for plot in self.plots.values():

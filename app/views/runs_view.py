@@ -30,6 +30,7 @@ from app.plots.method_metrics import accuracy_key
 from app.views.compare_dialog import CompareDialog
 from app.views.run_notes_dialog import RunNotesDialog
 from app.widgets.runs_model import COLUMNS, RUN_ID_ROLE, RunsFilter, RunsModel
+from engine.metric_labels import metric_title
 from engine.runs.status import ACTIVE, RESUMABLE, RunStatus
 from engine.store.database import StoreError
 from engine.store.run_record import Run
@@ -104,9 +105,10 @@ class RunsView(QWidget):
         actions.addStretch(1)
 
         self.overlay_metric = QComboBox()
-        self.overlay_metric.addItems(OVERLAY_METRICS)
-        self.overlay_metric.currentTextChanged.connect(lambda _: self.refresh_overlay())
-        self.overlay = CurvePlot("selected runs", legend=True)
+        for key in OVERLAY_METRICS:
+            self.overlay_metric.addItem("Method accuracy" if key == "accuracy" else metric_title(key), key)
+        self.overlay_metric.currentIndexChanged.connect(lambda _: self.refresh_overlay())
+        self.overlay = CurvePlot(self.overlay_metric.currentText(), legend=True)
         overlay_box = QWidget()
         overlay_layout = QVBoxLayout(overlay_box)
         overlay_layout.setContentsMargins(0, 0, 0, 0)
@@ -197,7 +199,8 @@ class RunsView(QWidget):
 
     def refresh_overlay(self) -> None:
         self.overlay.clear_series()
-        metric = self.overlay_metric.currentText()
+        metric = self.overlay_metric.currentData()
+        self.overlay.set_title(self.overlay_metric.currentText())
         for i, run in enumerate(self.selected_runs()[:MAX_OVERLAY]):
             key = accuracy_key(run.method, run.latest) if metric == "accuracy" else metric
             steps, epochs, times, values = self.store.metric_series(run.id, key)

@@ -68,7 +68,7 @@ def test_selecting_runs_overlays_their_curves_and_compares_configs(qtbot, home, 
     assert dialog.row_keys() == ["method.temperature"]
     dialog.show_all.setChecked(True)
     assert len(dialog.row_keys()) > 10 and "train.epochs" in dialog.row_keys()
-    view.overlay_metric.setCurrentText("accuracy")
+    view.overlay_metric.setCurrentIndex(view.overlay_metric.findData("accuracy"))
     assert all(buf.n == 1 for buf in view.overlay.series.values())
     view.shutdown()
 
