@@ -1,9 +1,12 @@
 """Runs browser: every run in the store, searchable and filterable; selected runs overlay
 their curves; actions to open, clone, resume, stop, rename and annotate, delete, export
-and compare."""
+and compare. Right-clicking the header adds or removes metric columns (the latest value of any
+logged key); the choice is kept in the settings."""
 from __future__ import annotations
 
 from pathlib import Path
+
+import json
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -27,6 +30,7 @@ from app.jobs import launcher
 from app.jobs.store_poller import gui_store
 from app.plots.curve_plot import CurvePlot
 from app.plots.method_metrics import accuracy_key
+from app.settings import app_settings
 from app.views.compare_dialog import CompareDialog
 from app.views.run_notes_dialog import RunNotesDialog
 from app.widgets.runs_model import COLUMNS, RUN_ID_ROLE, RunsFilter, RunsModel
@@ -39,6 +43,7 @@ from engine.store.export import export_metrics
 OVERLAY_METRICS = ("loss", "accuracy", "knn_acc", "lr")
 MAX_OVERLAY = 16
 REFRESH_MS = 2000
+METRIC_COLUMNS_SETTING = "runs/metric_columns"
 
 
 class RunsView(QWidget):
@@ -90,6 +95,11 @@ class RunsView(QWidget):
         self.table.customContextMenuRequested.connect(self._menu)
         self.table.doubleClicked.connect(lambda _: self.open_selected())
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        header = self.table.horizontalHeader()
+        header.setContextMenuPolicy(Qt.CustomContextMenu)
+        header.customContextMenuRequested.connect(
+            lambda pos: self.header_menu().exec(header.viewport().mapToGlobal(pos)))
+        self.model.set_metric_columns(self._saved_metric_columns())
 
         self.buttons = {}
         actions = QHBoxLayout()
@@ -299,6 +309,43 @@ class RunsView(QWidget):
             action = menu.addAction(b.text(), b.click)
             action.setEnabled(b.isEnabled())
         menu.exec(self.table.viewport().mapToGlobal(pos))
+
+    # --- metric columns ---------------------------------------------------------------------------
+    def header_menu(self) -> QMenu:
+        """A checkable entry per logged metric key: checked ones are columns of the table."""
+        menu = QMenu(self)
+        menu.setObjectName("metric_columns_menu")
+        shown = self.model.metric_columns
+        keys = [k for k in dict.fromkeys(self.model.logged_keys() + shown) if k not in COLUMNS]
+        if not keys:
+            menu.addAction("No metrics logged yet").setEnabled(False)
+        for key in keys:
+            action = menu.addAction(f"{metric_title(key)}  ({key})")
+            action.setCheckable(True)
+            action.setChecked(key in shown)
+            action.setData(key)
+            action.toggled.connect(lambda on, k=key: self.show_metric_column(k, on))
+        return menu
+
+    def show_metric_column(self, key: str, on: bool = True) -> None:
+        shown = [k for k in self.model.metric_columns if k != key] + ([key] if on else [])
+        self.set_metric_columns(shown)
+
+    def set_metric_columns(self, keys: list[str]) -> None:
+        chosen = [r.id for r in self.selected_runs()]
+        self.model.set_metric_columns(keys)  # a reset: the selection is put back below
+        app_settings().setValue(METRIC_COLUMNS_SETTING, json.dumps(self.model.metric_columns))
+        self.table.resizeColumnsToContents()
+        self.select_ids(chosen)
+        self._selection_changed()
+
+    @staticmethod
+    def _saved_metric_columns() -> list[str]:
+        try:
+            keys = json.loads(app_settings().value(METRIC_COLUMNS_SETTING, "[]") or "[]")
+        except (TypeError, ValueError):
+            return []
+        return [k for k in keys if isinstance(k, str)] if isinstance(keys, list) else []
 
     def shutdown(self) -> None:
         self.timer.stop()

@@ -1,6 +1,7 @@
 """The runs table: a ``QAbstractTableModel`` over ``Store.list_runs`` and a filter proxy
 (search text, status, method). Refreshing updates rows in place when the set of runs is
-unchanged, so the selection and scroll position survive the periodic refresh."""
+unchanged, so the selection and scroll position survive the periodic refresh. Metric columns
+the user adds (``metric_columns``) follow the fixed ones: the latest value of a logged key."""
 from __future__ import annotations
 
 import time
@@ -9,6 +10,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyMod
 
 from app.formatting import duration, number, run_duration, when
 from app.plots.method_metrics import accuracy_key
+from engine.metric_labels import metric_title
 from engine.store.run_record import Run
 
 COLUMNS = ("name", "id", "status", "method", "backbone", "dataset", "created", "duration", "epochs",
@@ -36,6 +38,19 @@ class RunsModel(QAbstractTableModel):
         super().__init__(parent)
         self.runs: list[Run] = []
         self.cells: list[dict] = []
+        self.metric_columns: list[str] = []  # logged keys shown after COLUMNS
+
+    def set_metric_columns(self, keys: list[str]) -> None:
+        self.beginResetModel()
+        self.metric_columns = [k for k in dict.fromkeys(keys) if k not in COLUMNS]
+        self.endResetModel()
+
+    def column_key(self, column: int) -> str:
+        return COLUMNS[column] if column < len(COLUMNS) else self.metric_columns[column - len(COLUMNS)]
+
+    def logged_keys(self) -> list[str]:
+        """Every metric key a listed run has logged, sorted."""
+        return sorted({k for r in self.runs for k in r.latest})
 
     def set_runs(self, runs: list[Run]) -> None:
         now = time.time()
@@ -43,7 +58,7 @@ class RunsModel(QAbstractTableModel):
         if [r.id for r in runs] == [r.id for r in self.runs]:
             self.runs, self.cells = runs, cells
             if runs:
-                self.dataChanged.emit(self.index(0, 0), self.index(len(runs) - 1, len(COLUMNS) - 1))
+                self.dataChanged.emit(self.index(0, 0), self.index(len(runs) - 1, self.columnCount() - 1))
             return
         self.beginResetModel()
         self.runs, self.cells = runs, cells
@@ -53,18 +68,35 @@ class RunsModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.runs)
 
     def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(COLUMNS)
+        return 0 if parent.isValid() else len(COLUMNS) + len(self.metric_columns)
 
     def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+        if orientation != Qt.Horizontal or section >= self.columnCount():
+            return None
+        if role == Qt.DisplayRole:
+            if section >= len(COLUMNS):
+                return metric_title(self.column_key(section))
             return COLUMNS[section].replace("_", " ")
+        if role == Qt.ToolTipRole and section >= len(COLUMNS):
+            return f"latest {self.column_key(section)} (right-click the header to add or remove metric columns)"
         return None
 
     def data(self, index, role=Qt.DisplayRole):
         if not index.isValid():
             return None
-        column, cells = COLUMNS[index.column()], self.cells[index.row()]
-        value = cells[column]
+        column, cells = self.column_key(index.column()), self.cells[index.row()]
+        metric = index.column() >= len(COLUMNS)
+        value = self.runs[index.row()].latest.get(column) if metric else cells[column]
+        if metric:
+            if role == Qt.DisplayRole:
+                return number(value)
+            if role == SORT_ROLE:
+                return float("-inf") if value is None else float(value)
+            if role == Qt.TextAlignmentRole:
+                return int(Qt.AlignRight | Qt.AlignVCenter)
+            if role == RUN_ID_ROLE:
+                return self.runs[index.row()].id
+            return None
         if role == Qt.DisplayRole:
             if column == "created":
                 return when(value)

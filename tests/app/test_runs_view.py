@@ -4,6 +4,7 @@ import os
 import socket
 import time
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from app.views.compare_dialog import CompareDialog, config_rows
@@ -229,3 +230,36 @@ def test_the_table_shows_the_store_as_it_is_now_and_the_time_trained(qtbot, home
     view.show()  # back on the tab: the row is the store's at once, not after the next tick
     assert (cell("status"), cell("epochs"), cell("duration")) == ("completed", "3.0/3", "1:40")
     view.shutdown()
+
+
+def test_metric_columns_are_added_from_the_header_menu_and_kept(qtbot, home, plugins):
+    store, ids = _make_runs(home)
+    store.log_metrics(ids["alpha"], [(4, 1.0, time.time(), "knn_acc", 0.61), (4, 1.0, time.time(), "rss_mb", 812.0)])
+    view = RunsView(home)
+    qtbot.addWidget(view)
+    view.select_ids([ids["alpha"]])
+    menu = view.header_menu()
+    entries = {a.data(): a for a in menu.actions() if a.data()}
+    assert {"contrastive_acc", "rss_mb"} <= set(entries)
+    assert not {"loss", "knn_acc"} & set(entries)  # columns already
+    entries["rss_mb"].setChecked(True)  # as a click in the menu does
+    entries["contrastive_acc"].setChecked(True)
+    columns = [view.model.headerData(c, Qt.Horizontal) for c in range(view.model.columnCount())]
+    assert columns[-2:] == ["Resident memory", "Contrastive accuracy"]
+    assert [r.id for r in view.selected_runs()] == [ids["alpha"]]  # the selection survived the new columns
+    row = next(r for r in range(view.proxy.rowCount()) if view.proxy.index(r, 0).data() == "alpha")
+    assert view.proxy.index(row, len(COLUMNS)).data() == "812"
+    assert view.proxy.index(row, len(COLUMNS) + 1).data() == "0.5"
+    other = next(r for r in range(view.proxy.rowCount()) if view.proxy.index(r, 0).data() == "beta")
+    assert view.proxy.index(other, len(COLUMNS)).data() == ""  # beta logged no rss_mb
+    view.table.sortByColumn(len(COLUMNS), Qt.DescendingOrder)
+    assert view.proxy.index(0, 0).data() == "alpha"
+    view.shutdown()
+
+    again = RunsView(home)  # the choice is kept in the settings
+    qtbot.addWidget(again)
+    assert again.model.metric_columns == ["rss_mb", "contrastive_acc"]
+    menu = again.header_menu()
+    next(a for a in menu.actions() if a.data() == "rss_mb").setChecked(False)
+    assert again.model.metric_columns == ["contrastive_acc"]
+    again.shutdown()
