@@ -272,7 +272,7 @@ class RunsView(QWidget):
     def compare(self):
         runs = self.selected_runs()
         if len(runs) >= 2:
-            CompareDialog(runs, self).exec()
+            CompareDialog(runs, self, self.store).exec()
 
     def export(self):
         runs = self.selected_runs()

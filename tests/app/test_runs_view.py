@@ -263,3 +263,30 @@ def test_metric_columns_are_added_from_the_header_menu_and_kept(qtbot, home, plu
     next(a for a in menu.actions() if a.data() == "rss_mb").setChecked(False)
     assert again.model.metric_columns == ["contrastive_acc"]
     again.shutdown()
+
+
+def test_compare_shows_latest_metrics_and_overlays_the_curves(qtbot, home, plugins):
+    store, ids = _make_runs(home)
+    store.log_metrics(ids["beta"], [(4, 1.0, time.time(), "knn_acc", 0.42)])
+    view = RunsView(home)
+    qtbot.addWidget(view)
+    view.select_ids([ids["alpha"], ids["beta"]])
+    runs = view.selected_runs()
+    dialog = CompareDialog(runs, store=view.store)
+    qtbot.addWidget(dialog)
+    assert [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())] == ["Configuration", "Latest metrics", "Curves"]
+    assert dialog.metric_keys() == ["loss", "contrastive_acc", "knn_acc"]
+    assert dialog.metrics.verticalHeaderItem(1).text() == "Contrastive accuracy"
+    column = {r.id: j for j, r in enumerate(runs)}
+    assert dialog.metrics.item(2, column[ids["beta"]]).text() == "0.42"
+    assert dialog.metrics.item(2, column[ids["alpha"]]).text() == ""  # alpha logged no kNN value
+    loss, acc = dialog.curves["loss"], dialog.curves["accuracy"]
+    assert len(loss.series) == 2 and all(b.n == 4 for b in loss.series.values())
+    assert len(loss.legend.items) == 2 and len(acc.series) == 2
+    assert acc.getPlotItem().titleLabel.text == "Contrastive accuracy"
+    temperature = dialog.table.item(dialog.row_keys().index("method.temperature"), 0).text()
+    assert temperature in ("0.5", "0.2")
+    dialog.show_all.setChecked(True)
+    row = dialog.row_keys().index("data.image_size")
+    assert dialog.table.item(row, 0).text() == "16 px"  # with its parameter's unit
+    view.shutdown()
