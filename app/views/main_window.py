@@ -23,6 +23,7 @@ from app.views.monitor_view import MonitorView
 from app.views.new_run_view import NewRunView
 from app.views.plugin_trust_dialog import PluginTrustDialog
 from app.views.runs_view import RunsView
+from app.widgets.run_notifier import RunNotifier, notifications_enabled, set_notifications_enabled
 from engine.runs.paths import RunPaths
 from engine.runs.status import ACTIVE, RunStatus
 from engine.store.database import StoreError
@@ -74,6 +75,8 @@ class MainWindow(QMainWindow):
         self.new_run.run_started.connect(self.monitor_run)
         self.runs.open_requested.connect(self.monitor_run)
         self.runs.clone_requested.connect(self.clone)
+        self.notifier = RunNotifier(self)
+        self.monitor.run_ended.connect(self.notifier.run_ended)
         self._build_menus()
 
         self.device_label = QLabel("device: detecting…")
@@ -108,6 +111,10 @@ class MainWindow(QMainWindow):
         self._view_keys = ViewKeysFirst({QKeySequence(shortcut) for _, _, shortcut in VIEWS}, self)
         QApplication.instance().installEventFilter(self._view_keys)
         view_menu.addSeparator()
+        self.notify_action = QAction("Notify when a run ends", self, checkable=True)
+        self.notify_action.setChecked(notifications_enabled())
+        self.notify_action.toggled.connect(set_notifications_enabled)
+        view_menu.addAction(self.notify_action)
         theme_menu = view_menu.addMenu("&Theme")
         group = QActionGroup(self)
         self.theme_actions = {}

@@ -43,6 +43,7 @@ SELECTOR_REFRESH_MS = 3000
 
 class MonitorView(QWidget):
     run_selected = Signal(str)
+    run_ended = Signal(object)  # the Run, when the run followed went from active to an end state
 
     def __init__(self, home: Path, parent=None):
         super().__init__(parent)
@@ -181,6 +182,7 @@ class MonitorView(QWidget):
     # --- store updates ----------------------------------------------------------------------------
     def _run_changed(self, run: Run) -> None:
         resumed = self.run is not None and self.run.status != RunStatus.RUNNING and run.status == RunStatus.RUNNING
+        ended = self.run is not None and self.run.id == run.id and self.run.status in ACTIVE and run.status not in ACTIVE
         self.run = run
         for plot in self.plots.values():  # one time axis for every curve: wall time since the run started
             plot.time_origin = run.started or run.created
@@ -192,6 +194,8 @@ class MonitorView(QWidget):
         if resumed:  # a resumed worker rewrote the metrics after its checkpoint
             self._reload()
         self._show_status()
+        if ended:
+            self.run_ended.emit(run)
 
     def _set_accuracy_title(self, title: str) -> None:
         self.plots["accuracy"].set_title(title)
