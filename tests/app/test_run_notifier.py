@@ -21,10 +21,10 @@ class FakeTray:
     def __init__(self):
         self.messages = []
 
-    def supportsMessages(self):  # noqa: N802 -- Qt's name
+    def supportsMessages(self):
         return True
 
-    def showMessage(self, title, text, icon, ms):  # noqa: N802
+    def showMessage(self, title, text, icon, ms):
         self.messages.append((title, text))
 
 
