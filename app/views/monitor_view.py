@@ -1,6 +1,7 @@
 """Monitor: one run live, whoever started it. Status, progress, ETA and images/s; curves of
 loss, the method's accuracy, learning rate and kNN accuracy, appended as the worker writes
-them; the worker's log; Stop, Pause, Resume through the store."""
+them, and a System group with the CPU, memory and GPU keys the run logs; the worker's log;
+Stop, Pause, Resume through the store."""
 from __future__ import annotations
 
 import collections
@@ -28,6 +29,7 @@ from app.jobs import launcher
 from app.jobs.store_poller import StorePoller
 from app.plots.curve_plot import CurvePlot
 from app.plots.method_metrics import accuracy_key, chance_level
+from app.plots.system_plots import SYSTEM_KEYS, SystemPlots
 from app.widgets.log_tail import LogTail
 from engine.metric_labels import metric_title
 from engine.runs.paths import RunPaths
@@ -108,7 +110,7 @@ class MonitorView(QWidget):
         self.smoothing.valueChanged.connect(self._set_smoothing)
         self.smoothing_label = QLabel("smoothing 0.00")
         self.log_y = QCheckBox("log y")
-        self.log_y.toggled.connect(lambda on: [p.set_log_y(on) for p in self.plots.values()])
+        self.log_y.toggled.connect(self._set_log_y)
         options = QHBoxLayout()
         options.addWidget(QLabel("x axis"))
         options.addWidget(self.x_axis)
@@ -125,6 +127,8 @@ class MonitorView(QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
         for i, plot in enumerate(self.plots.values()):
             grid.addWidget(plot, i // 2, i % 2)
+        self.system = SystemPlots()
+        grid.addWidget(self.system, 2, 0, 1, 2)
         self.log = LogTail()
         splitter = QSplitter(Qt.Vertical)
         splitter.addWidget(grid_widget)
@@ -166,6 +170,8 @@ class MonitorView(QWidget):
         for plot in self.plots.values():  # curves, reference lines, legend and axis ranges of the old run go
             plot.clear_series()
             plot.time_origin = None
+        self.system.clear()
+        self.system.set_time_origin(None)
         self._set_accuracy_title(dict(PLOTS)["accuracy"])
         self.run, self.img_per_s = None, None
         self.error_panel.hide()
@@ -186,6 +192,7 @@ class MonitorView(QWidget):
         self.run = run
         for plot in self.plots.values():  # one time axis for every curve: wall time since the run started
             plot.time_origin = run.started or run.created
+        self.system.set_time_origin(run.started or run.created)
         self.acc_key = accuracy_key(run.method, self.plots["accuracy"].series)
         self._set_accuracy_title(metric_title(self.acc_key))
         chance = chance_level(run)
@@ -203,6 +210,7 @@ class MonitorView(QWidget):
     def _reload(self) -> None:
         for plot in self.plots.values():
             plot.clear_series()
+        self.system.clear()
         self.poller.reload()
 
     def _rows(self, rows: list) -> None:
@@ -229,6 +237,14 @@ class MonitorView(QWidget):
             plot.append(key, [r["step"] for r in group], [r["epoch"] for r in group],
                         [r["time"] for r in group], [r["value"] for r in group],
                         color_index=[name for name, _ in PLOTS].index(plot_name))
+        for key in SYSTEM_KEYS:
+            group = by_key.get(key)
+            if not group:
+                continue
+            if group[0]["step"] < self.system.last_step(key):  # an earlier step: a resume rewrote the tail
+                self._reload()
+                return
+            self.system.append(key, group)
         if "img_per_s" in by_key:
             for r in by_key["img_per_s"]:
                 v = r["value"]
@@ -302,6 +318,12 @@ class MonitorView(QWidget):
     def _set_x_mode(self, mode: str) -> None:
         for plot in self.plots.values():
             plot.set_x_mode(mode)
+        self.system.set_x_mode(mode)
+
+    def _set_log_y(self, on: bool) -> None:
+        for plot in self.plots.values():
+            plot.set_log_y(on)
+        self.system.set_log_y(on)
 
     def _set_smoothing(self, value: int) -> None:
         weight = value / 100
