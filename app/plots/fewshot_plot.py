@@ -19,11 +19,20 @@ def fewshot_curve(results: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return k, 100 * mean, 100 * std
 
 
+class PercentAxis(pg.AxisItem):
+    """pyqtgraph's tick positions, each label with a percent sign ("20 %")."""
+
+    def tickStrings(self, values, scale, spacing):
+        return [f"{s} %" for s in super().tickStrings(values, scale, spacing)]
+
+
 class FewShotPlot(ThemedPlot):
     def __init__(self, parent=None):
         super().__init__("Few-shot accuracy (mean ± std over draws)", "labeled images per class (k)",
                          "top-1 accuracy", parent, legend_offset=(10, 10))  # curves rise to the right
         self.setObjectName("fewshot_plot")
+        self.getPlotItem().setAxisItems({"left": PercentAxis("left")})
+        self.apply_theme()
         self.getPlotItem().setLogMode(x=True)
         self.series: list[tuple[str, int, dict]] = []
         self.curves: dict[str, pg.PlotDataItem] = {}
@@ -55,11 +64,9 @@ class FewShotPlot(ThemedPlot):
 
     def set_ticks(self, shots: list[int]) -> None:
         """x ticks at the evaluated shot counts only (a log axis's own minor ticks, 2 ... 9 in
-        every decade, overlap); y ticks every 10 points of percent, labelled as percent."""
+        every decade, overlap)."""
         item = self.getPlotItem()
         item.getAxis("bottom").setTicks([[(float(np.log10(k)), str(k)) for k in shots], []] if shots else None)
-        item.getAxis("left").setTicks([[(float(v), f"{v} %") for v in range(0, 101, 20)],
-                                       [(float(v), "") for v in range(10, 100, 20)]])
 
     def curve_count(self) -> int:
         return len(self.curves)
