@@ -77,6 +77,9 @@ class MainWindow(QMainWindow):
         self.runs.clone_requested.connect(self.clone)
         self.notifier = RunNotifier(self)
         self.monitor.run_ended.connect(self.notifier.run_ended)
+        self.started_here: set[str] = set()  # runs started or resumed from this window, still active
+        self.new_run.run_started.connect(self.started_here.add)
+        self.runs.runs_resumed.connect(self.started_here.update)
         self._build_menus()
 
         self.device_label = QLabel("device: detecting…")
@@ -207,8 +210,22 @@ class MainWindow(QMainWindow):
 
     def refresh_status(self) -> None:
         launcher.reap()
-        n = len(self.active_runs())
+        runs = self.store.list_runs()
+        active = [r for r in runs if r.status in ACTIVE and (r.status != RunStatus.QUEUED or r.pid is not None)]
+        n = len(active)
         self.active_label.setText(f"{n} run{'s' if n != 1 else ''} in progress")
+        self._notify_ended(runs)
+
+    def _notify_ended(self, runs: list[Run]) -> None:
+        """A run started here that ended while the Monitor follows another one is announced
+        too (the Monitor announces its own run as soon as its poller sees the change)."""
+        followed = self.monitor.run.id if self.monitor.run else None
+        for run in runs:
+            if run.id in self.started_here and run.status not in ACTIVE:
+                self.started_here.discard(run.id)
+                if run.id != followed:
+                    self.notifier.run_ended(run)
+        self.started_here &= {r.id for r in runs}  # deleted meanwhile: nothing to say
 
     # --- closing ------------------------------------------------------------------------------------------
     def closeEvent(self, event):

@@ -49,6 +49,7 @@ METRIC_COLUMNS_SETTING = "runs/metric_columns"
 class RunsView(QWidget):
     open_requested = Signal(str)
     clone_requested = Signal(dict, str)
+    runs_resumed = Signal(list)  # ids of the runs a Resume here set going again
 
     def __init__(self, home: Path, parent=None):
         super().__init__(parent)
@@ -252,7 +253,10 @@ class RunsView(QWidget):
             else:
                 launcher.resume(self.home, run.id)
 
-        self._each([r for r in self.selected_runs() if r.status in RESUMABLE], go, "resume")
+        chosen = [r for r in self.selected_runs() if r.status in RESUMABLE]
+        self._each(chosen, go, "resume")
+        ids = {r.id for r in chosen}
+        self.runs_resumed.emit([r.id for r in self.model.runs if r.id in ids and r.status in ACTIVE])
 
     def stop(self):
         runs = [r for r in self.selected_runs() if r.status in ACTIVE]

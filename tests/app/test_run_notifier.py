@@ -63,3 +63,16 @@ def test_a_failure_goes_to_the_tray_and_the_setting_turns_it_off(window, qtbot, 
     store.update_run(third, status="stopped", ended=time.time())  # asked for: no news
     qtbot.waitUntil(lambda: window.monitor.run.status == "stopped", timeout=3000)
     assert len(tray.messages) == 1
+
+
+def test_a_run_started_here_is_announced_while_the_monitor_follows_another(window, qtbot, home):
+    store, followed = _running(home)
+    _, elsewhere = _running(home)
+    window.monitor_run(followed)
+    window.new_run.run_started.emit(elsewhere)  # as Start does (the Monitor then follows it) ...
+    window.monitor_run(followed)  # ... and the user goes back to the other run
+    store.update_run(elsewhere, status="crashed", error="the worker process exited", ended=time.time())
+    window.refresh_status()
+    assert window.notifier.sent == [("watched crashed", "the worker process exited")]
+    window.refresh_status()
+    assert len(window.notifier.sent) == 1  # once
