@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import time
 
-from engine.runs.status import RunStatus
+from engine.runs.active_time import run_seconds
 from engine.store.run_record import Run
 
 
@@ -28,9 +28,6 @@ def number(value: float | None, digits: int = 4) -> str:
 
 
 def run_duration(run: Run, now: float | None = None) -> float | None:
-    """Seconds from start to end (or to now while it runs)."""
-    start = run.started
-    if not start:
-        return None
-    end = run.ended or (now or time.time()) if run.status in (RunStatus.RUNNING, RunStatus.PAUSED) else run.ended
-    return (end - start) if end else None
+    """Seconds trained (``engine.runs.active_time.run_seconds``): the time a run sat paused,
+    stopped or crashed before a resume is not counted."""
+    return run_seconds(run, now)

@@ -23,7 +23,8 @@ class Param:
 
     kind: one of ``int, float, bool, str, choice, path, dir, list`` (``list`` is a
     comma-separated list of strings). ``low``/``high`` bound numbers, ``choices`` bounds
-    ``choice``. ``optional`` allows an empty value (None), e.g. an optional folder.
+    ``choice``. ``optional`` allows an empty value (None), e.g. an optional folder. ``unit``
+    ("°", "px", "s") is shown after the value: forms put it beside the field.
     """
 
     name: str
@@ -35,6 +36,7 @@ class Param:
     choices: tuple = ()
     optional: bool = False
     log: bool = False  # a hint for forms: the value spans orders of magnitude
+    unit: str = ""
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -44,6 +46,19 @@ class Param:
         d = asdict(self)
         d["choices"] = list(self.choices)
         return d
+
+    def format(self, value: Any) -> str:
+        """``value`` for reading, with the unit: 180.0 -> "180°", 32 -> "32 px", True -> "true"."""
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return str(value).lower()
+        if isinstance(value, (list, tuple)):
+            return ", ".join(map(str, value))
+        text = f"{value:g}" if isinstance(value, float) else str(value)
+        if not self.unit:
+            return text
+        return f"{text}{self.unit}" if self.unit in ("°", "%") else f"{text} {self.unit}"
 
     def parse(self, value: Any) -> Any:
         """Turn ``value`` (a string from the CLI or a typed value from a form or JSON)

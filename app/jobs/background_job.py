@@ -78,6 +78,11 @@ class LatestJob(QObject):
         if self._settle(ticket):
             self.error.emit(message)
 
+    def drop(self) -> None:
+        """Forget the request in flight: its answer, when it comes, is dropped (the view has
+        moved on, e.g. to a dataset that cannot be built)."""
+        self.ticket += 1
+
     @property
     def running(self) -> bool:
         return self.pending > 0

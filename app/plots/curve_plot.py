@@ -18,9 +18,9 @@ X_LABELS = {"step": "step", "epoch": "epoch", "time": "wall time (s)"}
 
 
 class CurvePlot(pg.PlotWidget):
-    def __init__(self, title: str, parent=None, legend: bool = False, symbols: bool = False):
+    def __init__(self, title: str, parent=None, legend: bool = False, symbols: bool = False, unit: str = ""):
         super().__init__(parent)
-        self.title = title
+        self.title, self.unit = title, unit
         self.symbols = symbols  # mark each point: for sparse series such as a per-epoch monitor
         self.x_mode = "step"
         self.weight = 0.0
@@ -48,7 +48,7 @@ class CurvePlot(pg.PlotWidget):
     # --- look -----------------------------------------------------------------------------
     def apply_theme(self, *_):
         c = theme.colors()
-        style_axes(self, self.title, X_LABELS[self.x_mode])
+        style_axes(self, self.title, X_LABELS[self.x_mode], self.unit or None)
         if self.legend is not None:
             self.legend.setLabelTextColor(c.plot_fg)
             for _sample, label in self.legend.items:  # existing labels keep their colour until re-set
@@ -69,6 +69,14 @@ class CurvePlot(pg.PlotWidget):
             smooth.setSymbolSize(6)
             smooth.setSymbolBrush(pg.mkBrush(color))
             smooth.setSymbolPen(pg.mkPen(color))
+
+    def set_title(self, title: str, unit: str | None = None) -> None:
+        """A readable title (``engine.metric_labels``), and the y axis's unit when given."""
+        self.title = title
+        if unit is not None:
+            self.unit = unit
+            self.getPlotItem().setLabel("left", unit or None, color=theme.colors().plot_fg)
+        self.getPlotItem().setTitle(title, color=theme.colors().plot_fg, size="10pt")
 
     # --- data -------------------------------------------------------------------------------
     def ensure(self, name: str, color_index: int | None = None) -> SeriesBuffer:
@@ -132,6 +140,7 @@ class CurvePlot(pg.PlotWidget):
         if self.legend is not None:
             self.legend.clear()
         self.series, self.items, self.colors, self.origin = {}, {}, {}, {}
+        self.getPlotItem().enableAutoRange()  # a zoom or pan of the old curves must not hide the new ones
 
     def point_count(self, name: str | None = None) -> int:
         if name is not None:

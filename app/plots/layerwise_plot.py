@@ -15,7 +15,7 @@ def stage_accuracies(results: dict) -> dict[str, float]:
 
 class LayerwisePlot(ThemedPlot):
     def __init__(self, parent=None):
-        super().__init__("layer-wise linear probes", "backbone stage", "top-1 accuracy (%)", parent)
+        super().__init__("Layer-wise linear probes", "backbone stage", "top-1 accuracy (%)", parent)
         self.setObjectName("layerwise_plot")
         self.series: list[tuple[str, int, dict]] = []
         self.bars: dict[str, pg.BarGraphItem] = {}

@@ -25,6 +25,7 @@ from app.views.plugin_trust_dialog import PluginTrustDialog
 from app.views.runs_view import RunsView
 from app.views.scaling_view import ScalingView
 from app.views.sweep_view import SweepView
+from app.widgets.run_notifier import RunNotifier, notifications_enabled, set_notifications_enabled
 from engine.runs.paths import RunPaths
 from engine.runs.status import ACTIVE, RunStatus
 from engine.store.database import StoreError
@@ -81,6 +82,11 @@ class MainWindow(QMainWindow):
         self.runs.clone_requested.connect(self.clone)
         self.sweeps.plot_requested.connect(self.show_scaling)
         self.sweeps.sweep_started.connect(self.show_scaling)
+        self.notifier = RunNotifier(self)
+        self.monitor.run_ended.connect(self.notifier.run_ended)
+        self.started_here: set[str] = set()  # runs started or resumed from this window, still active
+        self.new_run.run_started.connect(self.started_here.add)
+        self.runs.runs_resumed.connect(self.started_here.update)
         self._build_menus()
 
         self.device_label = QLabel("device: detecting…")
@@ -115,6 +121,10 @@ class MainWindow(QMainWindow):
         self._view_keys = ViewKeysFirst({QKeySequence(shortcut) for _, _, shortcut in VIEWS}, self)
         QApplication.instance().installEventFilter(self._view_keys)
         view_menu.addSeparator()
+        self.notify_action = QAction("Notify when a run ends", self, checkable=True)
+        self.notify_action.setChecked(notifications_enabled())
+        self.notify_action.toggled.connect(set_notifications_enabled)
+        view_menu.addAction(self.notify_action)
         theme_menu = view_menu.addMenu("&Theme")
         group = QActionGroup(self)
         self.theme_actions = {}
@@ -212,8 +222,22 @@ class MainWindow(QMainWindow):
 
     def refresh_status(self) -> None:
         launcher.reap()
-        n = len(self.active_runs())
+        runs = self.store.list_runs()
+        active = [r for r in runs if r.status in ACTIVE and (r.status != RunStatus.QUEUED or r.pid is not None)]
+        n = len(active)
         self.active_label.setText(f"{n} run{'s' if n != 1 else ''} in progress")
+        self._notify_ended(runs)
+
+    def _notify_ended(self, runs: list[Run]) -> None:
+        """A run started here that ended while the Monitor follows another one is announced
+        too (the Monitor announces its own run as soon as its poller sees the change)."""
+        followed = self.monitor.run.id if self.monitor.run else None
+        for run in runs:
+            if run.id in self.started_here and run.status not in ACTIVE:
+                self.started_here.discard(run.id)
+                if run.id != followed:
+                    self.notifier.run_ended(run)
+        self.started_here &= {r.id for r in runs}  # deleted meanwhile: nothing to say
 
     # --- closing ------------------------------------------------------------------------------------------
     def closeEvent(self, event):

@@ -1,6 +1,7 @@
 """Monitor: one run live, whoever started it. Status, progress, ETA and images/s; curves of
 loss, the method's accuracy, learning rate and kNN accuracy, appended as the worker writes
-them; the worker's log; Stop, Pause, Resume through the store."""
+them, and a System group with the CPU, memory and GPU keys the run logs; the worker's log;
+Stop, Pause, Resume through the store."""
 from __future__ import annotations
 
 import collections
@@ -28,20 +29,23 @@ from app.jobs import launcher
 from app.jobs.store_poller import StorePoller
 from app.plots.curve_plot import CurvePlot
 from app.plots.method_metrics import accuracy_key, chance_level
-from engine.training.reference import CHANCE_KEY, RANDOM_INIT_KEY
+from app.plots.system_plots import SYSTEM_KEYS, SystemPlots
 from app.widgets.log_tail import LogTail
+from engine.metric_labels import metric_title
 from engine.runs.paths import RunPaths
 from engine.runs.status import ACTIVE, ERRORED, RESUMABLE, RunStatus
 from engine.store.database import StoreError
 from engine.store.run_record import Run
+from engine.training.reference import CHANCE_KEY, RANDOM_INIT_KEY
 
 REFERENCE_LABELS = {CHANCE_KEY: "chance", RANDOM_INIT_KEY: "random init"}
-PLOTS = (("loss", "loss"), ("accuracy", "method accuracy"), ("lr", "learning rate"), ("knn_acc", "kNN accuracy"))
+PLOTS = (("loss", "Loss"), ("accuracy", "Method accuracy"), ("lr", "Learning rate"), ("knn_acc", "kNN accuracy"))
 SELECTOR_REFRESH_MS = 3000
 
 
 class MonitorView(QWidget):
     run_selected = Signal(str)
+    run_ended = Signal(object)  # the Run, when the run followed went from active to an end state
 
     def __init__(self, home: Path, parent=None):
         super().__init__(parent)
@@ -106,7 +110,7 @@ class MonitorView(QWidget):
         self.smoothing.valueChanged.connect(self._set_smoothing)
         self.smoothing_label = QLabel("smoothing 0.00")
         self.log_y = QCheckBox("log y")
-        self.log_y.toggled.connect(lambda on: [p.set_log_y(on) for p in self.plots.values()])
+        self.log_y.toggled.connect(self._set_log_y)
         options = QHBoxLayout()
         options.addWidget(QLabel("x axis"))
         options.addWidget(self.x_axis)
@@ -123,6 +127,8 @@ class MonitorView(QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
         for i, plot in enumerate(self.plots.values()):
             grid.addWidget(plot, i // 2, i % 2)
+        self.system = SystemPlots()
+        grid.addWidget(self.system, 2, 0, 1, 2)
         self.log = LogTail()
         splitter = QSplitter(Qt.Vertical)
         splitter.addWidget(grid_widget)
@@ -161,8 +167,12 @@ class MonitorView(QWidget):
         self.selector.blockSignals(False)
 
     def show_run(self, run_id: str | None) -> None:
-        for plot in self.plots.values():
+        for plot in self.plots.values():  # curves, reference lines, legend and axis ranges of the old run go
             plot.clear_series()
+            plot.time_origin = None
+        self.system.clear()
+        self.system.set_time_origin(None)
+        self._set_accuracy_title(dict(PLOTS)["accuracy"])
         self.run, self.img_per_s = None, None
         self.error_panel.hide()
         self.status.setText("No run selected" if run_id is None else "Loading…")
@@ -178,22 +188,29 @@ class MonitorView(QWidget):
     # --- store updates ----------------------------------------------------------------------------
     def _run_changed(self, run: Run) -> None:
         resumed = self.run is not None and self.run.status != RunStatus.RUNNING and run.status == RunStatus.RUNNING
+        ended = self.run is not None and self.run.id == run.id and self.run.status in ACTIVE and run.status not in ACTIVE
         self.run = run
         for plot in self.plots.values():  # one time axis for every curve: wall time since the run started
             plot.time_origin = run.started or run.created
+        self.system.set_time_origin(run.started or run.created)
         self.acc_key = accuracy_key(run.method, self.plots["accuracy"].series)
-        self.plots["accuracy"].getPlotItem().setTitle(self.acc_key)
-        self.plots["accuracy"].title = self.acc_key
+        self._set_accuracy_title(metric_title(self.acc_key))
         chance = chance_level(run)
         if chance is not None:  # dashed: the method's chance level
             self.plots["accuracy"].set_reference("chance", chance)
         if resumed:  # a resumed worker rewrote the metrics after its checkpoint
             self._reload()
         self._show_status()
+        if ended:
+            self.run_ended.emit(run)
+
+    def _set_accuracy_title(self, title: str) -> None:
+        self.plots["accuracy"].set_title(title)
 
     def _reload(self) -> None:
         for plot in self.plots.values():
             plot.clear_series()
+        self.system.clear()
         self.poller.reload()
 
     def _rows(self, rows: list) -> None:
@@ -220,6 +237,14 @@ class MonitorView(QWidget):
             plot.append(key, [r["step"] for r in group], [r["epoch"] for r in group],
                         [r["time"] for r in group], [r["value"] for r in group],
                         color_index=[name for name, _ in PLOTS].index(plot_name))
+        for key in SYSTEM_KEYS:
+            group = by_key.get(key)
+            if not group:
+                continue
+            if group[0]["step"] < self.system.last_step(key):  # an earlier step: a resume rewrote the tail
+                self._reload()
+                return
+            self.system.append(key, group)
         if "img_per_s" in by_key:
             for r in by_key["img_per_s"]:
                 v = r["value"]
@@ -293,6 +318,12 @@ class MonitorView(QWidget):
     def _set_x_mode(self, mode: str) -> None:
         for plot in self.plots.values():
             plot.set_x_mode(mode)
+        self.system.set_x_mode(mode)
+
+    def _set_log_y(self, on: bool) -> None:
+        for plot in self.plots.values():
+            plot.set_log_y(on)
+        self.system.set_log_y(on)
 
     def _set_smoothing(self, value: int) -> None:
         weight = value / 100

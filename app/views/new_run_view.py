@@ -222,6 +222,31 @@ class NewRunView(QWidget):
         self.config = self.validate()
         if self.config is not None:
             self.preview_timer.start()
+            return
+        if self.ready:  # what the previews show belongs to an earlier choice: clear it, say why
+            self.preview_timer.stop()
+            reason = self.reason.text().removeprefix("Cannot start: ")
+            data_problem = self._data_problem()
+            if data_problem is not None:
+                self._preview_key["data"] = None
+                self.data_preview.show_error(data_problem)
+            self._preview_key["augment"] = None
+            self.augment_preview.show_error(data_problem or reason)
+
+    def _data_problem(self) -> str | None:
+        """Why the chosen dataset's settings cannot be used, or None when they can."""
+        from engine import registry
+
+        form = self.forms.get("data")
+        errors = form.field_errors() if form is not None else {}
+        if errors:
+            name, message = next(iter(errors.items()))
+            return message if name in message else f"{name}: {message}"
+        try:
+            registry.resolve_params("dataset", self.ids()["data"], self.form_values()["data"])
+        except ParamError as e:
+            return str(e)
+        return None
 
     def _refresh_previews(self) -> None:
         config = self.config

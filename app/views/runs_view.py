@@ -1,10 +1,13 @@
 """Runs browser: every run in the store, searchable and filterable (also with the filter
 language of engine/store/run_filter.py, and grouped by a field with mean ± s.d.); selected runs overlay
 their curves; actions to open, clone, resume, stop, rename and annotate, delete, export
-and compare."""
+and compare. Right-clicking the header adds or removes metric columns (the latest value of any
+logged key); the choice is kept in the settings."""
 from __future__ import annotations
 
 from pathlib import Path
+
+import json
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -29,11 +32,13 @@ from app.jobs.background_job import LatestJob
 from app.jobs.store_poller import gui_store
 from app.plots.curve_plot import CurvePlot
 from app.plots.method_metrics import accuracy_key
+from app.settings import app_settings
 from app.views.compare_dialog import CompareDialog
 from app.views.run_notes_dialog import RunNotesDialog
 from app.theme import mark_invalid
 from app.widgets.run_groups import GROUP_METRICS, RunGroups
 from app.widgets.runs_model import COLUMNS, RunsFilter, RunsModel
+from engine.metric_labels import metric_title
 from engine.runs.process_control import NoCheckpointError
 from engine.runs.status import ACTIVE, RESUMABLE, RunStatus
 from engine.store.database import StoreError
@@ -43,6 +48,7 @@ from engine.store.export import export_metrics
 OVERLAY_METRICS = ("loss", "accuracy", "knn_acc", "lr")
 MAX_OVERLAY = 16
 REFRESH_MS = 2000
+METRIC_COLUMNS_SETTING = "runs/metric_columns"
 
 
 def _list_runs(home: Path) -> list[Run]:
@@ -57,6 +63,7 @@ def _list_runs(home: Path) -> list[Run]:
 class RunsView(QWidget):
     open_requested = Signal(str)
     clone_requested = Signal(dict, str)
+    runs_resumed = Signal(list)  # ids of the runs a Resume here set going again
 
     def __init__(self, home: Path, parent=None):
         super().__init__(parent)
@@ -122,6 +129,11 @@ class RunsView(QWidget):
         self.table.customContextMenuRequested.connect(self._menu)
         self.table.doubleClicked.connect(lambda _: self.open_selected())
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        header = self.table.horizontalHeader()
+        header.setContextMenuPolicy(Qt.CustomContextMenu)
+        header.customContextMenuRequested.connect(
+            lambda pos: self.header_menu().exec(header.viewport().mapToGlobal(pos)))
+        self.model.set_metric_columns(self._saved_metric_columns())
 
         self.buttons = {}
         actions = QHBoxLayout()
@@ -137,9 +149,10 @@ class RunsView(QWidget):
         actions.addStretch(1)
 
         self.overlay_metric = QComboBox()
-        self.overlay_metric.addItems(OVERLAY_METRICS)
-        self.overlay_metric.currentTextChanged.connect(lambda _: self.refresh_overlay())
-        self.overlay = CurvePlot("selected runs", legend=True)
+        for key in OVERLAY_METRICS:
+            self.overlay_metric.addItem("Method accuracy" if key == "accuracy" else metric_title(key), key)
+        self.overlay_metric.currentIndexChanged.connect(lambda _: self.refresh_overlay())
+        self.overlay = CurvePlot(self.overlay_metric.currentText(), legend=True)
         overlay_box = QWidget()
         overlay_layout = QVBoxLayout(overlay_box)
         overlay_layout.setContentsMargins(0, 0, 0, 0)
@@ -181,21 +194,34 @@ class RunsView(QWidget):
             home = self.home
             self.list_job.submit(lambda: _list_runs(home), sentences=(StoreError,))
 
+    def showEvent(self, event):
+        super().showEvent(event)
+        self.refresh()  # back on this tab: the runs as they are now, not as they were when it was left
+
     def refresh(self) -> None:
+        """Read the store again (here, at once; ``_poll`` reads it on the thread pool)."""
         self._apply(self.store.list_runs())
 
     def _apply(self, runs: list[Run]) -> None:
+        """Show ``runs``; the selection survives (but for deleted runs), and the buttons and
+        the overlay follow the runs as they are now."""
         count = self.model.rowCount()
+        chosen = [r.id for r in self.selected_runs()]
         self.model.set_runs(runs)
         if self.group_field.text().strip():
             self._regroup()
         if count != len(runs):  # size the columns when runs come or go (not on every refresh)
             self.table.resizeColumnsToContents()
+        left = [i for i in chosen if any(r.id == i for r in runs)]
+        if chosen != left or [r.id for r in self.selected_runs()] != left:  # a run came or went
+            self.select_ids(left)  # a model reset dropped the selection without a selectionChanged
+            self._selection_changed()
         methods = sorted({r.method for r in runs})
         known = [self.method_filter.itemData(i) for i in range(1, self.method_filter.count())]
         for m in methods:
             if m not in known:
                 self.method_filter.addItem(m, m)
+        self._update_buttons()
         if any(r.status in ACTIVE for r in self.selected_runs()):
             self.refresh_overlay()
 
@@ -239,6 +265,11 @@ class RunsView(QWidget):
                     selection.select(index, selection.SelectionFlag.Select | selection.SelectionFlag.Rows)
 
     def _selection_changed(self, *_):
+        self._update_buttons()
+        self.refresh_overlay()
+
+    def _update_buttons(self) -> None:
+        """Enable what the selected runs allow, as the store has them now."""
         runs = self.selected_runs()
         one, some = len(runs) == 1, bool(runs)
         for key in ("open", "notes"):
@@ -249,11 +280,11 @@ class RunsView(QWidget):
             self.buttons[key].setEnabled(some)
         self.buttons["resume"].setEnabled(any(r.status in RESUMABLE and not r.is_baseline for r in runs))
         self.buttons["stop"].setEnabled(any(r.status in ACTIVE for r in runs))
-        self.refresh_overlay()
 
     def refresh_overlay(self) -> None:
         self.overlay.clear_series()
-        metric = self.overlay_metric.currentText()
+        metric = self.overlay_metric.currentData()
+        self.overlay.set_title(self.overlay_metric.currentText())
         for i, run in enumerate(self.selected_runs()[:MAX_OVERLAY]):
             key = accuracy_key(run.method, run.latest) if metric == "accuracy" else metric
             steps, epochs, times, values = self.store.metric_series(run.id, key)
@@ -299,7 +330,10 @@ class RunsView(QWidget):
                     if self._confirm_fresh_start(run, e.rows):
                         launcher.resume(self.home, run.id, fresh=True)
 
-        self._each([r for r in self.selected_runs() if r.status in RESUMABLE], go, "resume")
+        chosen = [r for r in self.selected_runs() if r.status in RESUMABLE]
+        self._each(chosen, go, "resume")
+        ids = {r.id for r in chosen}
+        self.runs_resumed.emit([r.id for r in self.model.runs if r.id in ids and r.status in ACTIVE])
 
     def _confirm_fresh_start(self, run, rows: int) -> bool:
         answer = QMessageBox.question(
@@ -327,7 +361,7 @@ class RunsView(QWidget):
     def compare(self):
         runs = self.selected_runs()
         if len(runs) >= 2:
-            CompareDialog(runs, self).exec()
+            CompareDialog(runs, self, self.store).exec()
 
     def export(self):
         runs = self.selected_runs()
@@ -364,6 +398,43 @@ class RunsView(QWidget):
             action = menu.addAction(b.text(), b.click)
             action.setEnabled(b.isEnabled())
         menu.exec(self.table.viewport().mapToGlobal(pos))
+
+    # --- metric columns ---------------------------------------------------------------------------
+    def header_menu(self) -> QMenu:
+        """A checkable entry per logged metric key: checked ones are columns of the table."""
+        menu = QMenu(self)
+        menu.setObjectName("metric_columns_menu")
+        shown = self.model.metric_columns
+        keys = [k for k in dict.fromkeys(self.model.logged_keys() + shown) if k not in COLUMNS]
+        if not keys:
+            menu.addAction("No metrics logged yet").setEnabled(False)
+        for key in keys:
+            action = menu.addAction(f"{metric_title(key)}  ({key})")
+            action.setCheckable(True)
+            action.setChecked(key in shown)
+            action.setData(key)
+            action.toggled.connect(lambda on, k=key: self.show_metric_column(k, on))
+        return menu
+
+    def show_metric_column(self, key: str, on: bool = True) -> None:
+        shown = [k for k in self.model.metric_columns if k != key] + ([key] if on else [])
+        self.set_metric_columns(shown)
+
+    def set_metric_columns(self, keys: list[str]) -> None:
+        chosen = [r.id for r in self.selected_runs()]
+        self.model.set_metric_columns(keys)  # a reset: the selection is put back below
+        app_settings().setValue(METRIC_COLUMNS_SETTING, json.dumps(self.model.metric_columns))
+        self.table.resizeColumnsToContents()
+        self.select_ids(chosen)
+        self._selection_changed()
+
+    @staticmethod
+    def _saved_metric_columns() -> list[str]:
+        try:
+            keys = json.loads(app_settings().value(METRIC_COLUMNS_SETTING, "[]") or "[]")
+        except (TypeError, ValueError):
+            return []
+        return [k for k in keys if isinstance(k, str)] if isinstance(keys, list) else []
 
     def shutdown(self) -> None:
         self.timer.stop()

@@ -68,6 +68,13 @@ class AugmentPreview(QWidget):
             for col, image in enumerate(views[name]):
                 self.grid.add(row, col + 1, image)
 
+    def show_error(self, message: str) -> None:
+        """No inputs to show (the configuration is invalid): the old images go, the reason shows."""
+        self.job.drop()
+        self.config = None
+        self._failed(message)
+        self.status.setText(f"No inputs to show: {message}")
+
     def _failed(self, message: str) -> None:
         self.last, self.last_error = None, message
         self.grid.clear()

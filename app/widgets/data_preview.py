@@ -65,6 +65,11 @@ class DataPreview(QWidget):
         for i, (image, label) in enumerate(zip(result.images, result.labels)):
             self.grid.add(i // COLUMNS, i % COLUMNS, image, label)
 
+    def show_error(self, message: str) -> None:
+        """No samples (the dataset's settings are invalid): the old images go, the reason shows."""
+        self.job.drop()
+        self._failed(message)
+
     def _failed(self, message: str) -> None:
         self.last = None
         self.grid.clear()

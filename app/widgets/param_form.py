@@ -53,6 +53,8 @@ class ParamForm(QWidget):
         layout.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
         for p in self.schema:
             editor, field = self._make_editor(p)
+            if p.unit:  # "180" then "°" beside it: the value reads with its unit
+                field = self._with_unit(field, p)
             editor.setObjectName(f"param_{p.name}")
             editor.setProperty("help_text", p.help)
             editor.setToolTip(p.help)
@@ -107,6 +109,17 @@ class ParamForm(QWidget):
         row.addWidget(w, 1)
         row.addWidget(browse)
         return w, box
+
+    @staticmethod
+    def _with_unit(field: QWidget, p: Param) -> QWidget:
+        unit = QLabel(p.unit)
+        unit.setObjectName(f"unit_{p.name}")
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(field, 1)
+        row.addWidget(unit)
+        return box
 
     @staticmethod
     def _text(p: Param, value) -> str:

@@ -1,6 +1,7 @@
 """The runs table: a ``QAbstractTableModel`` over ``Store.list_runs`` and a filter proxy
 (search text, status, method). Refreshing updates rows in place when the set of runs is
-unchanged, so the selection and scroll position survive the periodic refresh."""
+unchanged, so the selection and scroll position survive the periodic refresh. Metric columns
+the user adds (``metric_columns``) follow the fixed ones: the latest value of a logged key."""
 from __future__ import annotations
 
 import time
@@ -9,6 +10,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyMod
 
 from app.formatting import duration, number, run_duration, when
 from app.plots.method_metrics import accuracy_key
+from engine.metric_labels import metric_title
 from engine.store.run_record import Run
 
 COLUMNS = ("name", "id", "status", "method", "backbone", "dataset", "created", "duration", "epochs",
@@ -38,6 +40,10 @@ def sort_key(column: str, cells: dict):
     return str(value).lower()
 
 
+def _metric_key(value) -> float:
+    return float("-inf") if value is None else float(value)
+
+
 class RunsModel(QAbstractTableModel):
     """Sorts itself (``sort``), in Python: a proxy sorting 10,000 runs asks ``data()`` a few
     hundred thousand times, which took seconds (benchmarks/scale.py). A row's cells are made
@@ -49,6 +55,21 @@ class RunsModel(QAbstractTableModel):
         self.cells: list[dict | None] = []
         self.now = time.time()
         self.order: tuple[int, Qt.SortOrder] | None = None   # (column, order) kept across refreshes
+        self.metric_columns: list[str] = []  # logged keys shown after COLUMNS
+
+    def set_metric_columns(self, keys: list[str]) -> None:
+        self.beginResetModel()
+        self.metric_columns = [k for k in dict.fromkeys(keys) if k not in COLUMNS]
+        if self.order is not None and self.order[0] >= self.columnCount():
+            self.order = None
+        self.endResetModel()
+
+    def column_key(self, column: int) -> str:
+        return COLUMNS[column] if column < len(COLUMNS) else self.metric_columns[column - len(COLUMNS)]
+
+    def logged_keys(self) -> list[str]:
+        """Every metric key a listed run has logged, sorted."""
+        return sorted({k for r in self.runs for k in r.latest})
 
     def cell(self, row: int) -> dict:
         cells = self.cells[row]
@@ -59,13 +80,15 @@ class RunsModel(QAbstractTableModel):
     def _sorted(self, runs: list[Run]) -> list[Run]:
         if self.order is None or not runs:
             return runs
-        column, descending = COLUMNS[self.order[0]], self.order[1] == Qt.DescendingOrder
+        column, descending = self.column_key(self.order[0]), self.order[1] == Qt.DescendingOrder
+        if self.order[0] >= len(COLUMNS):  # a metric column: the latest value, missing ones first
+            return sorted(runs, key=lambda r: _metric_key(r.latest.get(column)), reverse=descending)
         if column == "created":  # the default order: no cells needed
             return sorted(runs, key=lambda r: r.created, reverse=descending)
         return sorted(runs, key=lambda r: sort_key(column, _cells(r, self.now)), reverse=descending)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.AscendingOrder) -> None:
-        if not 0 <= column < len(COLUMNS):
+        if not 0 <= column < self.columnCount():
             return
         self.layoutAboutToBeChanged.emit()
         old = self.persistentIndexList()
@@ -87,17 +110,23 @@ class RunsModel(QAbstractTableModel):
         if not same:
             self.endResetModel()
         elif runs:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(runs) - 1, len(COLUMNS) - 1))
+            self.dataChanged.emit(self.index(0, 0), self.index(len(runs) - 1, self.columnCount() - 1))
 
     def rowCount(self, parent=QModelIndex()):
         return 0 if parent.isValid() else len(self.runs)
 
     def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(COLUMNS)
+        return 0 if parent.isValid() else len(COLUMNS) + len(self.metric_columns)
 
     def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+        if orientation != Qt.Horizontal or section >= self.columnCount():
+            return None
+        if role == Qt.DisplayRole:
+            if section >= len(COLUMNS):
+                return metric_title(self.column_key(section))
             return COLUMNS[section].replace("_", " ")
+        if role == Qt.ToolTipRole and section >= len(COLUMNS):
+            return f"latest {self.column_key(section)} (right-click the header to add or remove metric columns)"
         return None
 
     def data(self, index, role=Qt.DisplayRole):
@@ -105,6 +134,8 @@ class RunsModel(QAbstractTableModel):
             return None
         if role == RUN_ID_ROLE:
             return self.runs[index.row()].id
+        if index.column() >= len(COLUMNS):
+            return self._metric_data(index, role)
         column, cells = COLUMNS[index.column()], self.cell(index.row())
         value = cells[column]
         if role == Qt.DisplayRole:
@@ -127,6 +158,16 @@ class RunsModel(QAbstractTableModel):
             run = self.runs[index.row()]
             tip = run.id + (f"\n{run.notes}" if run.notes else "")
             return tip + (f"\ntags: {run.tags}" if run.tags else "")
+        return None
+
+    def _metric_data(self, index, role):
+        value = self.runs[index.row()].latest.get(self.column_key(index.column()))
+        if role == Qt.DisplayRole:
+            return number(value)
+        if role == SORT_ROLE:
+            return _metric_key(value)
+        if role == Qt.TextAlignmentRole:
+            return int(Qt.AlignRight | Qt.AlignVCenter)
         return None
 
     def run_at(self, row: int) -> Run:

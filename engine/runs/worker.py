@@ -17,6 +17,7 @@ import time
 import traceback
 from pathlib import Path
 
+from engine.runs.active_time import ACTIVE_KEY, ActiveClock
 from engine.runs.paths import RunPaths
 from engine.runs.process_control import missing_checkpoint
 from engine.runs.status import CLEAN_END, RunStatus
@@ -29,15 +30,22 @@ class WorkerHooks:
     """Connects the trainer to the store (and, in the foreground CLI, a progress bar).
 
     Metrics are stored every ``log_every`` steps and at the last step of every epoch (the
-    epoch's checkpoint and kNN value line up with a stored row); the progress bar sees every step."""
+    epoch's checkpoint and kNN value line up with a stored row); the progress bar sees every step.
+    An epoch's last rows are written at once, before its kNN and checkpoint, so readers see the
+    epoch done while those take their seconds. Every stored step carries ``active_seconds``
+    (engine/runs/active_time.py): the time trained so far, the time paused left out."""
 
     def __init__(self, log: RunLog, progress=None, log_every: int = 1):
         self.log, self.progress, self.terminate = log, progress, False
         self.log_every = max(1, int(log_every))
+        self.clock = ActiveClock()
 
     def on_step(self, step, total, epoch, metrics):
-        if step % self.log_every == 0 or float(epoch).is_integer() or step == total:
-            self.log.metrics(step, epoch, metrics)
+        epoch_end = float(epoch).is_integer() or step == total
+        if step % self.log_every == 0 or epoch_end:
+            self.log.metrics(step, epoch, {**metrics, ACTIVE_KEY: self.clock.seconds()})
+        if epoch_end:
+            self.log.flush()
         if self.progress:
             self.progress.update(step, total, epoch, metrics)
 
@@ -53,6 +61,10 @@ class WorkerHooks:
         paused = value == "pause"
         if paused != getattr(self, "paused", False):  # the worker's own status says what it does
             self.paused = paused
+            if paused:  # the time paused is not training time
+                self.clock.pause()
+            else:
+                self.clock.resume()
             self.log.update(status=RunStatus.PAUSED if paused else RunStatus.RUNNING)
         return value
 
@@ -113,6 +125,7 @@ def execute(home: Path, run_id: str, progress=None) -> RunStatus:
         # Rows after the checkpoint are replayed; with no checkpoint yet (a worker killed in its
         # first epoch) that is every row the earlier attempt wrote.
         store.truncate_metrics(run_id, trainer.step, lease=lease)
+        hooks.clock.base = store.latest(run_id).get(ACTIVE_KEY, 0.0)  # what the earlier workers trained
         device = str(trainer.device) if trainer.device.type == "cpu" else __import__("torch").cuda.get_device_name()
         log.update(device=device, total_steps=trainer.total_steps, step=trainer.step)
         log.text(f"training {run.name} on {device}: {trainer.total_steps} steps of {trainer.batch_size} images")

@@ -30,7 +30,7 @@ class _ViT(BackboneBase):
     heads = 0
     default_depth = 12
     params = [
-        Param("patch_size", "int", 4, "side of the square patches, in pixels (16 at 224 px; 4 at 32 px)", 1, 64),
+        Param("patch_size", "int", 4, "side of the square patches, in pixels (16 at 224 px; 4 at 32 px)", 1, 64, unit="px"),
         Param("depth", "int", 12, "number of transformer blocks (12 in DeiT; fewer for quick tests)", 1, 48),
         Param("pool", "choice", "cls", "the image's feature: the cls token (DeiT, DINO) or the mean of the "
               "patch tokens (avg: MAE, whose objective never trains the cls token)", choices=("cls", "avg")),

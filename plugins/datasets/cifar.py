@@ -86,7 +86,7 @@ class CifarBase(DatasetPlugin):
     num_classes = 0
     params = [
         Param("root", "dir", None, "the folder with the official python batches, or the folder holding it"),
-        Param("image_size", "int", 32, "side of the square images in pixels (32 is the original size)", 8, 256),
+        Param("image_size", "int", 32, "side of the square images in pixels (32 is the original size)", 8, 256, unit="px"),
     ]
 
     def __init__(self, cache_dir=None, **params):

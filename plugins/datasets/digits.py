@@ -45,7 +45,7 @@ class Digits(DatasetPlugin):
     citation = ("Alpaydin & Kaynak, Optical Recognition of Handwritten Digits, UCI Machine Learning "
                 "Repository, 1998")
     params = [
-        Param("image_size", "int", 32, "side of the square images in pixels (the originals are 8x8)", 8, 128),
+        Param("image_size", "int", 32, "side of the square images in pixels (the originals are 8x8)", 8, 128, unit="px"),
         Param("test_fraction", "float", 0.2, "fraction of each class held out as the labeled test split",
               0.05, 0.9),
         Param("seed", "int", 0, "seed of the train/test split", 0, 2**31 - 1),

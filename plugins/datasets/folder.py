@@ -43,7 +43,7 @@ class ImageFolder(ImageFileDataset):
         Param("root", "dir", None, "folder of images: one sub-folder per class, or images directly in it"),
         Param("eval_root", "dir", None, "optional labeled folder (one sub-folder per class) split into the "
               "train/test sets used for evaluation; by default a labeled root is split", optional=True),
-        Param("image_size", "int", 64, "side of the square images in pixels (centre crop, then resize)", 8, 512),
+        Param("image_size", "int", 64, "side of the square images in pixels (centre crop, then resize)", 8, 512, unit="px"),
         Param("test_fraction", "float", 0.2, "fraction of each class held out as the labeled test split",
               0.05, 0.9),
         Param("seed", "int", 0, "seed of the train/test split", 0, 2**31 - 1),

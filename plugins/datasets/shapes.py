@@ -119,19 +119,19 @@ def render(label: int, rng: np.random.Generator, size: int, max_rotation: float 
 class Shapes(DatasetPlugin):
     id = "shapes"
     title = "Shapes (built-in)"
-    summary = ("Generated on this machine, nothing to download: coloured geometric shapes (12 classes) "
+    summary = ("Generated on this machine, nothing to download: coloured geometric shapes (num_classes of them) "
                "at random size, rotation and position on striped, checked or cloudy backgrounds. "
                "Labels are the shape, so a good representation captures shape and ignores colour.")
     citation = "Pretext built-in, in the spirit of dSprites (Matthey et al., 2017)"
     params = [
-        Param("image_size", "int", 32, "side of the square images in pixels", 16, 128),
+        Param("image_size", "int", 32, "side of the square images in pixels", 16, 128, unit="px"),
         Param("train_size", "int", 4000, "images in the train split (also the unlabeled split)", 12, 200000),
         Param("test_size", "int", 1000, "images in the labeled test split", 12, 50000),
         Param("num_classes", "int", 10, "how many shape classes to use", 2, len(CLASSES)),
         Param("seed", "int", 0, "generator seed", 0, 2**31 - 1),
         Param("max_rotation", "float", 180.0, "largest rotation of a shape from its canonical pose, in degrees "
               "(180: any orientation; small values give the data an 'upright', as natural photos have, "
-              "which rotation prediction relies on)", 0.0, 180.0),
+              "which rotation prediction relies on)", 0.0, 180.0, unit="°"),
         Param("background", "choice", "textured", "textured: stripes, checks or clouds, a cue that tells images "
               "apart without their shape; plain: one colour", choices=("textured", "plain")),
     ]

@@ -72,7 +72,7 @@ class STL10(DatasetPlugin):
                 "Learning, AISTATS 2011")
     params = [
         Param("root", "dir", None, "the stl10_binary folder with the official .bin files, or the folder holding it"),
-        Param("image_size", "int", 64, "side of the square images in pixels (96 is the original size)", 8, 256),
+        Param("image_size", "int", 64, "side of the square images in pixels (96 is the original size)", 8, 256, unit="px"),
         Param("max_unlabeled", "int", 20000,
               "use the first this many of the 100,000 unlabeled images (0 = all; 100k at 96 px is 2.8 GB)",
               0, 100000),

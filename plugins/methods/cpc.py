@@ -79,7 +79,7 @@ class CPC(MethodPlugin):
     params = [
         Param("patch_frac", "float", 0.5, "patch side as a fraction of the image (16 px at 32 px, a 3x3 grid at half-patch "
               "stride; the paper's 0.25 gives 8-px patches, too small for a backbone that reads 32-px images)", 0.1, 0.5),
-        Param("patch_px", "int", 16, "patches are resized to this side for the backbone (backbones need >= 16 px)", 16, 224),
+        Param("patch_px", "int", 16, "patches are resized to this side for the backbone (backbones need >= 16 px)", 16, 224, unit="px"),
         Param("pred_steps", "int", 2, "predict K = 1..K rows ahead (below the number of grid rows)", 1, 10),
         Param("context_dim", "int", 128, "channels of the context network", 8, 4096),
         Param("context_layers", "int", 2, "causal convolution layers of the context network", 1, 8),

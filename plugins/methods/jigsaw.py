@@ -107,7 +107,7 @@ class Jigsaw(MethodPlugin):
         Param("perm_selection", "choice", "summed", "summed: the paper's Algorithm 1 (largest summed Hamming "
               "distance to the chosen set); min: largest smallest distance (max-min)", choices=SELECTIONS),
         Param("tile_frac", "float", 0.75, "tile side as a fraction of its grid cell (64/85 in the paper); the rest is gap and jitter", 0.3, 1.0),
-        Param("tile_px", "int", 16, "tiles are resized to this side for the backbone (backbones need >= 16 px)", 16, 224),
+        Param("tile_px", "int", 16, "tiles are resized to this side for the backbone (backbones need >= 16 px)", 16, 224, unit="px"),
         Param("hidden", "int", 512, "hidden width of the MLP over the concatenated tile features", 16, 8192),
     ]
 

@@ -58,7 +58,7 @@ class RelativePosition(MethodPlugin):
         Param("tile_frac", "float", 0.6667, "patch side as a fraction of its grid cell (96/(96+48) px in the paper); the rest is the gap", 0.3, 0.95),
         Param("jitter_frac", "float", 0.0486, "largest jitter of a patch, as a fraction of its cell (7/144 px in the paper); "
               "capped so that patches never touch", 0.0, 0.5),
-        Param("tile_px", "int", 16, "patches are resized to this side for the backbone (backbones need >= 16 px)", 16, 224),
+        Param("tile_px", "int", 16, "patches are resized to this side for the backbone (backbones need >= 16 px)", 16, 224, unit="px"),
         Param("color_drop", "bool", True, "keep one random channel per patch and replace the others by noise"),
         Param("noise_ratio", "float", 0.01, "std of the replacement noise relative to the kept channel (1/100 in the paper)", 0.0, 1.0),
         Param("hidden", "int", 512, "hidden width of the MLP over the concatenated pair", 16, 8192),

@@ -129,3 +129,64 @@ def test_the_knn_plot_shows_chance_and_random_init_on_one_time_axis(qtbot, home,
     view.show_run(None)  # another run: no stale lines
     assert knn.reference_values() == {}
     view.shutdown()
+
+
+def test_switching_run_resets_the_axis_ranges_and_a_deleted_run_leaves_nothing(qtbot, home, plugins):
+    store, first = _fake_running_run(home, plugins)
+    _, second = _fake_running_run(home, plugins)
+    view = MonitorView(home)
+    qtbot.addWidget(view)
+    view.show_run(first)
+    store.log_metrics(first, _rows([1, 2, 3], time.time()))
+    qtbot.waitUntil(lambda: view.plots["loss"].point_count("loss") == 3, timeout=3000)
+    loss_box = view.plots["loss"].getPlotItem().getViewBox()
+    loss_box.setXRange(1000, 2000)  # the user zoomed into the first run's curve
+    loss_box.setYRange(50, 60)
+    assert loss_box.autoRangeEnabled() == [False, False]
+    view.show_run(second)
+    assert loss_box.autoRangeEnabled() == [True, True]
+    assert view.plots["accuracy"].point_count() == 0
+    store.log_metrics(second, _rows([1, 2], time.time()))
+    qtbot.waitUntil(lambda: view.plots["loss"].point_count("loss") == 2, timeout=3000)
+    view.plots["loss"].getPlotItem().getViewBox().updateAutoRange()
+    (x0, x1), (y0, y1) = loss_box.viewRange()
+    assert x0 <= 1 and x1 >= 2 and y0 <= 4.8 and y1 >= 4.9  # the new curve is in view
+    store.delete_run(second)
+    qtbot.waitUntil(lambda: view.run is None, timeout=3000)
+    assert all(plot.point_count() == 0 and not plot.references for plot in view.plots.values())
+    assert view.status.text() == "No run selected"
+    assert view.selector.findData(second) == -1
+    view.shutdown()
+
+
+def test_the_system_group_shows_the_system_keys_a_run_logs_and_nothing_without(qtbot, home, plugins):
+    store, with_system = _fake_running_run(home, plugins)
+    _, without = _fake_running_run(home, plugins)
+    view = MonitorView(home)
+    qtbot.addWidget(view)
+    view.show()
+    view.show_run(without)
+    store.log_metrics(without, _rows([1, 2], time.time()))
+    qtbot.waitUntil(lambda: view.plots["loss"].point_count("loss") == 2, timeout=3000)
+    assert view.system.plots == {} and not view.system.isVisible()
+
+    view.show_run(with_system)
+    t = time.time()
+    store.log_metrics(with_system, _rows([1, 2], t) + [
+        (s, s / 4, t + s, key, value) for s in (1, 2) for key, value in (("cpu_percent", 150.0 + s), ("rss_mb", 800.0))])
+    qtbot.waitUntil(lambda: view.system.plots.get("rss_mb") is not None
+                    and view.system.plots["rss_mb"].point_count() == 2, timeout=3000)
+    assert list(view.system.plots) == ["cpu_percent", "rss_mb"] and view.system.isVisible()
+    cpu = view.system.plots["cpu_percent"]
+    assert list(cpu.series["cpu_percent"].ys()) == [151.0, 152.0]
+    assert cpu.getPlotItem().titleLabel.text == "CPU" and cpu.getPlotItem().getAxis("left").labelText == "%"
+    assert view.system.plots["rss_mb"].getPlotItem().titleLabel.text == "Resident memory"
+    store.log_metrics(with_system, [(3, 0.75, t + 3, "gpu_mem_mb", 2048.0), (3, 0.75, t + 3, "gpu_util", 97.0)])
+    qtbot.waitUntil(lambda: "gpu_mem_mb" in view.system.plots, timeout=3000)
+    order = [view.system.row.itemAt(i).widget().objectName() for i in range(view.system.row.count())]
+    assert order == ["system_cpu_percent", "system_rss_mb", "system_gpu_util", "system_gpu_mem_mb"]
+    view.x_axis.setCurrentText("time")
+    assert view.system.plots["gpu_util"].x_mode == "time"
+    view.show_run(without)  # back to a run with none: the group goes
+    assert view.system.plots == {} and not view.system.isVisible()
+    view.shutdown()

@@ -13,6 +13,8 @@ from engine.ssl.method import MethodPlugin
 from engine.store.database import Store
 from tests.app.conftest import fill_tiny, wait_status
 
+PREVIEW_WAIT_MS = 800
+
 
 def test_window_is_shown_before_torch_is_imported(tmp_path):
     code = textwrap.dedent(f"""
@@ -164,3 +166,34 @@ def test_a_preset_fills_the_forms_and_the_fields_stay_editable(window):
     assert view.validate()["train"]["epochs"] == 5
     view.apply_preset("paper")
     assert view.ids()["backbone"] == "resnet18" and view.validate()["train"]["epochs"] == 3
+
+
+def test_a_dataset_that_cannot_load_clears_both_previews_and_says_why(window, qtbot):
+    view = window.new_run
+    fill_tiny(view)
+    view.pickers["method"].set_current("simclr")
+    qtbot.waitUntil(lambda: view.data_preview.last is not None and view.augment_preview.last is not None,
+                    timeout=30000)
+    assert view.data_preview.grid.cells and view.augment_preview.grid.cells
+    view.pickers["data"].set_current("cifar10")  # no root folder: it cannot be loaded
+    assert not view.start_button.isEnabled()
+    assert view.data_preview.last is None and not view.data_preview.grid.cells
+    assert "root" in view.data_preview.header.text() and view.data_preview.header.property("role") == "error"
+    assert view.augment_preview.last is None and not view.augment_preview.grid.cells
+    assert "root" in view.augment_preview.status.text()
+    qtbot.wait(PREVIEW_WAIT_MS)  # nothing in flight brings the old images back
+    assert not view.data_preview.grid.cells and not view.augment_preview.grid.cells
+    view.pickers["data"].set_current("shapes")  # back: the previews come back
+    fill_tiny(view)
+    qtbot.waitUntil(lambda: view.data_preview.last is not None and view.augment_preview.last is not None,
+                    timeout=30000)
+
+
+def test_a_folder_that_does_not_exist_clears_the_data_preview(window, qtbot, tmp_path):
+    view = window.new_run
+    fill_tiny(view)
+    qtbot.waitUntil(lambda: view.data_preview.last is not None, timeout=30000)
+    view.pickers["data"].set_current("folder")
+    view.forms["data"].editors["root"].setText(str(tmp_path / "missing"))
+    assert view.data_preview.last is None and not view.data_preview.grid.cells
+    assert "does not exist" in view.data_preview.header.text()

@@ -1,7 +1,10 @@
 """Runs browser: filters, overlays, compare, clone, delete, export."""
 import csv
+import os
+import socket
 import time
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from app.views.compare_dialog import CompareDialog, config_rows
@@ -66,7 +69,7 @@ def test_selecting_runs_overlays_their_curves_and_compares_configs(qtbot, home, 
     assert dialog.row_keys() == ["method.temperature"]
     dialog.show_all.setChecked(True)
     assert len(dialog.row_keys()) > 10 and "train.epochs" in dialog.row_keys()
-    view.overlay_metric.setCurrentText("accuracy")
+    view.overlay_metric.setCurrentIndex(view.overlay_metric.findData("accuracy"))
     assert all(buf.n == 1 for buf in view.overlay.series.values())
     view.shutdown()
 
@@ -244,4 +247,118 @@ def test_filter_language_and_group_by(qtbot, home):
     assert [(g.value, g.runs) for g in view.groups.groups] == [("jigsaw", 1), ("rotation", 1)]
     view.where.setText("")
     assert view.groups.item(0, 2).text().startswith("0.3 ± 0.14")
+def test_the_buttons_follow_the_runs_after_delete_resume_and_a_refresh(qtbot, home, plugins, monkeypatch):
+    store, ids = _make_runs(home)
+    view = RunsView(home)
+    qtbot.addWidget(view)
+    view.select_ids([ids["alpha"]])
+    assert view.buttons["clone"].isEnabled() and view.buttons["delete"].isEnabled()
+    assert len(view.overlay.series) == 1
+    monkeypatch.setattr("app.views.runs_view.QMessageBox.question", lambda *a, **k: QMessageBox.Yes)
+    view.delete()
+    assert view.selected_runs() == []
+    for key in ("open", "clone", "notes", "delete", "export", "resume", "stop", "compare"):
+        assert not view.buttons[key].isEnabled(), key
+    assert view.overlay.series == {} and len(view.overlay.legend.items) == 0  # its curve went with it
+
+    view.select_ids([ids["beta"], ids["gamma"]])
+    store.delete_run(ids["gamma"])  # deleted elsewhere (the CLI): the next refresh drops it
+    view.refresh()
+    assert [r.id for r in view.selected_runs()] == [ids["beta"]]
+    assert view.buttons["clone"].isEnabled() and not view.buttons["compare"].isEnabled()
+    assert list(view.overlay.series) == [f"beta ({ids['beta'][-4:]})"]
+
+    assert view.buttons["resume"].isEnabled()  # beta failed
+    monkeypatch.setattr("app.views.runs_view.launcher.resume",
+                        lambda home, run_id: store.requeue(run_id))
+    view.resume()
+    assert view.selected_runs()[0].status == RunStatus.QUEUED
+    assert not view.buttons["resume"].isEnabled() and view.buttons["stop"].isEnabled()
+    store.update_run(ids["beta"], status="completed")  # the store moves on: the next refresh follows
+    view.refresh()
+    assert not view.buttons["stop"].isEnabled()
+    view.shutdown()
+
+
+def test_the_table_shows_the_store_as_it_is_now_and_the_time_trained(qtbot, home, plugins):
+    store = Store(home)
+    run_id = store.create_run(tiny_config(epochs=3), "finisher")
+    now = time.time()
+    store.update_run(run_id, status="running", started=now - 3700, heartbeat=now, pid=os.getpid(),
+                     host=socket.gethostname(), step=29, total_steps=30)
+    store.log_metrics(run_id, [(29, 2.9, now, "loss", 1.0), (29, 2.9, now, "active_seconds", 95.0)])
+    view = RunsView(home)
+    qtbot.addWidget(view)
+    view.show()
+
+    def cell(column):
+        return view.proxy.index(0, COLUMNS.index(column)).data()
+
+    assert (cell("status"), cell("epochs")) == ("running", "2.9/3")
+    view.hide()  # another tab: no refresh meanwhile
+    # it sat stopped for an hour before a resume; its workers trained 100 s in all
+    store.log_metrics(run_id, [(30, 3.0, now, "active_seconds", 100.0)])
+    store.update_run(run_id, status="completed", step=30, ended=now)
+    view.show()  # back on the tab: the row is the store's at once, not after the next tick
+    assert (cell("status"), cell("epochs"), cell("duration")) == ("completed", "3.0/3", "1:40")
+    view.shutdown()
+
+
+def test_metric_columns_are_added_from_the_header_menu_and_kept(qtbot, home, plugins):
+    store, ids = _make_runs(home)
+    store.log_metrics(ids["alpha"], [(4, 1.0, time.time(), "knn_acc", 0.61), (4, 1.0, time.time(), "rss_mb", 812.0)])
+    view = RunsView(home)
+    qtbot.addWidget(view)
+    view.select_ids([ids["alpha"]])
+    menu = view.header_menu()
+    entries = {a.data(): a for a in menu.actions() if a.data()}
+    assert {"contrastive_acc", "rss_mb"} <= set(entries)
+    assert not {"loss", "knn_acc"} & set(entries)  # columns already
+    entries["rss_mb"].setChecked(True)  # as a click in the menu does
+    entries["contrastive_acc"].setChecked(True)
+    columns = [view.model.headerData(c, Qt.Horizontal) for c in range(view.model.columnCount())]
+    assert columns[-2:] == ["Resident memory", "Contrastive accuracy"]
+    assert [r.id for r in view.selected_runs()] == [ids["alpha"]]  # the selection survived the new columns
+    row = next(r for r in range(view.proxy.rowCount()) if view.proxy.index(r, 0).data() == "alpha")
+    assert view.proxy.index(row, len(COLUMNS)).data() == "812"
+    assert view.proxy.index(row, len(COLUMNS) + 1).data() == "0.5"
+    other = next(r for r in range(view.proxy.rowCount()) if view.proxy.index(r, 0).data() == "beta")
+    assert view.proxy.index(other, len(COLUMNS)).data() == ""  # beta logged no rss_mb
+    view.table.sortByColumn(len(COLUMNS), Qt.DescendingOrder)
+    assert view.proxy.index(0, 0).data() == "alpha"
+    view.shutdown()
+
+    again = RunsView(home)  # the choice is kept in the settings
+    qtbot.addWidget(again)
+    assert again.model.metric_columns == ["rss_mb", "contrastive_acc"]
+    menu = again.header_menu()
+    next(a for a in menu.actions() if a.data() == "rss_mb").setChecked(False)
+    assert again.model.metric_columns == ["contrastive_acc"]
+    again.shutdown()
+
+
+def test_compare_shows_latest_metrics_and_overlays_the_curves(qtbot, home, plugins):
+    store, ids = _make_runs(home)
+    store.log_metrics(ids["beta"], [(4, 1.0, time.time(), "knn_acc", 0.42)])
+    view = RunsView(home)
+    qtbot.addWidget(view)
+    view.select_ids([ids["alpha"], ids["beta"]])
+    runs = view.selected_runs()
+    dialog = CompareDialog(runs, store=view.store)
+    qtbot.addWidget(dialog)
+    assert [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())] == ["Configuration", "Latest metrics", "Curves"]
+    assert dialog.metric_keys() == ["loss", "contrastive_acc", "knn_acc"]
+    assert dialog.metrics.verticalHeaderItem(1).text() == "Contrastive accuracy"
+    column = {r.id: j for j, r in enumerate(runs)}
+    assert dialog.metrics.item(2, column[ids["beta"]]).text() == "0.42"
+    assert dialog.metrics.item(2, column[ids["alpha"]]).text() == ""  # alpha logged no kNN value
+    loss, acc = dialog.curves["loss"], dialog.curves["accuracy"]
+    assert len(loss.series) == 2 and all(b.n == 4 for b in loss.series.values())
+    assert len(loss.legend.items) == 2 and len(acc.series) == 2
+    assert acc.getPlotItem().titleLabel.text == "Contrastive accuracy"
+    temperature = dialog.table.item(dialog.row_keys().index("method.temperature"), 0).text()
+    assert temperature in ("0.5", "0.2")
+    dialog.show_all.setChecked(True)
+    row = dialog.row_keys().index("data.image_size")
+    assert dialog.table.item(row, 0).text() == "16 px"  # with its parameter's unit
     view.shutdown()
