@@ -76,3 +76,4 @@ def test_a_run_started_here_is_announced_while_the_monitor_follows_another(windo
     assert window.notifier.sent == [("watched crashed", "the worker process exited")]
     window.refresh_status()
     assert len(window.notifier.sent) == 1  # once
+    store.update_run(followed, status="completed", ended=time.time())  # no active run: closing asks nothing
