@@ -49,7 +49,7 @@ def test_every_backbone_declares_and_every_method_fits_some_backbone():
     backbones = registry.entries("backbone")
     for b in backbones:
         d = b.describe()
-        assert d["input_kind"] in ("image", "clip") and isinstance(d["capabilities"], list)
+        assert d["input_kind"] in ("image", "clip", "audio") and isinstance(d["capabilities"], list)
     for m in registry.entries("method"):
         assert any(registry.compatibility_error(m.id, b.id) is None for b in backbones), m.id
     assert registry.get("method", "mae").describe()["requires"] == ["masking", "tokens"]

@@ -20,15 +20,17 @@ def _tone(freq: float, seconds: float, rate: int = RATE) -> np.ndarray:
     return (0.5 * np.sin(2 * np.pi * freq * np.arange(int(seconds * rate)) / rate)).astype(np.float32)
 
 
-def write_video(path, freq: float | None, seconds: float = 1.0, size: int = 16, audio_codec: str = "aac"):
-    """A grey video of ``seconds`` at 10 fps, with a mono tone at ``freq`` Hz (None: no audio stream)."""
+def write_video(path, freq: float | None, seconds: float = 1.0, size: int = 16, audio_codec: str = "aac",
+                shade: int = 0):
+    """A grey video of ``seconds`` at 10 fps (grey levels from ``shade`` on), with a mono tone at
+    ``freq`` Hz (None: no audio stream)."""
     with av.open(str(path), "w") as out:
         v = out.add_stream("mpeg4", rate=FPS)
         v.width = v.height = size
         v.pix_fmt = "yuv420p"
         a = out.add_stream(audio_codec, rate=RATE, layout="mono") if freq is not None else None
         for i in range(int(seconds * FPS)):
-            img = np.full((size, size, 3), 20 * i % 256, np.uint8)
+            img = np.full((size, size, 3), (20 * i + shade) % 256, np.uint8)
             for p in v.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
                 out.mux(p)
         if a is not None:

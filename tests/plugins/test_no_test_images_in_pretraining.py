@@ -80,12 +80,26 @@ FIXTURES = {  # dataset id -> [params writer(tmp_path) ...]; every registered da
     "kmnist": [lambda tmp: (write_mnist(tmp / "KMNIST" / "raw", gz=True), {"root": str(tmp)})[1]],
     "moving_shapes": [lambda tmp: {"image_size": 16, "frames": 3, "train_size": 24, "test_size": 12}],
     "video_folder": [_video_folder],
+    "sounding_shapes": [lambda tmp: {"image_size": 16, "frames": 3, "train_size": 24, "test_size": 12,
+                                     "sample_rate": 4000}],
+    "sounding_video_folder": [lambda tmp: (_sounding_videos(tmp / "videos"),
+                                           {"root": str(tmp / "videos"), "image_size": 16, "frames": 4, "fps": 4.0,
+                                            "sample_rate": 8000, "test_fraction": 0.25})[1]],
 }
 CASES = [(i, k) for i, writers in FIXTURES.items() for k in range(len(writers))]
 
 
 def _hashes(images) -> set:
     return {hashlib.sha1(np.ascontiguousarray(row).tobytes()).hexdigest() for row in images}
+
+
+def _sounding_videos(root):
+    from tests.plugins.test_dataset_sounding_video_folder import write_video
+
+    for c, (cls, freq) in enumerate((("low", 300.0), ("high", 2000.0))):
+        (root / cls).mkdir(parents=True)
+        for k in range(4):  # every video its own grey levels: test copies are told by their pixels
+            write_video(root / cls / f"v{k}.mp4", freq + 10 * k, seconds=1.5, shade=7 * k + 3 * c)
 
 
 def test_every_dataset_has_a_leak_fixture():
