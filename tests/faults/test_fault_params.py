@@ -56,6 +56,11 @@ def _ids_and_base(section, plugin_id, root):
         ids["data"] = "moving_shapes"  # clip methods and backbones: a clip method on clip data
         if section == "backbone":
             ids["method"] = "cvrl"
+    kind = registry.get(KIND[section], plugin_id).cls.input_kind if section in ("method", "backbone") else None
+    if kind in ("clip+audio", "audio"):  # sound methods and the audio tower: on clips with their sound
+        ids["data"] = "sounding_shapes"
+        if section == "backbone":
+            ids["method"], ids["backbone"] = "avc", DEFAULT_IDS["backbone"]
     if registry.compatibility_error(ids["method"], ids["backbone"]):  # MAE: a backbone it can train
         ids["backbone"] = next(b.id for b in registry.entries("backbone")
                                if registry.compatibility_error(ids["method"], b.id) is None)
