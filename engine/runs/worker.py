@@ -165,6 +165,8 @@ def execute(home: Path, run_id: str, progress=None) -> RunStatus:
     finally:
         signal.signal(signal.SIGTERM, previous)
         log.close()
+        if log.lost is not None and log.lost.current is None:
+            store.remove_files_of_deleted(run_id)  # what this worker wrote after the delete
         store.close()
     return status
 

@@ -276,12 +276,20 @@ class Store:
     def delete_run(self, run_id: str) -> None:
         """Delete the run's rows and folder. Its lease goes with its row, so a worker still
         running it (frozen, or on another host) has every later write refused."""
-        import shutil
-
         with self.transaction():
             for table in ("metrics", "latest", "evals", "artifacts"):
                 self.conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
             self.conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+        self.remove_files_of_deleted(run_id)
+
+    def remove_files_of_deleted(self, run_id: str) -> None:
+        """Remove the folder and cached features of ``run_id`` if its row is gone. A worker
+        frozen between its lease check and a file write recreates the folder once it goes
+        on; it calls this on its way out, so a deleted run leaves nothing behind."""
+        import shutil
+
+        if self.conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone():
+            return
         shutil.rmtree(self.run_dir(run_id).root, ignore_errors=True)
         for cached in self.paths.run_caches(run_id):  # its frozen features go with it
             cached.unlink(missing_ok=True)
