@@ -20,17 +20,6 @@ SCRIPT = Path(__file__).with_name("torchrun_method_state.py")
 SMALL = {"proj_hidden": 32, "proj_dim": 16}
 
 
-def _torchrun(tmp_path: Path, method_id: str, params: dict, prefix: str = "rank") -> list[dict]:
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
-    for key in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
-        env.pop(key, None)
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-           str(SCRIPT), method_id, str(tmp_path), json.dumps(params)]
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return [torch.load(tmp_path / f"{prefix}{r}.pt") for r in (0, 1)]
-
-
 CASES = {
     "moco": ({**SMALL, "queue_size": 64}, ("queue.items", "queue.tags", "queue.ptr")),
     "swav": ({**SMALL, "queue_size": 32, "num_prototypes": 8, "num_local_crops": 0, "freeze_prototypes_steps": 0},
@@ -39,10 +28,31 @@ CASES = {
 }
 
 
+
+
+@pytest.fixture(scope="module")
+def torchrun_out(tmp_path_factory) -> Path:
+    """One 2-rank torchrun launch for every case (each launch costs seconds of start-up)."""
+    out = tmp_path_factory.mktemp("torchrun")
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    for key in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        env.pop(key, None)
+    cases = {**{m: params for m, (params, _) in CASES.items()}, "shuffle": {}}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+           str(SCRIPT), str(out), json.dumps(cases)]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out
+
+
+def _ranks(out: Path, prefix: str) -> list[dict]:
+    return [torch.load(out / f"{prefix}{r}.pt") for r in (0, 1)]
+
+
 @pytest.mark.parametrize("method_id", list(CASES))
-def test_every_rank_holds_the_global_state(tmp_path, method_id):
+def test_every_rank_holds_the_global_state(torchrun_out, method_id):
     params, keys = CASES[method_id]
-    ranks = _torchrun(tmp_path, method_id, params)
+    ranks = _ranks(torchrun_out, f"{method_id}_rank")
     single, single_metrics = run_single(method_id, params)
     for key in keys:
         for r, rank in enumerate(ranks):
@@ -56,10 +66,10 @@ def test_every_rank_holds_the_global_state(tmp_path, method_id):
         assert set(tags.tolist()) == set(single["queue.tags"].tolist())
 
 
-def test_shuffling_bn_returns_each_ranks_rows_computed_across_ranks(tmp_path):
+def test_shuffling_bn_returns_each_ranks_rows_computed_across_ranks(torchrun_out):
     """MoCo's shuffling BN: the key encoder sees a batch permuted across ranks, and every rank
     gets the outputs of its own inputs back, in order."""
-    ranks = _torchrun(tmp_path, "shuffle", {}, prefix="shuffle")
+    ranks = _ranks(torchrun_out, "shuffle")
     where = torch.cat([r["y"][:, 1] for r in ranks])
     for r in ranks:
         assert torch.equal(r["y"][:, 0], r["x"][:, 0])

@@ -1,8 +1,10 @@
 """Run a method for a few DDP steps under torchrun (Gloo, CPU) and save every rank's state.
 
-``python -m torch.distributed.run --nproc_per_node=2 torchrun_method_state.py METHOD OUT JSON``:
-each rank trains on its slice of the same global batches (prepare_method, global BatchNorm,
-SGD), then writes ``OUT/rank{r}.pt`` (its state dict and the last step's metrics).
+``python -m torch.distributed.run --nproc_per_node=2 torchrun_method_state.py OUT JSON``, JSON
+mapping method ids to their parameters (one launch for all: starting torchrun is the slow
+part): for each method, each rank trains on its slice of the same global batches
+(prepare_method, global BatchNorm, SGD), then writes ``OUT/{method}_rank{r}.pt`` (its state
+dict and the last step's metrics); the id ``shuffle`` checks shuffling BN instead.
 ``run_single`` does the same in one process with the global batch, for comparison."""
 from __future__ import annotations
 
@@ -58,20 +60,20 @@ def check_shuffle(out: Path) -> None:
     torch.save({"x": x, "y": y}, out / f"shuffle{rank}.pt")
 
 
-def main(method_id: str, out: Path, params: dict) -> None:
+def main(out: Path, cases: dict) -> None:
     torch.set_num_threads(1)
     info = distributed.init_from_env()
-    if method_id == "shuffle":
-        check_shuffle(out)
-        distributed.shutdown()
-        return
-    method = build_method(method_id, params)
-    method.train()
-    step = prepare_method(method, torch.device("cpu"), info, sync_bn=True)
-    metrics = _steps(method, step, info.rank, info.world)
-    torch.save({"state": method.state_dict(), "metrics": metrics}, out / f"rank{info.rank}.pt")
+    for method_id, params in cases.items():
+        if method_id == "shuffle":
+            check_shuffle(out)
+            continue
+        method = build_method(method_id, params)
+        method.train()
+        step = prepare_method(method, torch.device("cpu"), info, sync_bn=True)
+        metrics = _steps(method, step, info.rank, info.world)
+        torch.save({"state": method.state_dict(), "metrics": metrics}, out / f"{method_id}_rank{info.rank}.pt")
     distributed.shutdown()
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], Path(sys.argv[2]), json.loads(sys.argv[3]))
+    main(Path(sys.argv[1]), json.loads(sys.argv[2]))
