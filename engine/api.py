@@ -9,7 +9,7 @@ third-party package or a ``<home>/plugins/*.py`` file does; an import-linter con
 - bases: ``DatasetPlugin`` + ``Split`` (streamed as ``SplitSpec`` + ``Chunk``s),
   ``ImageFileDataset`` (splits decoded from lists of image files), ``BackboneBase``
   (``ClipBackboneBase`` for clips, ``AudioBackboneBase`` for waveforms),
-  ``MethodPlugin``, ``TwoViewMethod``, ``ProjectedPairMethod``; ``Capability`` / ``SampleKind`` for
+  ``MethodPlugin``, ``TwoViewMethod``, ``ProjectedPairMethod``, ``FrameTupleMethod``; ``Capability`` / ``SampleKind`` for
   what backbones offer, methods require and datasets hold;
 - building blocks: view recipes and augmentations, heads, multi-crop, momentum encoders,
   feature queues, metrics, Lab colour, patches, Sobel, image ids, stage shapes, the
@@ -87,6 +87,7 @@ from engine.ssl.clips import (
     tile_frames,
 )
 from engine.ssl.feature_queue import FeatureQueue
+from engine.ssl.frame_tuples import FrameTupleMethod, spaced_frames
 from engine.ssl.heads import mlp_head
 from engine.ssl.image_ids import image_ids
 from engine.ssl.instance_ids import InstanceIds
@@ -109,7 +110,7 @@ __all__ = [
     "get_entry", "create_method", "create_backbone",
     # bases and declared capabilities
     "DatasetPlugin", "Split", "SPLITS", "SplitSpec", "Chunk", "BackboneBase", "ClipBackboneBase", "MethodPlugin",
-    "TwoViewMethod", "ProjectedPairMethod", "Capability", "SampleKind",
+    "TwoViewMethod", "ProjectedPairMethod", "FrameTupleMethod", "Capability", "SampleKind",
     # dataset building blocks
     "chunk_length", "resize_images", "fingerprint", "stratified_split", "EXTENSIONS", "decode_square",
     "ForbiddenPickle", "load_restricted", "ImageFileDataset", "Listing", "list_folder", "class_folders",
@@ -127,7 +128,7 @@ __all__ = [
     "grid_origins", "crop_patches", "standardize", "upsample_to", "to_unit_range", "mosaic",
     # clips
     "need_frames", "sorted_frames", "gather_frames", "motion_energy", "augment_clips", "as_single_frames",
-    "tile_frames",
+    "tile_frames", "spaced_frames",
     # sound
     "AVBatch", "AudioBackboneBase", "log_mel", "mel_filterbank", "AudioVisualMethod", "AV_PARAMS",
     "need_audio", "other_clip", "windows", "window_starts", "frame_at", "circular_shift", "random_gain",
