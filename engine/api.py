@@ -42,6 +42,7 @@ from engine.data.stratified_split import stratified_split
 from engine.models.audio_backbone import AudioBackboneBase
 from engine.models.backbone import BackboneBase
 from engine.models.clip_backbone import ClipBackboneBase
+from engine.models.conv_blocks import vgg_block
 from engine.models.transformer import Attention, Block, init_transformer_weights
 from engine.params import Param, ParamError
 from engine.registry import (
@@ -120,7 +121,7 @@ __all__ = [
     "color_jitter", "random_grayscale", "gaussian_blur", "solarize",
     "MultiCrop", "multicrop_params", "multicrop_from",
     # networks, heads, encoders, queues
-    "Attention", "Block", "init_transformer_weights", "mlp_head",
+    "Attention", "Block", "init_transformer_weights", "mlp_head", "vgg_block",
     "MomentumPair", "momentum_params", "shuffled_forward", "momentum_at", "ema_update", "frozen_copy", "FeatureQueue",
     "stage_shapes", "gather_with_grad", "concat_all_gather", "rank_rows",
     # pretext-task helpers
