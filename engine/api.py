@@ -25,6 +25,7 @@ from engine.capabilities import Capability, SampleKind
 from engine.data.audio_file import read_sound, sound_windows
 from engine.data.av_batch import AVBatch
 from engine.data.chunks import Chunk, SplitSpec, chunk_length
+from engine.data.clip_audio_splits import ClipAudioSplits
 from engine.data.dataset import SPLITS, DataError, DatasetPlugin, Split, resize_images
 from engine.data.fingerprint import fingerprint
 from engine.data.image_chunks import any_readable, decode_chunks
@@ -115,7 +116,7 @@ __all__ = [
     # dataset building blocks
     "chunk_length", "resize_images", "fingerprint", "stratified_split", "EXTENSIONS", "decode_square",
     "ForbiddenPickle", "load_restricted", "ImageFileDataset", "Listing", "list_folder", "class_folders",
-    "image_files", "is_image", "decode_chunks", "any_readable",
+    "image_files", "is_image", "decode_chunks", "any_readable", "ClipAudioSplits",
     # views and augmentations
     "ViewRecipe", "view_params", "recipe_from", "to_float", "normalize", "denormalize", "resized_crop",
     "color_jitter", "random_grayscale", "gaussian_blur", "solarize",
