@@ -68,9 +68,6 @@ def pid_of(home, run_id) -> int:
         return store.get_run(run_id).pid
 
 
-__all__ = ["SleepExecutor", "os", "pid_of", "running"]
-
-
 def drain(home, executor, seconds: float, stop_workers) -> None:
     """Run a one-slot ``Scheduler`` with the real ``executor`` until its queue is empty or
     ``seconds`` have passed, then close it and stop what is left with ``stop_workers()``."""
@@ -83,3 +80,7 @@ def drain(home, executor, seconds: float, stop_workers) -> None:
     finally:
         scheduler.close()
         stop_workers()
+
+
+__all__ = ["SleepExecutor", "drain", "os", "pid_of", "running"]
+
