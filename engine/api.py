@@ -98,7 +98,7 @@ from engine.ssl.log_mel import log_mel, mel_filterbank
 from engine.ssl.method import MethodPlugin
 from engine.ssl.metrics import contrastive_accuracy, pair_chance, pair_retrieval_accuracy, ranked_first
 from engine.ssl.momentum import MomentumPair, ema_update, frozen_copy, momentum_at, momentum_params
-from engine.ssl.multicrop import MultiCrop, multicrop_from, multicrop_params
+from engine.ssl.multicrop import MultiCrop, multicrop_from, multicrop_params, swapped_cross_entropy
 from engine.ssl.patches import crop_patches, grid_origins, mosaic, standardize, to_unit_range, upsample_to
 from engine.ssl.shuffle_bn import shuffled_forward
 from engine.ssl.sobel import sobel
@@ -120,7 +120,7 @@ __all__ = [
     # views and augmentations
     "ViewRecipe", "view_params", "recipe_from", "to_float", "normalize", "denormalize", "resized_crop",
     "color_jitter", "random_grayscale", "gaussian_blur", "solarize",
-    "MultiCrop", "multicrop_params", "multicrop_from",
+    "MultiCrop", "multicrop_params", "multicrop_from", "swapped_cross_entropy",
     # networks, heads, encoders, queues
     "Attention", "Block", "init_transformer_weights", "mlp_head", "vgg_block",
     "MomentumPair", "momentum_params", "shuffled_forward", "momentum_at", "ema_update", "frozen_copy", "FeatureQueue",
