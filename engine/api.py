@@ -9,7 +9,7 @@ third-party package or a ``<home>/plugins/*.py`` file does; an import-linter con
 - bases: ``DatasetPlugin`` + ``Split`` (streamed as ``SplitSpec`` + ``Chunk``s),
   ``ImageFileDataset`` (splits decoded from lists of image files), ``BackboneBase``
   (``ClipBackboneBase`` for clips, ``AudioBackboneBase`` for waveforms),
-  ``MethodPlugin``, ``TwoViewMethod``, ``ProjectedPairMethod``; ``Capability`` / ``SampleKind`` for
+  ``MethodPlugin``, ``TwoViewMethod``, ``ProjectedPairMethod``, ``FrameTupleMethod``; ``Capability`` / ``SampleKind`` for
   what backbones offer, methods require and datasets hold;
 - building blocks: view recipes and augmentations, heads, multi-crop, momentum encoders,
   feature queues, metrics, Lab colour, patches, Sobel, image ids, stage shapes, the
@@ -25,6 +25,7 @@ from engine.capabilities import Capability, SampleKind
 from engine.data.audio_file import read_sound, sound_windows
 from engine.data.av_batch import AVBatch
 from engine.data.chunks import Chunk, SplitSpec, chunk_length
+from engine.data.clip_audio_splits import ClipAudioSplits
 from engine.data.dataset import SPLITS, DataError, DatasetPlugin, Split, resize_images
 from engine.data.fingerprint import fingerprint
 from engine.data.image_chunks import any_readable, decode_chunks
@@ -42,6 +43,7 @@ from engine.data.stratified_split import stratified_split
 from engine.models.audio_backbone import AudioBackboneBase
 from engine.models.backbone import BackboneBase
 from engine.models.clip_backbone import ClipBackboneBase
+from engine.models.conv_blocks import vgg_block
 from engine.models.transformer import Attention, Block, init_transformer_weights
 from engine.params import Param, ParamError
 from engine.registry import (
@@ -76,6 +78,7 @@ from engine.ssl.augment import (
     view_params,
 )
 from engine.ssl.av_method import AV_PARAMS, AudioVisualMethod
+from engine.ssl.classification import classification_loss
 from engine.ssl.clips import (
     as_single_frames,
     augment_clips,
@@ -86,6 +89,7 @@ from engine.ssl.clips import (
     tile_frames,
 )
 from engine.ssl.feature_queue import FeatureQueue
+from engine.ssl.frame_tuples import FrameTupleMethod, spaced_frames
 from engine.ssl.heads import mlp_head
 from engine.ssl.image_ids import image_ids
 from engine.ssl.instance_ids import InstanceIds
@@ -94,7 +98,7 @@ from engine.ssl.log_mel import log_mel, mel_filterbank
 from engine.ssl.method import MethodPlugin
 from engine.ssl.metrics import contrastive_accuracy, pair_chance, pair_retrieval_accuracy, ranked_first
 from engine.ssl.momentum import MomentumPair, ema_update, frozen_copy, momentum_at, momentum_params
-from engine.ssl.multicrop import MultiCrop, multicrop_from, multicrop_params
+from engine.ssl.multicrop import MultiCrop, multicrop_from, multicrop_params, swapped_cross_entropy
 from engine.ssl.patches import crop_patches, grid_origins, mosaic, standardize, to_unit_range, upsample_to
 from engine.ssl.shuffle_bn import shuffled_forward
 from engine.ssl.sobel import sobel
@@ -108,25 +112,25 @@ __all__ = [
     "get_entry", "create_method", "create_backbone",
     # bases and declared capabilities
     "DatasetPlugin", "Split", "SPLITS", "SplitSpec", "Chunk", "BackboneBase", "ClipBackboneBase", "MethodPlugin",
-    "TwoViewMethod", "ProjectedPairMethod", "Capability", "SampleKind",
+    "TwoViewMethod", "ProjectedPairMethod", "FrameTupleMethod", "Capability", "SampleKind",
     # dataset building blocks
     "chunk_length", "resize_images", "fingerprint", "stratified_split", "EXTENSIONS", "decode_square",
     "ForbiddenPickle", "load_restricted", "ImageFileDataset", "Listing", "list_folder", "class_folders",
-    "image_files", "is_image", "decode_chunks", "any_readable",
+    "image_files", "is_image", "decode_chunks", "any_readable", "ClipAudioSplits",
     # views and augmentations
     "ViewRecipe", "view_params", "recipe_from", "to_float", "normalize", "denormalize", "resized_crop",
     "color_jitter", "random_grayscale", "gaussian_blur", "solarize",
-    "MultiCrop", "multicrop_params", "multicrop_from",
+    "MultiCrop", "multicrop_params", "multicrop_from", "swapped_cross_entropy",
     # networks, heads, encoders, queues
-    "Attention", "Block", "init_transformer_weights", "mlp_head",
+    "Attention", "Block", "init_transformer_weights", "mlp_head", "vgg_block",
     "MomentumPair", "momentum_params", "shuffled_forward", "momentum_at", "ema_update", "frozen_copy", "FeatureQueue",
     "stage_shapes", "gather_with_grad", "concat_all_gather", "rank_rows",
     # pretext-task helpers
-    "contrastive_accuracy", "pair_retrieval_accuracy", "ranked_first", "pair_chance", "image_ids", "InstanceIds", "rgb_to_lab", "lab_to_rgb", "sobel",
+    "classification_loss", "contrastive_accuracy", "pair_retrieval_accuracy", "ranked_first", "pair_chance", "image_ids", "InstanceIds", "rgb_to_lab", "lab_to_rgb", "sobel",
     "grid_origins", "crop_patches", "standardize", "upsample_to", "to_unit_range", "mosaic",
     # clips
     "need_frames", "sorted_frames", "gather_frames", "motion_energy", "augment_clips", "as_single_frames",
-    "tile_frames",
+    "tile_frames", "spaced_frames",
     # sound
     "AVBatch", "AudioBackboneBase", "log_mel", "mel_filterbank", "AudioVisualMethod", "AV_PARAMS",
     "need_audio", "other_clip", "windows", "window_starts", "frame_at", "circular_shift", "random_gain",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from app.plots.plot_style import ThemedPlot
+from app.plots.plot_style import RunSeriesPlot
 
 
 def fewshot_curve(results: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -26,7 +26,7 @@ class PercentAxis(pg.AxisItem):
         return [f"{s} %" for s in super().tickStrings(values, scale, spacing)]
 
 
-class FewShotPlot(ThemedPlot):
+class FewShotPlot(RunSeriesPlot):
     def __init__(self, parent=None):
         super().__init__("Few-shot accuracy (mean ± std over draws)", "labeled images per class (k)",
                          "top-1 accuracy", parent, legend_offset=(10, 10))  # curves rise to the right
@@ -34,13 +34,7 @@ class FewShotPlot(ThemedPlot):
         self.getPlotItem().setAxisItems({"left": PercentAxis("left")})
         self.apply_theme()
         self.getPlotItem().setLogMode(x=True)
-        self.series: list[tuple[str, int, dict]] = []
         self.curves: dict[str, pg.PlotDataItem] = {}
-
-    def set_series(self, series: list[tuple[str, int, dict]]) -> None:
-        """series: (run label, colour index, few-shot results) per run."""
-        self.series = list(series)
-        self.redraw()
 
     def redraw(self) -> None:
         self.reset()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 
-from app.plots.plot_style import ThemedPlot
+from app.plots.plot_style import RunSeriesPlot
 
 
 def stage_accuracies(results: dict) -> dict[str, float]:
@@ -13,17 +13,11 @@ def stage_accuracies(results: dict) -> dict[str, float]:
     return {r["stage"]: 100 * r["top1"] for r in results.get("stages", [])}
 
 
-class LayerwisePlot(ThemedPlot):
+class LayerwisePlot(RunSeriesPlot):
     def __init__(self, parent=None):
         super().__init__("Layer-wise linear probes", "backbone stage", "top-1 accuracy (%)", parent)
         self.setObjectName("layerwise_plot")
-        self.series: list[tuple[str, int, dict]] = []
         self.bars: dict[str, pg.BarGraphItem] = {}
-
-    def set_series(self, series: list[tuple[str, int, dict]]) -> None:
-        """series: (run label, colour index, layer-wise results) per run."""
-        self.series = list(series)
-        self.redraw()
 
     def redraw(self) -> None:
         self.reset()

@@ -69,3 +69,17 @@ class ThemedPlot(pg.PlotWidget):
 
     def save(self, path) -> list:
         return save_plot(self, path)
+
+
+class RunSeriesPlot(ThemedPlot):
+    """A ``ThemedPlot`` of one protocol's results side by side for several runs: the series
+    are (run label, colour index, results) per run, and ``redraw()`` draws them."""
+
+    def __init__(self, title: str, x_label: str, y_label: str, parent=None, legend_offset=(-10, 10)):
+        super().__init__(title, x_label, y_label, parent, legend_offset)
+        self.series: list[tuple[str, int, dict]] = []
+
+    def set_series(self, series: list[tuple[str, int, dict]]) -> None:
+        """series: (run label, colour index, the protocol's results) per run."""
+        self.series = list(series)
+        self.redraw()

@@ -30,6 +30,7 @@ from app.jobs.store_poller import StorePoller
 from app.plots.curve_plot import CurvePlot
 from app.plots.method_metrics import accuracy_key, chance_level
 from app.plots.system_plots import SYSTEM_KEYS, SystemPlots
+from app.widgets.buttons import push_button
 from app.widgets.log_tail import LogTail
 from engine.metric_labels import metric_title
 from engine.runs.paths import RunPaths
@@ -90,9 +91,7 @@ class MonitorView(QWidget):
         self.error.setWordWrap(True)
         self.error.setProperty("role", "error")
         self.error.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.resume_checkpoint = QPushButton("Resume from last checkpoint")
-        self.resume_checkpoint.setObjectName("resume_checkpoint")
-        self.resume_checkpoint.clicked.connect(self.resume)
+        self.resume_checkpoint = push_button("Resume from last checkpoint", "resume_checkpoint", self.resume)
         self.error_panel = QWidget()
         error_row = QHBoxLayout(self.error_panel)
         error_row.setContentsMargins(0, 0, 0, 0)

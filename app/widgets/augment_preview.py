@@ -9,10 +9,11 @@ import random
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app.jobs.background_job import LatestJob
 from app.theme import restyle
+from app.widgets.buttons import push_button
 from app.widgets.image_grid import ImageGrid
 from engine.ssl.input_preview import augmentation_preview
 
@@ -27,10 +28,8 @@ class AugmentPreview(QWidget):
         self.config: dict | None = None
         self.status = QLabel("Pick a method to see its inputs.")
         self.status.setWordWrap(True)
-        self.reroll = QPushButton("Re-roll")
-        self.reroll.setObjectName("reroll")
-        self.reroll.setToolTip("draw new augmentation parameters for the same images")
-        self.reroll.clicked.connect(self._reroll)
+        self.reroll = push_button("Re-roll", "reroll", self._reroll,
+                                  "draw new augmentation parameters for the same images")
         top = QHBoxLayout()
         top.addWidget(self.status, 1)
         top.addWidget(self.reroll)

@@ -15,13 +15,13 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QMessageBox,
-    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from app.widgets.buttons import push_button
 from engine.evaluation.tables import RUN_COLUMNS, comparison_table, write_table
 
 SHOWN_RUN_COLUMNS = ["run", "method", "backbone", "dataset"]
@@ -67,10 +67,8 @@ class ResultsTable(QWidget):
         self.empty = QLabel("No results yet: check runs and protocols, then Evaluate.")
         self.empty.setProperty("role", "muted")
         self.empty.setWordWrap(True)
-        self.export_button = QPushButton("Export table…")
-        self.export_button.setObjectName("export_table")
-        self.export_button.setToolTip("Write the table as CSV, Markdown or LaTeX (booktabs)")
-        self.export_button.clicked.connect(self.ask_export)
+        self.export_button = push_button("Export table…", "export_table", self.ask_export,
+                                         "Write the table as CSV, Markdown or LaTeX (booktabs)")
         top = QHBoxLayout()
         title = QLabel("Comparison (top-1 %; few-shot: mean ± std over draws)")
         title.setProperty("role", "title")

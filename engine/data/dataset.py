@@ -117,6 +117,10 @@ class DatasetPlugin(PluginCard):
         """Hz of a clip+audio dataset's waveforms (the ``sample_rate`` param), else 0."""
         return int(self.params.get("sample_rate", 0))
 
+    def root_path(self) -> Path:
+        """The ``root`` param (the folder a dataset reads its files from), ``~`` expanded."""
+        return Path(str(self.params["root"])).expanduser()
+
     # --- what a plugin implements ------------------------------------------------------
     def build_split(self, name: str) -> Split:
         raise NotImplementedError(f"dataset {self.id} implements neither iter_split nor build_split")

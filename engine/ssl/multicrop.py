@@ -58,3 +58,19 @@ def multicrop_from(params: dict, image_size: int, multiple: int = 4) -> MultiCro
     glob = recipe_from(params, image_size)
     local = recipe_from(params, local_size(image_size, params["local_size_frac"], multiple), crop_min=lo, crop_max=hi)
     return MultiCrop(glob, local, params["num_local_crops"])
+
+
+def swapped_cross_entropy(targets: torch.Tensor, log_p: torch.Tensor) -> torch.Tensor:
+    """The multi-crop loss of SwAV and DINO (Caron et al., 2020, eq. 1; 2021, eq. 3): each
+    global view's target predicted from every other view.
+
+    targets: (2, N, K) distributions of the 2 global views (no gradient); log_p: (V, N, K)
+    log-probabilities of all V views, the 2 global ones first. -> 0-dim mean over i in {0, 1}
+    and v != i of ``-sum_k targets[i] log_p[v]``, averaged over the N images."""
+    total, pairs = 0.0, 0
+    for i in range(2):
+        for v in range(log_p.shape[0]):
+            if v != i:
+                total = total - (targets[i] * log_p[v]).sum(1).mean()
+                pairs += 1
+    return total / pairs

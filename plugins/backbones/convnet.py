@@ -3,14 +3,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from engine.api import BackboneBase, Param, register_backbone
-
-
-def _block(cin, cout, pool):
-    layers = [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
-    if pool:
-        layers.append(nn.MaxPool2d(2))
-    return nn.Sequential(*layers)
+from engine.api import BackboneBase, Param, register_backbone, vgg_block
 
 
 @register_backbone
@@ -26,7 +19,7 @@ class ConvNet(BackboneBase):
     def __init__(self, image_size: int = 32, width: int = 32):
         super().__init__()
         w = width
-        self.stem = _block(3, w, pool=False)
-        self.layers = nn.ModuleList([_block(w, w * 2, True), _block(w * 2, w * 4, True),
-                                     _block(w * 4, w * 8, True)])
+        self.stem = vgg_block(3, w)
+        self.layers = nn.ModuleList([vgg_block(w, w * 2, pool=True), vgg_block(w * 2, w * 4, pool=True),
+                                     vgg_block(w * 4, w * 8, pool=True)])
         self.num_features = w * 8

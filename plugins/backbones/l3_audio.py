@@ -6,17 +6,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from engine.api import AudioBackboneBase, Param, register_backbone
-
-
-def _block(cin: int, cout: int, pool: bool) -> nn.Sequential:
-    """Two conv-BN-ReLU layers over (N, C, mel, time), then 2x2 max-pooling when ``pool``."""
-    layers = []
-    for a, b in ((cin, cout), (cout, cout)):
-        layers += [nn.Conv2d(a, b, 3, padding=1, bias=False), nn.BatchNorm2d(b), nn.ReLU(inplace=True)]
-    if pool:
-        layers.append(nn.MaxPool2d(2))
-    return nn.Sequential(*layers)
+from engine.api import AudioBackboneBase, Param, register_backbone, vgg_block
 
 
 @register_backbone
@@ -40,6 +30,8 @@ class L3Audio(AudioBackboneBase):
         super().__init__()
         self.n_mels, self.window_ms, self.hop_ms, self.sample_rate = n_mels, window_ms, hop_ms, sample_rate
         w = width
-        self.stem = _block(1, w, pool=True)
-        self.layers = nn.ModuleList([_block(w, 2 * w, True), _block(2 * w, 4 * w, True), _block(4 * w, 8 * w, False)])
+        # blocks of two conv-BN-ReLU layers over (N, C, mel, time), 2x2 max-pooling after all but the last
+        self.stem = vgg_block(1, w, 2, pool=True)
+        self.layers = nn.ModuleList([vgg_block(w, 2 * w, 2, pool=True), vgg_block(2 * w, 4 * w, 2, pool=True),
+                                     vgg_block(4 * w, 8 * w, 2)])
         self.num_features = 8 * w

@@ -97,7 +97,7 @@ class CifarBase(DatasetPlugin):
     @property
     def data_dir(self) -> Path:
         """The folder with the files: ``root`` itself, or ``root/<folder>``."""
-        root = Path(str(self.params["root"])).expanduser()
+        root = self.root_path()
         inner = root / self.folder
         if not (root / self.meta_file).exists() and inner.is_dir():
             return inner

@@ -70,12 +70,8 @@ class ImageNetFolders(ImageFileDataset):
         super().__init__(cache_dir, **params)
         self._lists: dict[str, Listing] = {}
 
-    @property
-    def root(self) -> Path:
-        return Path(str(self.params["root"])).expanduser()
-
     def _train(self) -> Listing:
-        folder = self.root / "train"
+        folder = self.root_path() / "train"
         listing = class_folders(folder) if folder.is_dir() else None
         if listing is None or not listing.files:
             raise DataError(f"{folder} is missing or has no class sub-folders with images")
@@ -86,10 +82,10 @@ class ImageNetFolders(ImageFileDataset):
         return listing
 
     def _labels_csv(self) -> Path | None:
-        return next((p for p in (self.root / LABELS_CSV, self.root / "val" / LABELS_CSV) if p.is_file()), None)
+        return next((p for p in (self.root_path() / LABELS_CSV, self.root_path() / "val" / LABELS_CSV) if p.is_file()), None)
 
     def _val(self, classes: list) -> Listing:
-        folder, index = self.root / "val", {c: i for i, c in enumerate(classes)}
+        folder, index = self.root_path() / "val", {c: i for i, c in enumerate(classes)}
         if not folder.is_dir():
             raise DataError(f"{folder} is missing; imagenet_folders takes its test split from val/")
         sorted_val, table = class_folders(folder), self._labels_csv()
@@ -100,7 +96,7 @@ class ImageNetFolders(ImageFileDataset):
             return Listing(folder, sorted_val.files, np.asarray([index[sorted_val.classes[i]] for i in
                                                                  sorted_val.labels], np.int64), classes)
         if table is None:
-            raise DataError(f"{folder} has no class sub-folders and there is no {LABELS_CSV} in {self.root} or "
+            raise DataError(f"{folder} has no class sub-folders and there is no {LABELS_CSV} in {self.root_path()} or "
                             f"{folder}, so the val images have no labels")
         names, labels = read_labels_csv(table, index)
         files = [str(folder / n) for n in names]
@@ -124,4 +120,4 @@ class ImageNetFolders(ImageFileDataset):
         for source in ("train", "val"):
             files = self.listing(source).files
             if not any_readable(files):
-                raise DataError(f"none of the {len(files)} image files in {self.root / source} could be read")
+                raise DataError(f"none of the {len(files)} image files in {self.root_path() / source} could be read")

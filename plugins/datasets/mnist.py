@@ -47,12 +47,8 @@ class IdxDataset(DatasetPlugin):
         self._headers: dict[str, IdxFile] = {}
 
     # --- where the files are -----------------------------------------------------------
-    @property
-    def root(self) -> Path:
-        return Path(str(self.params["root"])).expanduser()
-
     def _candidates(self) -> list[Path]:
-        root = self.root
+        root = self.root_path()
         return [root, root / "raw", root / self.folder / "raw", root / self.folder]
 
     @property
@@ -62,7 +58,7 @@ class IdxDataset(DatasetPlugin):
         for folder in self._candidates():
             if (folder / first).is_file() or (folder / f"{first}.gz").is_file():
                 return folder
-        return self.root
+        return self.root_path()
 
     def _path(self, stem: str) -> Path:
         plain = self.data_dir / stem

@@ -94,9 +94,11 @@ def _mover(rng: np.random.Generator, shape: str, motion: str, speed: float, bg_c
 
 
 def render_clip(shape: int, motion: int, rng: np.random.Generator, size: int, frames: int, fps: float,
-                speed: float, num_objects: int = 1, background: str = "textured") -> np.ndarray:
+                speed: float, num_objects: int = 1, background: str = "textured", on_move=None) -> np.ndarray:
     """One (frames, size, size, 3) uint8 clip: ``SHAPES[shape]`` doing ``MOTIONS[motion]``
-    on top of ``num_objects - 1`` distractors doing random motions."""
+    on top of ``num_objects - 1`` distractors doing random motions. ``on_move(t, mover,
+    velocity_before, main)``, when given, is called after each mover's step of frame ``t``
+    (``main``: the labelled shape); it draws no random numbers."""
     big = size * _SCALE
     bg, bg_colour = _background(rng, big)
     if background == "plain":
@@ -108,9 +110,12 @@ def render_clip(shape: int, motion: int, rng: np.random.Generator, size: int, fr
     for t in range(frames):
         img = Image.fromarray(bg)
         draw = ImageDraw.Draw(img)
-        for m in movers:
+        for k, m in enumerate(movers):
             _draw_shape(draw, m.shape, m.x * big, m.y * big, m.r * big, m.angle, m.fill, bg_colour)
+            before = (m.vx, m.vy)
             m.step(1.0 / fps)
+            if on_move is not None:
+                on_move(t, m, before, k == len(movers) - 1)
         out[t] = np.asarray(img.resize((size, size), Image.LANCZOS))
     return out
 

@@ -10,18 +10,16 @@ clip ``i`` of a split and its sound depend on (seed, split, i) only.
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image, ImageDraw
 
 from engine.api import (
     Chunk,
+    ClipAudioSplits,
     Param,
     SampleKind,
-    SplitSpec,
     chunk_length,
     register_dataset,
 )
-from plugins.datasets.moving_shapes import MOTIONS, SHAPES, MovingShapes, _mover
-from plugins.datasets.shapes import _SCALE, _background, _draw_shape
+from plugins.datasets.moving_shapes import SHAPES, MovingShapes, render_clip
 from plugins.datasets.soundtrack import STRIKE, Event, soundtrack
 
 
@@ -31,33 +29,21 @@ def _bounced(before: tuple[float, float], after: tuple[float, float]) -> bool:
 
 def render_sounding_clip(shape: int, motion: int, rng: np.random.Generator, size: int, frames: int,
                          fps: float, speed: float, num_objects: int = 1, background: str = "textured"):
-    """-> ((frames, size, size, 3) uint8 clip, [Event]): ``moving_shapes.render_clip``'s
-    drawing, with each border bounce (a velocity sign flip) recorded at the time of the frame
+    """-> ((frames, size, size, 3) uint8 clip, [Event]): ``moving_shapes.render_clip``,
+    with each border bounce (a velocity sign flip) recorded at the time of the frame
     after it."""
-    big = size * _SCALE
-    bg, bg_colour = _background(rng, big)
-    if background == "plain":
-        bg = np.broadcast_to(np.asarray(bg_colour, dtype=np.uint8), bg.shape).copy()
-    others = [_mover(rng, SHAPES[rng.integers(len(SHAPES))], MOTIONS[rng.integers(len(MOTIONS))], speed, bg_colour)
-              for _ in range(num_objects - 1)]
-    movers = [*others, _mover(rng, SHAPES[shape], MOTIONS[motion], speed, bg_colour)]  # main one on top
-    out, events = np.empty((frames, size, size, 3), np.uint8), []
-    for t in range(frames):
-        img = Image.fromarray(bg)
-        draw = ImageDraw.Draw(img)
-        for k, m in enumerate(movers):
-            _draw_shape(draw, m.shape, m.x * big, m.y * big, m.r * big, m.angle, m.fill, bg_colour)
-            before = (m.vx, m.vy)
-            m.step(1.0 / fps)
-            if t + 1 < frames and _bounced(before, (m.vx, m.vy)):
-                main = k == len(movers) - 1
-                events.append(Event((t + 1) / fps, SHAPES.index(m.shape), STRIKE if main else STRIKE / 2))
-        out[t] = np.asarray(img.resize((size, size), Image.LANCZOS))
-    return out, events
+    events = []
+
+    def record(t, m, before, main):
+        if t + 1 < frames and _bounced(before, (m.vx, m.vy)):
+            events.append(Event((t + 1) / fps, SHAPES.index(m.shape), STRIKE if main else STRIKE / 2))
+
+    clip = render_clip(shape, motion, rng, size, frames, fps, speed, num_objects, background, on_move=record)
+    return clip, events
 
 
 @register_dataset
-class SoundingShapes(MovingShapes):
+class SoundingShapes(ClipAudioSplits, MovingShapes):
     id = "sounding_shapes"
     title = "Sounding shapes (built-in clips with sound)"
     summary = ("Generated on this machine, nothing to download: moving_shapes clips with a soundtrack. Each "
@@ -75,14 +61,6 @@ class SoundingShapes(MovingShapes):
         Param("distractor_sounds", "int", 2, "at most this many chirps per clip that belong to nothing on screen",
               0, 8),
     ]
-
-    def audio_samples(self) -> int:
-        p = self.params
-        return round(p["frames"] / p["fps"] * p["sample_rate"])
-
-    def split_spec(self, name):
-        s = super().split_spec(name)
-        return SplitSpec(s.count, s.sample_shape, s.classes, s.labeled, self.audio_samples())
 
     def sounding_clip(self, name: str, i: int, shape: int, motion: int) -> tuple[np.ndarray, np.ndarray]:
         """Clip ``i`` of split ``name``: ((frames, S, S, 3) uint8, (L,) int16), from its own generator."""

@@ -13,10 +13,10 @@ import numpy as np
 
 from engine.api import (
     Chunk,
+    ClipAudioSplits,
     DataError,
     Param,
     SampleKind,
-    SplitSpec,
     chunk_length,
     read_sound,
     register_dataset,
@@ -40,7 +40,7 @@ def video_duration(path: str) -> float | None:
 
 
 @register_dataset
-class SoundingVideoFolder(VideoFolder):
+class SoundingVideoFolder(ClipAudioSplits, VideoFolder):
     id = "sounding_video_folder"
     title = "Video folder with sound"
     summary = ("A folder of videos with soundtracks, one sub-folder per class (as UCF-101, VGGSound or "
@@ -53,14 +53,6 @@ class SoundingVideoFolder(VideoFolder):
         *VideoFolder.params,
         Param("sample_rate", "int", 16000, "audio samples per second (resampled by FFmpeg)", 4000, 48000),
     ]
-
-    def audio_samples(self) -> int:
-        p = self.params
-        return round(p["frames"] / p["fps"] * p["sample_rate"])
-
-    def split_spec(self, name):
-        s = super().split_spec(name)
-        return SplitSpec(s.count, s.sample_shape, s.classes, s.labeled, self.audio_samples())
 
     def read_av(self, video: str) -> tuple[np.ndarray, np.ndarray] | None:
         """((clips, frames, S, S, 3) uint8, (clips, L) int16) of one video; None when it has no

@@ -80,7 +80,7 @@ class STL10(DatasetPlugin):
 
     @property
     def data_dir(self) -> Path:
-        root = Path(str(self.params["root"])).expanduser()
+        root = self.root_path()
         inner = root / "stl10_binary"
         if not (root / "train_X.bin").exists() and inner.is_dir():
             return inner

@@ -78,7 +78,7 @@ class SVHN(DatasetPlugin):
         self._counts: dict[str, int] = {}
 
     def _path(self, which: str) -> Path:
-        return Path(str(self.params["root"])).expanduser() / FILES[which]
+        return self.root_path() / FILES[which]
 
     def _sources(self, name: str) -> tuple[str, ...]:
         if name == "unlabeled":

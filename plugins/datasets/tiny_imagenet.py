@@ -83,7 +83,7 @@ class TinyImageNet(ImageFileDataset):
 
     @property
     def data_dir(self) -> Path:
-        root = Path(str(self.params["root"])).expanduser()
+        root = self.root_path()
         return root / INNER if not (root / "wnids.txt").exists() and (root / INNER).is_dir() else root
 
     def wnids(self) -> list[str]:

@@ -176,7 +176,7 @@ class VideoFolder(DatasetPlugin):
 
     def listing(self):
         if self._listing is None:
-            self._listing = list_videos(Path(str(self.params["root"])).expanduser())
+            self._listing = list_videos(self.root_path())
         return self._listing
 
     @property

@@ -3,13 +3,13 @@ Torralba, 2016): a frame must predict which cluster its clip's sound statistics 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from engine.api import (
     AV_PARAMS,
     AudioVisualMethod,
     Param,
+    classification_loss,
     log_mel,
     register_method,
     window_starts,
@@ -61,12 +61,6 @@ class OnlineKMeans(nn.Module):
         return ids
 
 
-def ambient_loss(logits: torch.Tensor, clusters: torch.Tensor):
-    """logits: (N, k), clusters: (N,) -> (cross-entropy, {"ambient_acc"})."""
-    loss = F.cross_entropy(logits.float(), clusters)
-    return loss, {"ambient_acc": (logits.argmax(1) == clusters).float().mean()}
-
-
 @register_method
 class AmbientSound(AudioVisualMethod):
     id = "ambient_sound"
@@ -75,6 +69,7 @@ class AmbientSound(AudioVisualMethod):
                "are clustered with k-means; a frame of the clip must predict its sound's cluster. The sound "
                "is only a target, never encoded: what makes a noise is what the network learns to see.")
     citation = "Owens, Wu, McDermott, Freeman & Torralba, 2016 (ECCV), Ambient Sound Provides Supervision"
+    # the clip's sound cluster among k
     accuracy_key = "ambient_acc"
     params = [
         Param("clusters", "int", 30, "k-means clusters of the sound statistics (the paper: 30)", 2, 1024),
@@ -93,5 +88,5 @@ class AmbientSound(AudioVisualMethod):
             clusters = self.kmeans.assign(sound_statistics(b.waveforms(), b.sample_rate, self.hparams["stat_mels"]),
                                           self.gen)
         idx = window_starts(len(b), b.frames.shape[1], 1, self.gen)       # one random frame per clip
-        loss, metrics = ambient_loss(self.head(self.visual_frames(b.frames, idx)), clusters)
+        loss, metrics = classification_loss(self.head(self.visual_frames(b.frames, idx)), clusters, "ambient_acc")
         return {"loss": loss, **metrics}

@@ -12,6 +12,7 @@ from engine.api import (
     AudioVisualMethod,
     Param,
     circular_shift,
+    classification_loss,
     normalize,
     random_gain,
     register_method,
@@ -30,12 +31,6 @@ def shifted_sound(wave: torch.Tensor, min_shift: float, positive_p: float, gen: 
     return circular_shift(wave, shift), positive.long().to(wave.device)
 
 
-def sync_loss(logits: torch.Tensor, labels: torch.Tensor):
-    """logits: (N, 2), labels: (N,) 1 = in sync -> (cross-entropy, {"sync_acc"})."""
-    loss = F.cross_entropy(logits.float(), labels)
-    return loss, {"sync_acc": (logits.argmax(1) == labels).float().mean()}
-
-
 @register_method
 class AudioVisualSync(AudioVisualMethod):
     id = "av_sync"
@@ -45,6 +40,7 @@ class AudioVisualSync(AudioVisualMethod):
                "joined frame by frame and a temporal convolution must say whether they are in sync. Only the "
                "timing differs, so the networks learn when things happen: bounces and their sounds.")
     citation = "Owens & Efros, 2018 (ECCV), Audio-Visual Scene Analysis with Self-Supervised Multisensory Features"
+    # chance: the larger class's share (0.5 when balanced)
     accuracy_key = "sync_acc"
     params = [
         Param("min_shift", "float", 0.2, "smallest shift of out-of-sync sound, as a fraction of the clip", 0.05, 0.5),
@@ -72,5 +68,5 @@ class AudioVisualSync(AudioVisualMethod):
         v = self.backbone.frame_features(normalize(to_float(b.frames))).transpose(1, 2)   # (N, Fv, T)
         a = self.audio_in_time(random_gain(sound, self.gen), b.sample_rate, v.shape[2])
         logits = self.head(self.fusion(torch.cat([v, a], dim=1)).amax(dim=2))
-        loss, metrics = sync_loss(logits, labels)
+        loss, metrics = classification_loss(logits, labels, "sync_acc")
         return {"loss": loss, **metrics}

@@ -11,6 +11,7 @@ from engine.api import (
     AV_PARAMS,
     AudioVisualMethod,
     Param,
+    classification_loss,
     frame_at,
     mlp_head,
     other_clip,
@@ -36,13 +37,6 @@ def correspondence_pairs(n: int, frames: int, length: int, window: int, seconds:
     return frame_at(middle, seconds, frames), sound_of, start, positive.long()
 
 
-def correspondence_loss(logits: torch.Tensor, labels: torch.Tensor):
-    """logits: (N, 2), labels: (N,) 1 = corresponding -> (cross-entropy, {"avc_acc"}); chance
-    is the share of the larger class (0.5 when balanced)."""
-    loss = F.cross_entropy(logits.float(), labels)
-    return loss, {"avc_acc": (logits.argmax(1) == labels).float().mean()}
-
-
 @register_method
 class AudioVisualCorrespondence(AudioVisualMethod):
     id = "avc"
@@ -52,6 +46,7 @@ class AudioVisualCorrespondence(AudioVisualMethod):
                "network on their concatenated features must say whether they correspond. Nothing is labelled; "
                "the sound of a thing is what ties its look across clips.")
     citation = "Arandjelovic & Zisserman, 2017 (ICCV), Look, Listen and Learn"
+    # chance: the larger class's share (0.5 when balanced)
     accuracy_key = "avc_acc"
     params = [
         Param("window_s", "float", 1.0, "seconds of sound per pair (the paper: 1 s; capped at the clip's length)",
@@ -118,5 +113,5 @@ class AudioVisualCorrespondence(AudioVisualMethod):
 
     def training_step(self, x, y=None):
         v, a, labels = self.pairs(self.batch(x))
-        loss, metrics = correspondence_loss(self.logits(v, a), labels)
+        loss, metrics = classification_loss(self.logits(v, a), labels, "avc_acc")
         return {"loss": loss, **metrics}

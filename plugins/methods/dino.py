@@ -19,6 +19,7 @@ from engine.api import (
     pair_chance,
     pair_retrieval_accuracy,
     register_method,
+    swapped_cross_entropy,
     view_params,
 )
 
@@ -60,15 +61,8 @@ def dino_loss(student: torch.Tensor, teacher: torch.Tensor, center: torch.Tensor
     ``kl_divergence``, the part of the loss the student can still remove (loss minus the
     teacher's entropy)."""
     t = F.softmax((teacher.float().detach() - center) / teacher_temp, dim=2)
-    log_s = F.log_softmax(student.float() / student_temp, dim=2)
-    total, pairs = 0.0, 0
-    for i in range(2):
-        for v in range(student.shape[0]):
-            if v != i:
-                total = total - (t[i] * log_s[v]).sum(1).mean()
-                pairs += 1
+    loss = swapped_cross_entropy(t, F.log_softmax(student.float() / student_temp, dim=2))
     entropy = -(t * torch.log(t.clamp_min(1e-12))).sum(2).mean().detach()
-    loss = total / pairs
     return loss, {"teacher_entropy": entropy, "kl_divergence": loss.detach() - entropy}
 
 

@@ -10,19 +10,13 @@ from engine.api import (
     InstanceIds,
     MethodPlugin,
     Param,
+    classification_loss,
     mlp_head,
     recipe_from,
     register_method,
     to_float,
     view_params,
 )
-
-
-def exemplar_loss(logits: torch.Tensor, ids: torch.Tensor):
-    """logits: (N, K) over K surrogate classes, ids: (N,) -> (cross-entropy, {"exemplar_acc"});
-    chance 1/K."""
-    loss = F.cross_entropy(logits.float(), ids)
-    return loss, {"exemplar_acc": (logits.argmax(1) == ids).float().mean().item()}
 
 
 @register_method
@@ -34,6 +28,7 @@ class Exemplar(MethodPlugin):
                "own class the first time it is seen (known by a hash of its pixels, so no dataset "
                "index is needed); beyond N images, classes are shared.")
     citation = "Dosovitskiy, Springenberg, Riedmiller & Brox, 2014 (NeurIPS)"
+    # chance 1/K, K = exemplars
     accuracy_key = "exemplar_acc"
     params = [
         Param("exemplars", "int", 8000, "number N of surrogate classes, one per image (8000 in the paper; set it to the dataset "
@@ -59,7 +54,7 @@ class Exemplar(MethodPlugin):
         ids = self.classes(x).repeat(copies)  # look each image up once
         x = x.repeat(copies, 1, 1, 1)   # (copies * N, 3, H, W), each copy transformed anew
         logits = self.logits(self.backbone.forward_features(self.recipe(x, self.gen)))
-        loss, metrics = exemplar_loss(logits, ids)
+        loss, metrics = classification_loss(logits, ids, "exemplar_acc")
         return {"loss": loss, **metrics}
 
     def logits(self, f: torch.Tensor) -> torch.Tensor:

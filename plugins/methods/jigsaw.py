@@ -6,11 +6,11 @@ import functools
 import itertools
 
 import torch
-import torch.nn.functional as F
 
 from engine.api import (
     MethodPlugin,
     Param,
+    classification_loss,
     crop_patches,
     grid_origins,
     mlp_head,
@@ -81,12 +81,6 @@ def shuffle_tiles(tiles: torch.Tensor, perms: torch.Tensor, labels: torch.Tensor
     return tiles[torch.arange(tiles.shape[0], device=tiles.device)[:, None], order]
 
 
-def jigsaw_loss(logits: torch.Tensor, labels: torch.Tensor):
-    """logits: (N, P), labels: (N,) permutation indices -> (cross-entropy, {"jigsaw_acc"}); chance 1/P."""
-    loss = F.cross_entropy(logits.float(), labels)
-    return loss, {"jigsaw_acc": (logits.argmax(1) == labels).float().mean().item()}
-
-
 @register_method
 class Jigsaw(MethodPlugin):
     id = "jigsaw"
@@ -132,7 +126,7 @@ class Jigsaw(MethodPlugin):
         n, k = tiles.shape[:2]
         flat = upsample_to(tiles.flatten(0, 1), self.hparams["tile_px"])
         feats = self.backbone.forward_features(flat).reshape(n, k * self.backbone.num_features)
-        loss, metrics = jigsaw_loss(self.head(feats), labels)
+        loss, metrics = classification_loss(self.head(feats), labels, "jigsaw_acc")
         return {"loss": loss, **metrics}
 
     @torch.no_grad()

@@ -3,7 +3,6 @@ sub-sequence whose frames are out of order (Fernando, Bilen, Gavves & Gould, 201
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from engine.api import (
@@ -11,6 +10,7 @@ from engine.api import (
     Param,
     SampleKind,
     augment_clips,
+    classification_loss,
     gather_frames,
     need_frames,
     normalize,
@@ -38,12 +38,6 @@ def odd_questions(x: torch.Tensor, elements: int, length: int, gen: torch.Genera
     return frames, odd.to(x.device)
 
 
-def odd_one_out_loss(logits: torch.Tensor, odd: torch.Tensor):
-    """logits: (N, Q), odd: (N,) in 0..Q-1 -> (cross-entropy, {"odd_acc"}); chance 1/Q."""
-    loss = F.cross_entropy(logits.float(), odd)
-    return loss, {"odd_acc": (logits.argmax(1) == odd).float().mean()}
-
-
 @register_method
 class OddOneOut(MethodPlugin):
     id = "odd_one_out"
@@ -53,6 +47,7 @@ class OddOneOut(MethodPlugin):
                "a classifier on their concatenation names the odd one. Comparing the elements makes the network "
                "reason about how things move.")
     citation = "Fernando, Bilen, Gavves & Gould, 2017 (CVPR)"
+    # chance 1/Q, Q = elements
     accuracy_key = "odd_acc"
     input_kind = SampleKind.CLIP
     params = [
@@ -79,7 +74,7 @@ class OddOneOut(MethodPlugin):
         frames, odd = self.questions(x)
         n = len(frames)
         f = self.backbone.frame_features(normalize(frames.flatten(0, 1)))  # (N*Q, L, F)
-        loss, metrics = odd_one_out_loss(self.head(f.reshape(n, -1)), odd)
+        loss, metrics = classification_loss(self.head(f.reshape(n, -1)), odd, "odd_acc")
         return {"loss": loss, **metrics}
 
     @torch.no_grad()

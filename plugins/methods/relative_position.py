@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from engine.api import (
     MethodPlugin,
     Param,
+    classification_loss,
     crop_patches,
     grid_origins,
     mlp_head,
@@ -35,12 +36,6 @@ def drop_colors(patches: torch.Tensor, noise_ratio: float, gen: torch.Generator 
     noise = torch.randn(patches.shape, generator=gen).to(patches.device, patches.dtype) * std * noise_ratio
     mask = F.one_hot(keep, 3).to(patches.dtype)[:, :, None, None]
     return mask * kept + (1 - mask) * (kept.mean(dim=(2, 3), keepdim=True) + noise)
-
-
-def relpos_loss(logits: torch.Tensor, labels: torch.Tensor):
-    """logits: (N, 8), labels: (N,) neighbour index -> (cross-entropy, {"relpos_acc"}); chance 1/8."""
-    loss = F.cross_entropy(logits.float(), labels)
-    return loss, {"relpos_acc": (logits.argmax(1) == labels).float().mean().item()}
 
 
 @register_method
@@ -90,7 +85,7 @@ class RelativePosition(MethodPlugin):
         patches, labels = self.pairs(x)
         n = patches.shape[0]
         feats = self.backbone.forward_features(upsample_to(patches.flatten(0, 1), self.hparams["tile_px"]))
-        loss, metrics = relpos_loss(self.head(feats.reshape(n, -1)), labels)
+        loss, metrics = classification_loss(self.head(feats.reshape(n, -1)), labels, "relpos_acc")
         return {"loss": loss, **metrics}
 
     @torch.no_grad()

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from engine.api import (
     MethodPlugin,
     Param,
+    classification_loss,
     mlp_head,
     normalize,
     register_method,
@@ -25,13 +25,6 @@ def rotate_batch(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     views = torch.cat([torch.rot90(x, k, dims=(2, 3)) for k in range(4)])
     labels = torch.arange(4, device=x.device).repeat_interleave(x.shape[0])
     return views, labels
-
-
-def rotation_loss(logits: torch.Tensor, labels: torch.Tensor):
-    """logits: (4N, 4), labels: (4N,) -> (cross-entropy, {"rotation_acc"}) ; chance 0.25."""
-    loss = F.cross_entropy(logits.float(), labels)
-    acc = (logits.argmax(1) == labels).float().mean().item()
-    return loss, {"rotation_acc": acc}
 
 
 @register_method
@@ -64,7 +57,7 @@ class Rotation(MethodPlugin):
     def training_step(self, x, y=None):
         views, labels = rotate_batch(self.augment(x))
         logits = self.head(self.backbone.forward_features(normalize(views)))
-        loss, metrics = rotation_loss(logits, labels)
+        loss, metrics = classification_loss(logits, labels, "rotation_acc")
         return {"loss": loss, **metrics}
 
     @torch.no_grad()

@@ -12,6 +12,7 @@ from engine.api import (
     SampleKind,
     as_single_frames,
     augment_clips,
+    classification_loss,
     gather_frames,
     mlp_head,
     motion_energy,
@@ -51,13 +52,6 @@ def order_tuples(x: torch.Tensor, gen: torch.Generator, positive_p: float, candi
     return gather_frames(x, order), positive.long().to(x.device)
 
 
-def order_verification_loss(logits: torch.Tensor, labels: torch.Tensor):
-    """logits: (N, 2), labels: (N,) 1 = in order -> (cross-entropy, {"order_acc"}); chance is
-    the share of the larger class (0.5 when balanced)."""
-    loss = F.cross_entropy(logits.float(), labels)
-    return loss, {"order_acc": (logits.argmax(1) == labels).float().mean()}
-
-
 @register_method
 class ShuffleLearn(MethodPlugin):
     id = "shuffle_learn"
@@ -67,6 +61,7 @@ class ShuffleLearn(MethodPlugin):
                "concatenated features must tell which. Frames come from the clip's most moving window, "
                "where order is visible, so the network learns what changes as things move.")
     citation = "Misra, Zitnick & Hebert, 2016 (ECCV)"
+    # chance: the larger class's share (0.5 when balanced)
     accuracy_key = "order_acc"
     input_kind = SampleKind.CLIP
     params = [
@@ -95,7 +90,7 @@ class ShuffleLearn(MethodPlugin):
         fmap = self.backbone.stages(normalize(as_single_frames(tuples)))[-1]   # (3N, C, 1, h, w)
         f = F.adaptive_avg_pool2d(fmap.squeeze(2), self.hparams["grid"])
         logits = self.head(f.reshape(len(labels), -1))
-        loss, metrics = order_verification_loss(logits, labels)
+        loss, metrics = classification_loss(logits, labels, "order_acc")
         return {"loss": loss, **metrics}
 
     @torch.no_grad()

@@ -3,28 +3,8 @@ Grauman, 2016): features change slowly (first order) and steadily (second order)
 from __future__ import annotations
 
 import torch
-from torch import nn
 
-from engine.api import (
-    MethodPlugin,
-    Param,
-    SampleKind,
-    as_single_frames,
-    augment_clips,
-    gather_frames,
-    need_frames,
-    normalize,
-    register_method,
-    tile_frames,
-    to_float,
-)
-
-
-def sequential_triplets(x: torch.Tensor, gap: int, gen: torch.Generator) -> torch.Tensor:
-    """x: (N, T, 3, H, W) -> (N, 3, 3, H, W): frames t, t + gap, t + 2 gap of every clip."""
-    n, t = x.shape[:2]
-    start = torch.randint(t - 2 * gap, (n,), generator=gen)
-    return gather_frames(x, torch.stack([start, start + gap, start + 2 * gap], dim=1))
+from engine.api import FrameTupleMethod, Param, register_method, tile_frames, to_float
 
 
 def _contrastive(d_pos: torch.Tensor, d_neg: torch.Tensor, margin: float) -> torch.Tensor:
@@ -53,7 +33,7 @@ def slow_steady_loss(z: torch.Tensor, margin: float = 1.0, slow_weight: float = 
 
 
 @register_method
-class SlowSteady(MethodPlugin):
+class SlowSteady(FrameTupleMethod):
     id = "slow_steady"
     title = "Slow and steady features"
     summary = ("Beyond slowness (neighbouring frames close), features should change steadily: along three "
@@ -62,7 +42,9 @@ class SlowSteady(MethodPlugin):
                "the clip backbone.")
     citation = "Jayaraman & Grauman, 2016 (CVPR)"
     accuracy_key = "steady_acc"
-    input_kind = SampleKind.CLIP
+    # frames t, t + gap, t + 2 gap
+    tuple_frames = 3
+    task_name = "slow and steady"
     params = [
         Param("gap", "int", 1, "frames between successive frames of a triplet", 1, 32),
         Param("margin", "float", 1.0, "contrastive margin (Euclidean distance)", 0.01, 1000.0, log=True),
@@ -73,27 +55,13 @@ class SlowSteady(MethodPlugin):
         Param("crop_min", "float", 0.5, "smallest random crop (area fraction), the same for the triplet", 0.05, 1.0),
     ]
 
-    def __init__(self, backbone, image_size=32, num_classes=None, **p):
-        super().__init__(backbone, image_size, num_classes, **p)
-        f = backbone.num_features
-        self.embedding = nn.Linear(f, p["embed_dim"]) if p["embed_dim"] else nn.Identity()
-
-    def triplets(self, x, gen):
-        need_frames(x, 2 * self.hparams["gap"] + 1, "slow and steady")
-        return sequential_triplets(x, self.hparams["gap"], gen)
-
-    def training_step(self, x, y=None):
+    def tuple_loss(self, z):
         p = self.hparams
-        trip = augment_clips(to_float(self.triplets(x, self.gen)), self.image_size, (p["crop_min"], 1.0), 0.5,
-                             gen=self.gen)
-        f = self.backbone.forward_features(normalize(as_single_frames(trip)))
-        loss, metrics = slow_steady_loss(self.embedding(f).view(len(x), 3, -1), p["margin"], p["slow_weight"],
-                                         p["steady_weight"])
-        return {"loss": loss, **metrics}
+        return slow_steady_loss(z, p["margin"], p["slow_weight"], p["steady_weight"])
 
     @torch.no_grad()
     def input_preview(self, x):
-        trip = to_float(self.triplets(x, torch.Generator().manual_seed(0)))
+        trip = to_float(self.tuples(x, torch.Generator().manual_seed(0)))
         other = torch.stack([trip[:, 0], trip[:, 1], trip[:, 2].roll(1, dims=0)], dim=1)
         return {"sequential triplet (steady)": tile_frames(trip),
                 "non-sequential triplet": tile_frames(other)}

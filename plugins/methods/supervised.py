@@ -3,24 +3,18 @@ self-supervised method is compared to (e.g. Table 1 of Kolesnikov, Zhai & Beyer,
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from engine.api import (
     MethodPlugin,
     Param,
     ParamError,
+    classification_loss,
     normalize,
     register_method,
     resized_crop,
     to_float,
 )
-
-
-def supervised_loss(logits: torch.Tensor, labels: torch.Tensor, label_smoothing: float = 0.0):
-    """logits: (N, C), labels: (N,) -> (cross-entropy, {"train_acc"})."""
-    loss = F.cross_entropy(logits.float(), labels, label_smoothing=label_smoothing)
-    return loss, {"train_acc": (logits.argmax(1) == labels).float().mean().item()}
 
 
 @register_method
@@ -54,7 +48,7 @@ class Supervised(MethodPlugin):
         if y is None:
             raise ParamError("the supervised method was given a batch without labels")
         logits = self.classifier(self.backbone.forward_features(normalize(self.augment(x))))
-        loss, metrics = supervised_loss(logits, y, self.hparams["label_smoothing"])
+        loss, metrics = classification_loss(logits, y, "train_acc", self.hparams["label_smoothing"])
         return {"loss": loss, **metrics}
 
     @torch.no_grad()

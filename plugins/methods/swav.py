@@ -19,6 +19,7 @@ from engine.api import (
     pair_retrieval_accuracy,
     rank_rows,
     register_method,
+    swapped_cross_entropy,
     view_params,
 )
 
@@ -49,15 +50,8 @@ def swav_loss(scores: torch.Tensor, codes: torch.Tensor, temperature: float = 0.
     cross-entropy between codes[i] and softmax(scores[v] / temperature), averaged over
     i in {0, 1} and v != i. Returns ``(loss, metrics)`` with ``metrics["code_agreement"]``:
     the fraction of images whose two global views pick the same prototype."""
-    log_p = F.log_softmax(scores.float() / temperature, dim=2)
-    total, pairs = 0.0, 0
-    for i in range(2):
-        for v in range(scores.shape[0]):
-            if v != i:
-                total = total - (codes[i] * log_p[v]).sum(1).mean()
-                pairs += 1
     agree = (codes[0].argmax(1) == codes[1].argmax(1)).float().mean().detach()
-    return total / pairs, {"code_agreement": agree}
+    return swapped_cross_entropy(codes, F.log_softmax(scores.float() / temperature, dim=2)), {"code_agreement": agree}
 
 
 @register_method

@@ -13,6 +13,7 @@ from engine.api import (
     Param,
     SampleKind,
     augment_clips,
+    classification_loss,
     need_frames,
     normalize,
     register_method,
@@ -43,12 +44,6 @@ def shuffled_clips(x: torch.Tensor, tuple_len: int, clip_len: int, interval: int
     return frames.view(n, tuple_len, clip_len, *x.shape[2:]), cls.to(x.device)
 
 
-def clip_order_loss(logits: torch.Tensor, cls: torch.Tensor):
-    """logits: (N, K!), cls: (N,) -> (cross-entropy, {"vcop_acc"}); chance 1/K!."""
-    loss = F.cross_entropy(logits.float(), cls)
-    return loss, {"vcop_acc": (logits.argmax(1) == cls).float().mean()}
-
-
 class PairwiseOrderHead(nn.Module):
     """VCOP's head: each pair (i < j) of clip features concatenated -> Linear(2F, 512) + ReLU;
     all pairs concatenated -> dropout -> Linear -> K! logits. (N, K, F) -> (N, K!)."""
@@ -72,6 +67,7 @@ class VCOP(MethodPlugin):
                "each clip and a pairwise head predicts which of the K! orders they are in. Telling clips apart in "
                "time needs their motion, not single frames.")
     citation = "Xu, Xiao, Zhao, Shao, Xie & Zhuang, 2019 (CVPR)"
+    # chance 1/K!, K = tuple_len
     accuracy_key = "vcop_acc"
     input_kind = SampleKind.CLIP
     params = [
@@ -98,7 +94,7 @@ class VCOP(MethodPlugin):
         flat = augment_clips(to_float(clips).flatten(1, 2), self.image_size, (self.hparams["crop_min"], 1.0),
                              0.5, gen=self.gen)
         f = self.backbone.forward_features(normalize(flat.view(n * k, length, *flat.shape[2:])))
-        loss, metrics = clip_order_loss(self.head(f.view(n, k, -1)), cls)
+        loss, metrics = classification_loss(self.head(f.view(n, k, -1)), cls, "vcop_acc")
         return {"loss": loss, **metrics}
 
     @torch.no_grad()

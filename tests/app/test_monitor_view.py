@@ -28,14 +28,26 @@ def _rows(steps, t0):
     return rows
 
 
-def test_the_monitor_plots_rows_as_a_worker_writes_them(qtbot, home, plugins):
-    store, run_id = _fake_running_run(home, plugins)
+def _monitor(qtbot, home):
+    """A MonitorView of ``home``, closed with the test."""
     view = MonitorView(home)
     qtbot.addWidget(view)
+    return view
+
+
+def _log_and_wait(qtbot, view, store, run_id, steps):
+    """The worker writes ``steps``' rows (``_rows``) now; waits until the loss plot shows
+    ``len(steps)`` points."""
+    store.log_metrics(run_id, _rows(steps, time.time()))
+    qtbot.waitUntil(lambda: view.plots["loss"].point_count("loss") == len(steps), timeout=3000)
+
+
+def test_the_monitor_plots_rows_as_a_worker_writes_them(qtbot, home, plugins):
+    store, run_id = _fake_running_run(home, plugins)
+    view = _monitor(qtbot, home)
     view.show_run(run_id)
     assert view.selector.currentData() == run_id
-    store.log_metrics(run_id, _rows([1, 2, 3], time.time()))
-    qtbot.waitUntil(lambda: view.plots["loss"].point_count("loss") == 3, timeout=3000)
+    _log_and_wait(qtbot, view, store, run_id, [1, 2, 3])
     assert view.plots["accuracy"].point_count("contrastive_acc") == 3
     store.log_metrics(run_id, _rows([4, 5], time.time()) + [(5, 1.25, time.time(), "knn_acc", 0.4)])
     store.update_run(run_id, step=5)
@@ -61,8 +73,7 @@ def test_the_accuracy_plot_draws_the_methods_chance_level(qtbot, home, plugins):
     from engine import registry
 
     store, run_id = _fake_running_run(home, plugins)
-    view = MonitorView(home)
-    qtbot.addWidget(view)
+    view = _monitor(qtbot, home)
     view.show_run(run_id)
     run = store.get_run(run_id)
     cls = registry.get("method", run.method).cls
@@ -76,8 +87,7 @@ def test_a_crashed_run_shows_its_error_and_resumes(qtbot, home, plugins):
     run_id = store.create_run(tiny_config(), "crasher")
     store.update_run(run_id, status="running", started=time.time() - 100, heartbeat=time.time() - 100,
                      pid=2**22 + 12345, host=__import__("socket").gethostname())  # a pid that is not alive
-    view = MonitorView(home)
-    qtbot.addWidget(view)
+    view = _monitor(qtbot, home)
     view.show_run(run_id)
     qtbot.waitUntil(lambda: view.run is not None and view.run.status == "crashed", timeout=3000)
     assert view.error_panel.isVisibleTo(view)
@@ -93,8 +103,7 @@ def test_stop_and_pause_steer_a_real_worker(qtbot, home, plugins):
     store = Store(home)
     run_id = store.create_run(tiny_config(epochs=50, knn_every=0), "long")
     launcher.start(home, run_id)
-    view = MonitorView(home)
-    qtbot.addWidget(view)
+    view = _monitor(qtbot, home)
     view.show_run(run_id)
     qtbot.waitUntil(lambda: view.plots["loss"].point_count("loss") >= 2, timeout=60000)
     assert view.run.status == "running" and view.stop_button.isEnabled()
@@ -116,8 +125,7 @@ def test_the_knn_plot_shows_chance_and_random_init_on_one_time_axis(qtbot, home,
     logged 240 s into the run is drawn at 240 s, not at the start of its own series."""
     store, run_id = _fake_running_run(home, plugins)
     started = store.get_run(run_id).started
-    view = MonitorView(home)
-    qtbot.addWidget(view)
+    view = _monitor(qtbot, home)
     view.show_run(run_id)
     store.log_metrics(run_id, [(0, 0.0, started, "knn_random_init", 0.13), (0, 0.0, started, "knn_chance", 0.1)]
                       + _rows([1, 2], started) + [(2, 0.5, started + 240, "knn_acc", 0.4)])
@@ -134,11 +142,9 @@ def test_the_knn_plot_shows_chance_and_random_init_on_one_time_axis(qtbot, home,
 def test_switching_run_resets_the_axis_ranges_and_a_deleted_run_leaves_nothing(qtbot, home, plugins):
     store, first = _fake_running_run(home, plugins)
     _, second = _fake_running_run(home, plugins)
-    view = MonitorView(home)
-    qtbot.addWidget(view)
+    view = _monitor(qtbot, home)
     view.show_run(first)
-    store.log_metrics(first, _rows([1, 2, 3], time.time()))
-    qtbot.waitUntil(lambda: view.plots["loss"].point_count("loss") == 3, timeout=3000)
+    _log_and_wait(qtbot, view, store, first, [1, 2, 3])
     loss_box = view.plots["loss"].getPlotItem().getViewBox()
     loss_box.setXRange(1000, 2000)  # the user zoomed into the first run's curve
     loss_box.setYRange(50, 60)
@@ -146,8 +152,7 @@ def test_switching_run_resets_the_axis_ranges_and_a_deleted_run_leaves_nothing(q
     view.show_run(second)
     assert loss_box.autoRangeEnabled() == [True, True]
     assert view.plots["accuracy"].point_count() == 0
-    store.log_metrics(second, _rows([1, 2], time.time()))
-    qtbot.waitUntil(lambda: view.plots["loss"].point_count("loss") == 2, timeout=3000)
+    _log_and_wait(qtbot, view, store, second, [1, 2])
     view.plots["loss"].getPlotItem().getViewBox().updateAutoRange()
     (x0, x1), (y0, y1) = loss_box.viewRange()
     assert x0 <= 1 and x1 >= 2 and y0 <= 4.8 and y1 >= 4.9  # the new curve is in view
@@ -162,12 +167,10 @@ def test_switching_run_resets_the_axis_ranges_and_a_deleted_run_leaves_nothing(q
 def test_the_system_group_shows_the_system_keys_a_run_logs_and_nothing_without(qtbot, home, plugins):
     store, with_system = _fake_running_run(home, plugins)
     _, without = _fake_running_run(home, plugins)
-    view = MonitorView(home)
-    qtbot.addWidget(view)
+    view = _monitor(qtbot, home)
     view.show()
     view.show_run(without)
-    store.log_metrics(without, _rows([1, 2], time.time()))
-    qtbot.waitUntil(lambda: view.plots["loss"].point_count("loss") == 2, timeout=3000)
+    _log_and_wait(qtbot, view, store, without, [1, 2])
     assert view.system.plots == {} and not view.system.isVisible()
 
     view.show_run(with_system)

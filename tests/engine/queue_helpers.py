@@ -68,4 +68,19 @@ def pid_of(home, run_id) -> int:
         return store.get_run(run_id).pid
 
 
-__all__ = ["SleepExecutor", "os", "pid_of", "running"]
+def drain(home, executor, seconds: float, stop_workers) -> None:
+    """Run a one-slot ``Scheduler`` with the real ``executor`` until its queue is empty or
+    ``seconds`` have passed, then close it and stop what is left with ``stop_workers()``."""
+    from engine.runs.queue import Scheduler
+
+    scheduler = Scheduler(home, ["cpu/0"], executor)
+    deadline = time.time() + seconds
+    try:
+        scheduler.run(until_empty=True, poll=0.3, should_stop=lambda: time.time() > deadline)
+    finally:
+        scheduler.close()
+        stop_workers()
+
+
+__all__ = ["SleepExecutor", "drain", "os", "pid_of", "running"]
+

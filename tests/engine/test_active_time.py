@@ -9,20 +9,13 @@ from engine.runs.worker import WorkerHooks, execute
 from engine.store.database import Store
 from engine.store.run_record import Run
 from engine.training.config import build_config
+from tests.manual_clock import ManualClock
 
 SETS = {"train_size": "64", "test_size": "32", "image_size": "16", "width": "8"}
 
 
-class FakeClock:
-    def __init__(self):
-        self.now = 100.0
-
-    def __call__(self):
-        return self.now
-
-
 def test_the_clock_does_not_count_the_time_paused():
-    t = FakeClock()
+    t = ManualClock(100.0)
     clock = ActiveClock(base=10.0, clock=t)
     t.now += 5
     clock.pause()

@@ -3,10 +3,8 @@ that fails does not stop the next, every finished run is evaluated automatically
 sweep's protocols (stored like any evaluation), the random-init reference is built and
 evaluated once, and the scaling curves come out of the store."""
 import json
-import time
 
 from engine.runs.executor import LocalExecutor
-from engine.runs.queue import Scheduler
 from engine.runs.queue_stage import QueueStage
 from engine.store import queue_table
 from engine.store.database import Store
@@ -15,6 +13,7 @@ from engine.sweeps.axes import parse_axis
 from engine.sweeps.scaling import metric_names, scaling
 from engine.sweeps.spec import SweepSpec, plan
 from engine.sweeps.status import SweepStatus
+from tests.engine.queue_helpers import drain
 
 TINY = {"train_size": "64", "test_size": "32", "image_size": "16", "width": "8", "epochs": "1",
         "batch_size": "16", "knn_every": "0", "device": "cpu"}
@@ -30,13 +29,7 @@ def test_sweep_runs_are_trained_then_evaluated(home, registry):
         config["backbone"]["id"] = "no-such-backbone"  # fails in its worker, not before
         store.conn.execute("UPDATE runs SET config = ? WHERE id = ?", (json.dumps(config), broken))
     executor = LocalExecutor()
-    scheduler = Scheduler(home, ["cpu/0"], executor)
-    deadline = time.time() + 400
-    try:
-        scheduler.run(until_empty=True, poll=0.3, should_stop=lambda: time.time() > deadline)
-    finally:
-        scheduler.close()
-        executor.terminate_all()
+    drain(home, executor, 400, executor.terminate_all)
     with Store(home) as store:
         runs = {r.id: r for r in sweep_runs(store, sweep_id)}
         sweep = get_sweep(store, sweep_id)

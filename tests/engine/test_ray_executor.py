@@ -2,15 +2,14 @@
 its metrics and backbone come back to the desktop store through the driver (the task never
 opens the store), and the run is then evaluated as usual. Skipped without Ray."""
 import os
-import time
 
 import pytest
 
-from engine.runs.queue import Scheduler
 from engine.store.database import Store
 from engine.store.sweep_record import create_sweep, sweep_runs
 from engine.sweeps.axes import parse_axis
 from engine.sweeps.spec import SweepSpec, plan
+from tests.engine.queue_helpers import drain
 
 ray = pytest.importorskip("ray")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -37,13 +36,7 @@ def test_a_run_trains_as_a_ray_task_and_reports_through_the_driver(home, registr
     with Store(home) as store:
         sweep_id = create_sweep(store, spec, plan(spec))
     executor = RayExecutor("local")
-    scheduler = Scheduler(home, ["cpu/0"], executor)
-    deadline = time.time() + 300
-    try:
-        scheduler.run(until_empty=True, poll=0.3, should_stop=lambda: time.time() > deadline)
-    finally:
-        scheduler.close()
-        executor.local.terminate_all()
+    drain(home, executor, 300, executor.local.terminate_all)
     with Store(home) as store:
         run = sweep_runs(store, sweep_id)[0]
         steps = store.metric_series(run.id, "loss")[0]

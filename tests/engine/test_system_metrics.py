@@ -5,23 +5,16 @@ from __future__ import annotations
 import torch
 
 from engine.training.system_metrics import SystemSampler
-
-
-class Clock:
-    def __init__(self):
-        self.t = 0.0
-
-    def __call__(self):
-        return self.t
+from tests.manual_clock import ManualClock
 
 
 def test_sampled_once_per_interval_after_priming():
-    clock = Clock()
+    clock = ManualClock()
     s = SystemSampler(torch.device("cpu"), interval=5.0, clock=clock)
     assert s.sample() == {}  # primes psutil's CPU counter
-    clock.t = 2.0
+    clock.now = 2.0
     assert s.sample() == {}
-    clock.t = 5.5
+    clock.now = 5.5
     sum(i * i for i in range(200_000))  # some CPU time to measure
     figures = s.sample()
     assert set(figures) == {"cpu_percent", "rss_mb"}

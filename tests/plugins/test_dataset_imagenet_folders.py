@@ -7,6 +7,7 @@ from PIL import Image
 from engine import registry
 from engine.data.dataset import DataError
 from plugins.datasets.imagenet_folders import ImageNetFolders
+from tests.plugins.dataset_checks import labeled_splits
 
 registry.discover()
 CLASSES = ["n01440764", "n01443537", "zebra"]
@@ -50,12 +51,7 @@ def test_train_and_val_with_labels(tmp_path, flat_val, csv_in, header):
     train_y, val_y = write_imagenet(tmp_path / "imagenet", flat_val=flat_val, csv_in=csv_in, header=header)
     ds = registry.create_dataset("imagenet_folders", {"root": str(tmp_path / "imagenet"), "image_size": 16},
                                  tmp_path / "cache")
-    ds.check()
-    train, test, unlabeled = ds.split("train"), ds.split("test"), ds.split("unlabeled")
-    assert train.images.shape == (21, 16, 16, 3) and test.images.shape == (10, 16, 16, 3)
-    assert train.images.dtype == np.uint8 and unlabeled.labels is None and len(unlabeled) == 21
-    np.testing.assert_array_equal(train.labels, train_y)
-    np.testing.assert_array_equal(test.labels, val_y)
+    train, test, _ = labeled_splits(ds, 21, 10, 16, train_y, val_y)
     np.testing.assert_array_equal(_label_of(test.images), val_y)
     assert train.classes == CLASSES == test.classes
 

@@ -6,6 +6,7 @@ from PIL import Image
 from engine import registry
 from engine.data.dataset import DataError
 from plugins.datasets.tiny_imagenet import TinyImageNet
+from tests.plugins.dataset_checks import labeled_splits
 
 registry.discover()
 WNIDS = ["n02124075", "n01443537", "n04067472", "n09193705"]  # listed unsorted, as wnids.txt is
@@ -53,12 +54,7 @@ def _label_of(images):
 def test_train_and_val_splits_with_labels_and_names(tmp_path):
     train_y, val_y = write_tiny_imagenet(tmp_path / "tiny-imagenet-200")
     ds = registry.create_dataset("tiny_imagenet", {"root": str(tmp_path), "image_size": 32}, tmp_path / "cache")
-    ds.check()
-    train, test, unlabeled = ds.split("train"), ds.split("test"), ds.split("unlabeled")
-    assert train.images.shape == (20, 32, 32, 3) and test.images.shape == (10, 32, 32, 3)
-    assert train.images.dtype == np.uint8 and unlabeled.labels is None and len(unlabeled) == 20
-    np.testing.assert_array_equal(train.labels, train_y)
-    np.testing.assert_array_equal(test.labels, val_y)
+    train, test, _ = labeled_splits(ds, 20, 10, 32, train_y, val_y)
     np.testing.assert_array_equal(_label_of(train.images), train_y)
     np.testing.assert_array_equal(_label_of(test.images), val_y)
     assert train.classes == ["goldfish", "Egyptian cat", "reel", "alp"]

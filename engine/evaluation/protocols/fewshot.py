@@ -6,6 +6,7 @@ low-shot probes of Goyal et al. (2019) and Caron et al. (2021)."""
 from __future__ import annotations
 
 from engine.evaluation.protocols.param_lists import number_list, seed_param
+from engine.evaluation.protocols.split_features import class_count, train_and_test
 from engine.params import Param
 
 
@@ -83,18 +84,14 @@ class FewShot:
         from engine.evaluation.protocols.probe import fit_logreg
 
         shots = sorted(set(number_list(p["shots"], int, "shots")))
-        ctx.phase(0.0, 0.4)
-        train_f, train_y = ctx.features("train")
-        ctx.phase(0.4, 0.6)
-        test_f, test_y = ctx.features("test")
-        ctx.phase(0.6, 1.0)
+        train_f, train_y, test_f, test_y = train_and_test(ctx, 0.4, 0.6)
         exclude = duplicates_of_test(ctx.labeled_split("train").images, ctx.labeled_split("test").images)
         labels = train_y.numpy()
         usable = np.ones(len(labels), bool)
         usable[exclude] = False
         per_class = min(int((usable & (labels == c)).sum()) for c in np.unique(labels))
         shots = [k for k in shots if 1 <= k <= per_class]
-        n_cls = max(ctx.num_classes, int(test_y.max()) + 1)
+        n_cls = class_count(ctx, test_y)
         dev = ctx.device
         xt, yt = test_f.to(dev), test_y.to(dev)
         rng = np.random.default_rng(p["seed"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 from engine.evaluation.protocols.param_lists import number_list, seed_param
+from engine.evaluation.protocols.split_features import class_count
 from engine.params import Param
 
 
@@ -96,7 +97,7 @@ class FineTune:
             raise ParamError(f"fractions must lie in (0, 1], got {p['fractions']}")
         images, labels = ctx.images("train"), ctx.labels("train")
         test_x, test_y = ctx.images("test"), ctx.labels("test")
-        n_cls = max(ctx.num_classes, int(test_y.max()) + 1)
+        n_cls = class_count(ctx, test_y)
         out = {}
         for i, frac in enumerate(fractions):
             ctx.phase(i / len(fractions), (i + 1) / len(fractions))

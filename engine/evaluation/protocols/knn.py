@@ -3,6 +3,7 @@ with k = 20 and 200 and temperature 0.07 as in DINO (Caron et al., 2021)."""
 from __future__ import annotations
 
 from engine.evaluation.protocols.param_lists import number_list
+from engine.evaluation.protocols.split_features import class_count, train_and_test
 from engine.params import Param
 
 
@@ -23,12 +24,8 @@ class KNN:
         from engine.evaluation.weighted_knn import knn_accuracy
 
         ks = number_list(p["k"], int, "k")
-        ctx.phase(0.0, 0.45)
-        train_f, train_y = ctx.features("train")
-        ctx.phase(0.45, 0.9)
-        test_f, test_y = ctx.features("test")
-        ctx.phase(0.9, 1.0)
-        n_cls = max(ctx.num_classes, int(test_y.max()) + 1)
+        train_f, train_y, test_f, test_y = train_and_test(ctx, 0.45, 0.9)
+        n_cls = class_count(ctx, test_y)
         dev = ctx.device
         top1 = {}
         for i, k in enumerate(ks):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from engine.evaluation.protocols.linear import probe_params
 from engine.evaluation.protocols.param_lists import number_list
+from engine.evaluation.protocols.split_features import class_count
 from engine.params import Param
 
 
@@ -41,7 +42,7 @@ class LayerWise:
         ctx.phase(0.4, 0.6)
         test = ctx.stage_features("test", p["grid"], p["max_dims"])
         train_y, test_y = ctx.labels("train"), ctx.labels("test")
-        n_cls = max(ctx.num_classes, int(test_y.max()) + 1)
+        n_cls = class_count(ctx, test_y)
         rows = []
         names = stage_names(ctx.load_backbone(), len(train))
         for i, (name, tr, te) in enumerate(zip(names, train, test)):

@@ -5,6 +5,7 @@ from the labeled train split (Radford et al., 2021), then refit on the whole tra
 from __future__ import annotations
 
 from engine.evaluation.protocols.param_lists import number_list, seed_param
+from engine.evaluation.protocols.split_features import class_count, train_and_test
 from engine.params import Param
 
 
@@ -34,12 +35,8 @@ class Linear:
         from engine.evaluation.protocols.probe import probe
 
         grid = number_list(p["wd_grid"], float, "wd_grid")
-        ctx.phase(0.0, 0.4)
-        train_f, train_y = ctx.features("train")
-        ctx.phase(0.4, 0.6)
-        test_f, test_y = ctx.features("test")
-        ctx.phase(0.6, 1.0)
-        n_cls = max(ctx.num_classes, int(test_y.max()) + 1)
+        train_f, train_y, test_f, test_y = train_and_test(ctx, 0.4, 0.6)
+        n_cls = class_count(ctx, test_y)
         out = probe(train_f, train_y, test_f, test_y, n_cls, grid, p["val_fraction"], p["max_iter"],
                     p["seed"], ctx.device, ctx.report)
         return {**out, "dims": int(train_f.shape[1]), "train_size": len(train_y), "test_size": len(test_y)}

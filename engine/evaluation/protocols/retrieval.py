@@ -5,6 +5,7 @@ kept as an artifact (``engine.evaluation.artifacts.RetrievalHits``)."""
 from __future__ import annotations
 
 from engine.evaluation.protocols.param_lists import seed_param
+from engine.evaluation.protocols.split_features import train_and_test
 from engine.params import Param
 
 
@@ -29,11 +30,7 @@ class Retrieval:
 
         from engine.evaluation.artifacts import RetrievalHits
 
-        ctx.phase(0.0, 0.6)
-        train_f, train_y = ctx.features("train")
-        ctx.phase(0.6, 0.9)
-        test_f, test_y = ctx.features("test")
-        ctx.phase(0.9, 1.0)
+        train_f, train_y, test_f, test_y = train_and_test(ctx, 0.6, 0.9)
         rng = np.random.default_rng(p["seed"])
         q = np.sort(rng.choice(len(test_y), size=min(p["queries"], len(test_y)), replace=False))
         k = min(p["k"], len(train_y))

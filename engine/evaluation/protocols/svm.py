@@ -5,6 +5,7 @@ the cost with the best k-fold cross-validation accuracy on the train split is re
 from __future__ import annotations
 
 from engine.evaluation.protocols.param_lists import number_list, seed_param
+from engine.evaluation.protocols.split_features import train_and_test
 from engine.params import Param
 
 
@@ -48,11 +49,7 @@ class SVM:
         from engine.data.dataset import DataError
 
         costs = number_list(p["costs"], float, "costs")
-        ctx.phase(0.0, 0.3)
-        train_f, train_y = ctx.features("train")
-        ctx.phase(0.3, 0.4)
-        test_f, test_y = ctx.features("test")
-        ctx.phase(0.4, 1.0)
+        train_f, train_y, test_f, test_y = train_and_test(ctx, 0.3, 0.4)
         x, xt = SVM._prepare(train_f.numpy(), test_f.numpy(), p["normalize"])
         y, yt = train_y.numpy(), test_y.numpy()
         folds = min(p["folds"], int(np.bincount(y)[np.unique(y)].min()))
