@@ -57,7 +57,16 @@ def _texts(cells: dict) -> tuple[str, ...]:
 
 
 def sort_key(column: str, cells: dict):
-    value = cells[column]
+    return _order(column, cells[column])
+
+
+# Cells read straight off the Run: sorting on them makes no cells (and parses no config)
+_PLAIN_CELLS = {"name": lambda r: r.name, "id": lambda r: r.short_id, "method": lambda r: r.method,
+                "backbone": lambda r: r.backbone, "dataset": lambda r: r.dataset, "evals": lambda r: r.evals,
+                "loss": lambda r: r.latest.get("loss"), "knn_acc": lambda r: r.latest.get("knn_acc")}
+
+
+def _order(column: str, value):
     if column in NUMERIC:
         return float("-inf") if value is None else float(value)
     return str(value).lower()
@@ -110,6 +119,9 @@ class RunsModel(QAbstractTableModel):
             return sorted(runs, key=lambda r: _metric_key(r.latest.get(column)), reverse=descending)
         if column == "created":  # the default order: no cells needed
             return sorted(runs, key=lambda r: r.created, reverse=descending)
+        if column in _PLAIN_CELLS:
+            cell = _PLAIN_CELLS[column]
+            return sorted(runs, key=lambda r: _order(column, cell(r)), reverse=descending)
         return sorted(runs, key=lambda r: sort_key(column, _cells(r, self.now)), reverse=descending)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.AscendingOrder) -> None:
