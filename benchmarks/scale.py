@@ -176,6 +176,12 @@ def _open_browser(app, home: Path, run_id: str, where: str = ""):
     if hasattr(view, "shutdown"):
         view.shutdown()
     view.close()
+    view.deleteLater()  # gone before the next open: a heap of earlier views slows every later one
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    del view
+    __import__("gc").collect()
     return open_s, select_s, rows, filter_s, filtered, open_cpu
 
 
