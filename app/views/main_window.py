@@ -222,6 +222,7 @@ class MainWindow(QMainWindow):
 
     def refresh_status(self) -> None:
         launcher.reap()
+        queue_runner.serve_waiting(self.home)  # runs started here that wait for a slot need a scheduler
         runs = self.store.list_runs()
         active = [r for r in runs if r.status in ACTIVE and (r.status != RunStatus.QUEUED or r.pid is not None)]
         n = len(active)

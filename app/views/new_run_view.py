@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.jobs import launcher
+from app.jobs import queue_runner
 from app.jobs.store_poller import gui_store
 from app.settings import app_settings
 from app.widgets.augment_preview import AugmentPreview
@@ -32,6 +32,7 @@ from app.widgets.data_preview import DataPreview
 from app.widgets.param_form import ParamForm
 from app.widgets.plugin_picker import PluginPicker
 from engine.params import ParamError
+from engine.store import queue_table
 from engine.training.config import TRAIN_PARAMS, build_config
 from engine.training.presets import DEFAULT_PRESET, PRESETS, get_preset
 
@@ -267,14 +268,15 @@ class NewRunView(QWidget):
         if config is None:
             return None
         store = gui_store(self.home)
-        try:
-            run_id = store.create_run(config, self.name.text().strip())
+        try:  # into the run queue: it starts when a device slot is free (one run per device by default)
+            run_id = queue_table.enqueue_run(store, config, self.name.text().strip())
         finally:
             store.close()
         try:
-            launcher.start(self.home, run_id)
+            queue_runner.ensure_running(self.home)
         except OSError as e:
-            QMessageBox.warning(self, "Could not start the worker", f"The worker process did not start: {e}")
+            QMessageBox.warning(self, "Could not start the run queue",
+                                f"The run is queued, but the queue's scheduler did not start: {e}")
             return None
         self._remember(config)
         self.name.clear()

@@ -11,13 +11,18 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyMod
 from app.formatting import duration, number, run_duration, when
 from app.plots.method_metrics import accuracy_key
 from engine.metric_labels import metric_title
-from engine.store.run_record import Run
+from engine.store.run_record import Run, reuse_parsed
 
 COLUMNS = ("name", "id", "status", "method", "backbone", "dataset", "created", "duration", "epochs",
            "loss", "accuracy", "knn_acc", "evals")
 NUMERIC = {"created", "duration", "epochs", "loss", "accuracy", "knn_acc", "evals"}
 SORT_ROLE = Qt.UserRole + 1
 RUN_ID_ROLE = Qt.UserRole + 2
+# data() is asked for several roles per cell on every paint: compare plain ints, at most once each
+_DISPLAY, _ALIGN, _TIP = int(Qt.DisplayRole), int(Qt.TextAlignmentRole), int(Qt.ToolTipRole)
+_SORT, _RUN_ID = int(SORT_ROLE), int(RUN_ID_ROLE)
+_RIGHT = int(Qt.AlignRight | Qt.AlignVCenter)
+_ALIGNED = tuple(c in NUMERIC and c != "created" for c in COLUMNS)
 
 
 def _cells(run: Run, now: float) -> dict:
@@ -33,8 +38,35 @@ def _cells(run: Run, now: float) -> dict:
             "accuracy": acc, "knn_acc": latest.get("knn_acc"), "evals": run.evals}
 
 
+def _texts(cells: dict) -> tuple[str, ...]:
+    """What each of COLUMNS shows for a row's cells."""
+    out = []
+    for column in COLUMNS:
+        value = cells[column]
+        if column == "created":
+            out.append(when(value))
+        elif column == "duration":
+            out.append(duration(value))
+        elif column == "epochs":
+            out.append(cells["epochs_text"])
+        elif column in ("loss", "accuracy", "knn_acc"):
+            out.append(number(value))
+        else:
+            out.append(str(value) if value is not None else "")
+    return tuple(out)
+
+
 def sort_key(column: str, cells: dict):
-    value = cells[column]
+    return _order(column, cells[column])
+
+
+# Cells read straight off the Run: sorting on them makes no cells (and parses no config)
+_PLAIN_CELLS = {"name": lambda r: r.name, "id": lambda r: r.short_id, "method": lambda r: r.method,
+                "backbone": lambda r: r.backbone, "dataset": lambda r: r.dataset, "evals": lambda r: r.evals,
+                "loss": lambda r: r.latest.get("loss"), "knn_acc": lambda r: r.latest.get("knn_acc")}
+
+
+def _order(column: str, value):
     if column in NUMERIC:
         return float("-inf") if value is None else float(value)
     return str(value).lower()
@@ -46,13 +78,15 @@ def _metric_key(value) -> float:
 
 class RunsModel(QAbstractTableModel):
     """Sorts itself (``sort``), in Python: a proxy sorting 10,000 runs asks ``data()`` a few
-    hundred thousand times, which took seconds (benchmarks/scale.py). A row's cells are made
-    when first shown (or sorted on), not for every run at each refresh."""
+    hundred thousand times, which took seconds (benchmarks/scale.py). A row's cells (and its
+    shown strings, and so its parsed config) are made when first shown (or sorted on), not for
+    every run at each refresh."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.runs: list[Run] = []
         self.cells: list[dict | None] = []
+        self.shown: list[tuple[str, ...] | None] = []   # texts(row), made on first paint
         self.now = time.time()
         self.order: tuple[int, Qt.SortOrder] | None = None   # (column, order) kept across refreshes
         self.metric_columns: list[str] = []  # logged keys shown after COLUMNS
@@ -85,6 +119,9 @@ class RunsModel(QAbstractTableModel):
             return sorted(runs, key=lambda r: _metric_key(r.latest.get(column)), reverse=descending)
         if column == "created":  # the default order: no cells needed
             return sorted(runs, key=lambda r: r.created, reverse=descending)
+        if column in _PLAIN_CELLS:
+            cell = _PLAIN_CELLS[column]
+            return sorted(runs, key=lambda r: _order(column, cell(r)), reverse=descending)
         return sorted(runs, key=lambda r: sort_key(column, _cells(r, self.now)), reverse=descending)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.AscendingOrder) -> None:
@@ -95,18 +132,19 @@ class RunsModel(QAbstractTableModel):
         ids = [self.runs[i.row()].id for i in old]
         self.order = (column, order)
         self.runs = self._sorted(self.runs)
-        self.cells = [None] * len(self.runs)
+        self.cells, self.shown = [None] * len(self.runs), [None] * len(self.runs)
         row = {r.id: i for i, r in enumerate(self.runs)}
         self.changePersistentIndexList(old, [self.index(row[rid], i.column()) for rid, i in zip(ids, old)])
         self.layoutChanged.emit()
 
     def set_runs(self, runs: list[Run]) -> None:
         self.now = time.time()
+        reuse_parsed(runs, self.runs)  # a refresh parses only the configs that changed
         runs = self._sorted(runs)
         same = [r.id for r in runs] == [r.id for r in self.runs]
         if not same:
             self.beginResetModel()
-        self.runs, self.cells = runs, [None] * len(runs)
+        self.runs, self.cells, self.shown = runs, [None] * len(runs), [None] * len(runs)
         if not same:
             self.endResetModel()
         elif runs:
@@ -129,45 +167,47 @@ class RunsModel(QAbstractTableModel):
             return f"latest {self.column_key(section)} (right-click the header to add or remove metric columns)"
         return None
 
+    def texts(self, row: int) -> tuple[str, ...]:
+        """The row's shown strings, made when the row is first painted (kept until a refresh)."""
+        texts = self.shown[row]
+        if texts is None:
+            texts = self.shown[row] = _texts(self.cell(row))
+        return texts
+
     def data(self, index, role=Qt.DisplayRole):
-        if not index.isValid():
+        """Cheap for every role Qt asks while painting: a row's strings are made once
+        (``texts``), and roles nothing answers return at once."""
+        role = int(role)
+        if role not in (_DISPLAY, _ALIGN, _TIP, _SORT, _RUN_ID) or not index.isValid():
             return None
-        if role == RUN_ID_ROLE:
-            return self.runs[index.row()].id
-        if index.column() >= len(COLUMNS):
-            return self._metric_data(index, role)
-        column, cells = COLUMNS[index.column()], self.cell(index.row())
-        value = cells[column]
-        if role == Qt.DisplayRole:
-            if column == "created":
-                return when(value)
-            if column == "duration":
-                return duration(value)
-            if column == "epochs":
-                return cells["epochs_text"]
-            if column in ("loss", "accuracy", "knn_acc"):
-                return number(value)
-            return str(value) if value is not None else ""
-        if role == SORT_ROLE:
-            return sort_key(column, cells)
-        if role == Qt.TextAlignmentRole and column in NUMERIC and column != "created":
-            return int(Qt.AlignRight | Qt.AlignVCenter)
-        if role == Qt.ToolTipRole and column == "id":
-            return self.runs[index.row()].id
-        if role == Qt.ToolTipRole and column == "name":
-            run = self.runs[index.row()]
+        row, column = index.row(), index.column()
+        if role == _RUN_ID:
+            return self.runs[row].id
+        if column >= len(COLUMNS):
+            return self._metric_data(column, row, role)
+        if role == _DISPLAY:
+            return self.texts(row)[column]
+        if role == _ALIGN:
+            return _RIGHT if _ALIGNED[column] else None
+        if role == _SORT:
+            return sort_key(COLUMNS[column], self.cell(row))
+        key = COLUMNS[column]  # a tooltip
+        if key == "id":
+            return self.runs[row].id
+        if key == "name":
+            run = self.runs[row]
             tip = run.id + (f"\n{run.notes}" if run.notes else "")
             return tip + (f"\ntags: {run.tags}" if run.tags else "")
         return None
 
-    def _metric_data(self, index, role):
-        value = self.runs[index.row()].latest.get(self.column_key(index.column()))
-        if role == Qt.DisplayRole:
+    def _metric_data(self, column: int, row: int, role: int):
+        value = self.runs[row].latest.get(self.column_key(column))
+        if role == _DISPLAY:
             return number(value)
-        if role == SORT_ROLE:
+        if role == _SORT:
             return _metric_key(value)
-        if role == Qt.TextAlignmentRole:
-            return int(Qt.AlignRight | Qt.AlignVCenter)
+        if role == _ALIGN:
+            return _RIGHT
         return None
 
     def run_at(self, row: int) -> Run:

@@ -23,7 +23,7 @@ from engine.store import lease as leases
 from engine.store.lease import Lease, LeaseLost
 from engine.store.liveness import as_read, heartbeat_timeout
 from engine.store.network_home import check_home
-from engine.store.run_record import COLUMNS, Run
+from engine.store.run_record import COLUMNS, SELECT_COLUMNS, Run
 from engine.store.schema import SCHEMA_VERSION, StoreError, migrate
 
 LOCK_PATIENCE = 600.0   # seconds a write waits out another process's lock before it fails
@@ -260,16 +260,21 @@ class Store:
         if method:
             where.append("method = ?")
             args.append(method)
-        sql = "SELECT * FROM runs" + (" WHERE " + " AND ".join(where) if where else "")
+        sql = f"SELECT {SELECT_COLUMNS} FROM runs" + (" WHERE " + " AND ".join(where) if where else "")
         sql += " ORDER BY created DESC" + (" LIMIT ?" if limit else "")
         if limit:
             args.append(limit)
-        rows = self.conn.execute(sql, args).fetchall()
+        cursor = self.conn.cursor()
+        cursor.row_factory = None  # plain tuples, in SELECT_COLUMNS order: Run.from_values reads them
+        rows = cursor.execute(sql, args).fetchall()
         latest: dict[str, dict] = {}
-        for r in self.conn.execute("SELECT run_id, key, value FROM latest"):
-            latest.setdefault(r[0], {})[r[1]] = r[2]
-        counts = dict(self.conn.execute("SELECT run_id, COUNT(*) FROM evals GROUP BY run_id").fetchall())
-        runs = [Run.from_row(r, latest.get(r["id"]), counts.get(r["id"], 0)) for r in rows]
+        for run_id, key, value in cursor.execute("SELECT run_id, key, value FROM latest"):
+            values = latest.get(run_id)
+            if values is None:
+                values = latest[run_id] = {}
+            values[key] = value
+        counts = dict(cursor.execute("SELECT run_id, COUNT(*) FROM evals GROUP BY run_id").fetchall())
+        runs = [Run.from_values(r, latest.get(r[0]) or {}, counts.get(r[0], 0)) for r in rows]  # r[0]: id
         runs = [as_read(r, self.run_dir(r.id)) if r.status in ACTIVE else r for r in runs]  # only these can crash
         return [r for r in runs if not status or r.status == status]
 

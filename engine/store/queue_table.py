@@ -52,6 +52,24 @@ def items(store: Store, sweep_id: int | None = None, pending_only: bool = False)
     return [QueueItem.from_row(r) for r in store.conn.execute(sql, args)]
 
 
+def enqueue_run(store: Store, config: dict, name: str = "") -> str:
+    """Create a queued run of its own (no sweep) with its entry at the end of the queue, in one
+    transaction: the scheduler starts it when a device slot is free (the New run view's Start)."""
+    with store.transaction() as conn:
+        run_id = store.create_run(config, name=name)
+        position = conn.execute("SELECT COALESCE(MAX(position), 0) FROM queue").fetchone()[0] + 1
+        conn.execute("INSERT INTO queue (run_id, sweep_id, position, stage, error) VALUES (?, NULL, ?, ?, '')",
+                     (run_id, position, QueueStage.TRAIN))
+    return run_id
+
+
+def waiting_runs(store: Store) -> list[str]:
+    """Runs of their own (no sweep) still waiting to train: a scheduler must serve them."""
+    return [r[0] for r in store.conn.execute(
+        "SELECT run_id FROM queue WHERE sweep_id IS NULL AND stage = ? AND slot IS NULL ORDER BY position",
+        (QueueStage.TRAIN,))]
+
+
 def held(store: Store) -> list[QueueItem]:
     return [QueueItem.from_row(r) for r in store.conn.execute("SELECT * FROM queue WHERE slot IS NOT NULL")]
 

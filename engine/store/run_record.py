@@ -1,13 +1,19 @@
 """One row of the ``runs`` table as a typed, read-only value (DESIGN.md, "Store schema").
 
-``Store.get_run`` and ``Store.list_runs`` return these: the config parsed, the status a
-``RunStatus``. A Run is a snapshot; change a run with ``Store.update_run`` and read it again.
+``Store.get_run`` and ``Store.list_runs`` return these: the status a ``RunStatus``, the config
+a dict. A Run is a snapshot; change a run with ``Store.update_run`` and read it again.
+
+A Run read from the store parses its config JSON when ``config`` (or ``damage``, which depends
+on it) is first read, not before: listing 10,000 runs for the runs browser, which shows a
+screenful, spent most of its time in ``json.loads`` (docs/performance.md, "10,000 runs").
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from dataclasses import asdict, dataclass, field, fields
+from typing import Any
 
 from engine.runs.status import RunStatus
 from engine.store.schema import StoreError
@@ -44,28 +50,51 @@ class Run:
     # Not columns: list_runs joins them in (get_run leaves them empty).
     latest: dict = field(default_factory=dict)   # metric key -> its last value
     evals: int = 0                               # how many evaluations are stored
-    damage: str = ""   # why the row cannot be trained or evaluated (e.g. its config is not JSON)
+    # Why the row cannot be trained or evaluated (e.g. its config is not JSON). A factory, so
+    # that the class has no attribute of this name and a lazy Run finds it in __getattr__.
+    damage: str = field(default_factory=str)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row, latest: dict | None = None, evals: int = 0) -> "Run":
         """The row as a Run. A damaged row (edited by hand, written by a broken tool) still
         reads: ``damage`` says what is wrong and ``config`` is a skeleton of the row's own
         columns, so lists and views keep working while training and evaluation refuse it."""
-        values = {k: row[k] for k in row.keys() if k in _COLUMN_SET}
-        damage = ""
+        keys = row.keys()
+        values = tuple(row[k] if k in keys else _DEFAULTS.get(k) for k in COLUMNS)
+        return cls.from_values(values, dict(latest or {}), evals)
+
+    @classmethod
+    def from_values(cls, values: tuple, latest: dict, evals: int) -> "Run":
+        """A Run from the row's values in ``COLUMNS`` order (``SELECT_COLUMNS``); ``latest`` is
+        kept, not copied. Built without the dataclass ``__init__`` (a tenth of the cost with
+        10,000 runs); the config is parsed when first read (``__getattr__``)."""
+        state = dict(zip(_LAZY_KEYS, values))
         try:
-            values["status"] = RunStatus.parse(values["status"])
+            state["status"] = RunStatus.parse(state["status"])
         except ValueError as e:
-            values["status"], damage = RunStatus.FAILED, str(e)
-        try:
-            values["config"] = json.loads(values["config"] or "")
-        except (TypeError, ValueError) as e:
-            values["config"], damage = None, f"its config is not valid JSON ({str(e)[:80]})"
-        damage = damage or _config_damage(values["config"])
-        values["axis_values"] = _axis_values(values.get("axis_values"))
-        if damage:
-            values["config"] = _skeleton(values)
-        return cls(**values, latest=dict(latest or {}), evals=evals, damage=damage)
+            state["status"], state["_status_damage"] = RunStatus.FAILED, str(e)
+        state["axis_values"] = _axis_values(state["axis_values"])
+        state["latest"], state["evals"] = latest, evals
+        run = object.__new__(cls)
+        run.__dict__.update(state)
+        return run
+
+    def __getattr__(self, name: str) -> Any:
+        """``config`` and ``damage`` of a Run read from the store, parsed on first use."""
+        state = self.__dict__
+        if name not in ("config", "damage") or "_config_text" not in state:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        state["config"], state["damage"] = _parse_config(state)
+        return state[name]
+
+    def adopt_parsed(self, other: "Run") -> None:
+        """Take ``other``'s parsed config if it is a snapshot of the same stored config (and
+        status): a refresh of 10,000 runs parses only the configs that changed (``reuse_parsed``)."""
+        mine, theirs = self.__dict__, other.__dict__
+        if ("config" in theirs and "config" not in mine and mine.get("_config_text") is not None
+                and mine["_config_text"] == theirs.get("_config_text")
+                and mine.get("_status_damage") == theirs.get("_status_damage")):
+            mine["config"], mine["damage"] = theirs["config"], theirs["damage"]
 
     @property
     def epochs(self) -> int:
@@ -92,6 +121,37 @@ class Run:
         out = asdict(self)
         out["status"] = self.status.value
         return out
+
+    def __reduce__(self):  # a copy or pickle of a lazy Run is a plain one
+        return _rebuild, (type(self), {f.name: getattr(self, f.name) for f in fields(self)})
+
+
+def _rebuild(cls, values: dict) -> "Run":
+    return cls(**values)
+
+
+def reuse_parsed(runs: list[Run], previous: list[Run]) -> None:
+    """Let each of ``runs`` take the parsed config of its earlier snapshot in ``previous``."""
+    if not previous:
+        return
+    before = {r.id: r for r in previous}
+    for run in runs:
+        old = before.get(run.id)
+        if old is not None:
+            run.adopt_parsed(old)
+
+
+def _parse_config(state: dict) -> tuple[dict, str]:
+    """(config, damage) of a lazy Run's state, as ``from_row`` always made them."""
+    try:
+        config = json.loads(state["_config_text"] or "")
+    except (TypeError, ValueError) as e:
+        config, damage = None, f"its config is not valid JSON ({str(e)[:80]})"
+    else:
+        damage = state.get("_status_damage", "") or _config_damage(config)
+    if damage:
+        config = _skeleton(state)
+    return config, damage
 
 
 def _axis_values(text) -> dict:
@@ -120,5 +180,7 @@ def _skeleton(values: dict) -> dict:
 
 
 SECTIONS = ("data", "method", "backbone", "train")
-COLUMNS = tuple(f.name for f in fields(Run) if f.name not in ("latest", "evals", "damage"))
-_COLUMN_SET = frozenset(COLUMNS)
+COLUMNS = tuple(f.name for f in fields(Run) if f.name not in ("latest", "evals", "damage"))  # of the runs table
+SELECT_COLUMNS = ", ".join(COLUMNS)   # what from_values reads, in its order
+_DEFAULTS = {f.name: f.default for f in fields(Run) if not isinstance(f.default, type(dataclasses.MISSING))}
+_LAZY_KEYS = tuple("_config_text" if c == "config" else c for c in COLUMNS)

@@ -25,12 +25,51 @@ def temp_settings(tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def no_workers_left():
+def no_workers_left(tmp_path):
     yield
-    from app.jobs import launcher
+    from app.jobs import launcher, queue_runner
 
     launcher.kill_children()
+    queue_runner.stop()  # the run queue's scheduler (New run's Start, sweeps) ...
+    _end_queue_workers(tmp_path / "home")  # ... and the workers it started, not children of ours
     QThreadPool.globalInstance().waitForDone(60000)  # previews still computing end before the next test
+
+
+def _end_queue_workers(home, timeout: float = 30.0) -> None:
+    """SIGTERM (a stop) to every live worker of the test home's runs, SIGKILL after ``timeout``."""
+    import signal
+    import socket
+
+    from engine.runs.status import ACTIVE
+    from engine.store.database import Store
+    from engine.store.liveness import pid_alive
+
+    if not (home / "experiments.db").exists():
+        return
+    with Store(home) as store:
+        runs = [r for r in store.list_runs() if r.status in ACTIVE and r.pid and r.host == socket.gethostname()]
+    pids = {r.pid for r in runs if _is_worker_of(r.pid, r.id)}  # never a process that reused a pid
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.time() + timeout
+        while time.time() < deadline and any(pid_alive(p) for p in pids):
+            time.sleep(0.1)
+        pids = {p for p in pids if pid_alive(p)}
+        if not pids:
+            return
+
+
+def _is_worker_of(pid: int, run_id: str) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            args = f.read().split(b"\0")
+    except OSError:
+        return False
+    return b"engine.runs.worker" in args and run_id.encode() in args
 
 
 @pytest.fixture(scope="session")

@@ -160,3 +160,23 @@ def test_queue_cli(home, registry, capsys):
         assert main([*bad, *args]) == 2
         err = capsys.readouterr().err
         assert err.startswith("error: ") and err.count("\n") == 1, err
+
+
+def test_runs_of_their_own_wait_for_a_slot_behind_each_other(home, registry, executor):
+    """What New run's Start does (queue_table.enqueue_run): no sweep, the end of the queue."""
+    from engine.training.config import build_config
+
+    config = build_config("shapes", "rotation", "convnet", sets=TINY)
+    with Store(home) as store:
+        first, second = (queue_table.enqueue_run(store, config, name) for name in ("first", "second"))
+        assert store.get_run(first).status == "queued" and queue_table.waiting_runs(store) == [first, second]
+    scheduler = Scheduler(home, ["cpu/0"], executor)
+    try:
+        assert [s[0] for s in scheduler.tick().started] == [first] and scheduler.tick().started == []
+        assert queue_table.waiting_runs(scheduler.store) == [second] and scheduler.pending() == 2
+        executor.finish(first)
+        assert [s[0] for s in scheduler.tick().started] == [second]
+        executor.finish(second)
+        assert scheduler.tick().pending == 0  # --until-empty ends here
+    finally:
+        scheduler.close()
