@@ -20,6 +20,7 @@ from engine.evaluation.protocols import (
     knn,
     layerwise,
     linear,
+    localisation,
     retrieval,
     svm,
 )
@@ -28,7 +29,7 @@ from engine.params import ParamError, resolve
 
 PROTOCOLS = {cls.id: cls for cls in (knn.KNN, linear.Linear, svm.SVM, fewshot.FewShot, layerwise.LayerWise,
                                      finetune.FineTune, embedding.Embedding, retrieval.Retrieval,
-                                     audio_probe.AudioProbe)}
+                                     audio_probe.AudioProbe, localisation.Localisation)}
 
 
 def get(protocol_id: str):
