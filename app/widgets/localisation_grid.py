@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.jobs.background_job import LatestJob
 from app.plots.plot_export import save_widget
+from app.widgets.colour_ramp import ramp
 from engine.evaluation.artifacts import (
     ArtifactError,
     LocalisationMaps,
@@ -30,22 +31,11 @@ from engine.evaluation.artifacts import (
 
 CELL = 96
 ALPHA = 0.55
-# a perceptually ordered blue -> green -> yellow ramp (viridis' end points and middle)
-_STOPS = np.array([[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]], np.float32)
 
 
 def colour_map(values: np.ndarray) -> np.ndarray:
-    """values: (h, w) any float -> (h, w, 4) uint8 RGBA, min..max of the map spread over the
-    ramp, alpha ``ALPHA``."""
-    v = values.astype(np.float32)
-    span = float(v.max() - v.min())
-    t = (v - v.min()) / span if span > 1e-12 else np.zeros_like(v)
-    pos = t * (len(_STOPS) - 1)
-    lo = np.clip(pos.astype(int), 0, len(_STOPS) - 2)
-    frac = (pos - lo)[..., None]
-    rgb = _STOPS[lo] * (1 - frac) + _STOPS[lo + 1] * frac
-    alpha = np.full((*v.shape, 1), 255 * ALPHA, np.float32)
-    return np.concatenate([rgb, alpha], axis=-1).round().astype(np.uint8)
+    """values: (h, w) any float -> (h, w, 4) uint8 RGBA over the ramp, alpha ``ALPHA``."""
+    return ramp(values, ALPHA)
 
 
 def overlay_pixmap(frame: np.ndarray, heat: np.ndarray, side: int = CELL) -> QPixmap:
