@@ -14,7 +14,7 @@ A dataset with more than one labelling (moving_shapes: shape and motion) keeps `
 the cache and declares the others in ``target_classes`` ({name: class names}); their (N,)
 arrays come from ``extra_labels(split)`` and ride along as ``Split.targets``.
 
-A ``clip+audio`` dataset (sounding_shapes, sounding_video_folder, audio_folder) also gives
+A ``clip+audio`` dataset (sounding_shapes, sounding_video_folder) also gives
 each clip a mono waveform of fixed length at its ``sample_rate`` (a param or class
 attribute): ``SplitSpec.audio_samples`` says the length, every ``Chunk`` carries ``audio``,
 (n, L) int16, cached beside the frames (engine.data.audio_cache) and read back as
