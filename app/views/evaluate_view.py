@@ -4,8 +4,8 @@ parameters and the evaluation data, press Evaluate; an engine process
 progress and fills the comparison table and the plots as results land in the store.
 
 Plots: few-shot accuracy against labels per class, layer-wise probes by stage, the 2-D map
-of the test features (image of the hovered point in an inset), and nearest neighbours side
-by side; each can be saved as PNG and SVG, the table as CSV, Markdown or LaTeX."""
+of the test features (image of the hovered point in an inset), nearest neighbours side
+by side, and audio-visual runs' sound localisation maps over their frames; each can be saved as PNG and SVG, the table as CSV, Markdown or LaTeX."""
 from __future__ import annotations
 
 import time
@@ -33,6 +33,7 @@ from app.plots.layerwise_plot import LayerwisePlot
 from app.plots.plot_export import ask_and_save
 from app.theme import restyle
 from app.views.eval_setup import EvalSetup
+from app.widgets.localisation_grid import LocalisationGrid
 from app.widgets.neighbour_grid import NeighbourGrid
 from app.widgets.results_table import ResultsTable
 from engine.params import ParamError
@@ -41,7 +42,7 @@ from engine.store.run_record import Run
 
 POLL_MS = 500
 FIGURES = (("fewshot", "Few-shot"), ("layerwise", "Layer-wise"), ("embedding", "2-D map"),
-           ("retrieval", "Neighbours"))
+           ("retrieval", "Neighbours"), ("localisation", "Sound maps"))
 
 
 class EvaluateView(QWidget):
@@ -95,8 +96,9 @@ class EvaluateView(QWidget):
         self.layerwise = LayerwisePlot()
         self.embedding = EmbeddingMap(self.home)
         self.neighbours = NeighbourGrid(self.home)
+        self.sound_maps = LocalisationGrid(self.home)
         self.figures = {"fewshot": self.fewshot, "layerwise": self.layerwise, "embedding": self.embedding,
-                        "retrieval": self.neighbours}
+                        "retrieval": self.neighbours, "localisation": self.sound_maps}
         self.plots = QTabWidget()
         self.plots.setObjectName("eval_plots")
         for key, title in FIGURES:
@@ -235,6 +237,7 @@ class EvaluateView(QWidget):
         self.layerwise.set_series([(name, i, ev["results"]) for name, i, ev in series("layerwise")])
         self.embedding.set_maps([(name, ev) for name, _, ev in series("embedding")])
         self.neighbours.set_retrievals([(name, ev) for name, _, ev in series("retrieval")])
+        self.sound_maps.set_maps([(name, ev) for name, _, ev in series("localisation")])
 
     @staticmethod
     def _label(run: Run, evaluation: dict) -> str:

@@ -6,6 +6,9 @@ int16 view of the memory map (no copy).
 The plugin's chunks carry both frames and ``audio``; the frames cache takes the frames,
 this one the waveforms, each with its own journal and checksums, so either is resumed or
 rebuilt on its own. (A first build decodes the source twice, once per cache.)
+
+An ``audio`` split (sound_folder) has no frames: its records are the waveforms themselves,
+with their labels, in the split's own cache (``load_or_build_sounds``).
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ import numpy as np
 from engine.data.cache_writer import load_or_build
 from engine.data.chunks import Chunk, SplitSpec
 from engine.data.errors import DataError
-from engine.data.record_cache import CacheFiles, Progress
+from engine.data.record_cache import CachedSplit, CacheFiles, Progress
 
 AUDIO_DTYPE = np.dtype("<i2")  # int16 PCM, full scale 32767
 
@@ -66,3 +69,25 @@ def load_or_build_audio(files: CacheFiles, key: dict, spec: Callable[[], SplitSp
     cached = load_or_build(audio_files(files), {**key, "audio": True}, audio_spec, chunks, progress,
                            f"{what} soundtrack")
     return as_waveforms(cached.images)
+
+
+def load_or_build_sounds(files: CacheFiles, key: dict, spec: Callable[[], SplitSpec],
+                         chunks_from: Callable[[int], Iterable[Chunk]], progress: Progress | None = None,
+                         what: str = "the split") -> CachedSplit:
+    """The cache of an ``audio`` split, whose chunks' ``samples`` are (n, L) int16 waveforms
+    (``spec().sample_shape`` is (L,)): -> a CachedSplit whose ``images`` are the (N, 2 L)
+    uint8 records (``as_waveforms`` views them as (N, L) int16), labels kept."""
+    length: list[int] = []
+
+    def byte_spec() -> SplitSpec:
+        s = spec()
+        if len(s.sample_shape) != 1 or s.sample_shape[0] <= 0:
+            raise DataError(f"{what} is an audio split but declares records of shape {s.sample_shape}, not (L,)")
+        length.append(s.sample_shape[0])
+        return SplitSpec(s.count, (2 * s.sample_shape[0],), s.classes, s.labeled)
+
+    def chunks(start: int) -> Iterator[Chunk]:
+        for c in chunks_from(start):
+            yield Chunk(as_bytes(c.samples, length[0], what), c.labels, c.consumed)
+
+    return load_or_build(files, {**key, "audio": True}, byte_spec, chunks, progress, f"{what} sounds")

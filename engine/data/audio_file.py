@@ -7,6 +7,7 @@ so a dataset skips and counts it; none raises a traceback.
 """
 from __future__ import annotations
 
+import struct
 import wave
 
 import numpy as np
@@ -21,8 +22,8 @@ def read_wav(path: str) -> tuple[np.ndarray, int] | None:
         with wave.open(path, "rb") as w:
             width, channels, rate = w.getsampwidth(), w.getnchannels(), w.getframerate()
             raw = w.readframes(w.getnframes())
-    except (wave.Error, EOFError, OSError, ValueError):
-        return None
+    except (wave.Error, EOFError, OSError, ValueError, RuntimeError, struct.error):  # RuntimeError: a chunk
+        return None  # that claims more bytes than the file has (wave's _Chunk.seek)
     if width == 3:  # 24-bit: widen to 32 bit
         b = np.frombuffer(raw, np.uint8)[: len(raw) // 3 * 3].reshape(-1, 3)
         x = (np.pad(b, ((0, 0), (1, 0))).view("<i4")[:, 0] / 2.0 ** 31).astype(np.float32)

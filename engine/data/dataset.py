@@ -14,11 +14,16 @@ A dataset with more than one labelling (moving_shapes: shape and motion) keeps `
 the cache and declares the others in ``target_classes`` ({name: class names}); their (N,)
 arrays come from ``extra_labels(split)`` and ride along as ``Split.targets``.
 
-A ``clip+audio`` dataset (sounding_shapes, sounding_video_folder, audio_folder) also gives
+A ``clip+audio`` dataset (sounding_shapes, sounding_video_folder) also gives
 each clip a mono waveform of fixed length at its ``sample_rate`` (a param or class
 attribute): ``SplitSpec.audio_samples`` says the length, every ``Chunk`` carries ``audio``,
 (n, L) int16, cached beside the frames (engine.data.audio_cache) and read back as
 ``Split.audio``.
+
+An ``audio`` dataset (sound_folder: labeled sounds, no frames) streams its waveforms as
+the records themselves: ``SplitSpec.sample_shape`` is (L,), ``Chunk.samples`` (n, L) int16;
+its ``Split`` has ``images`` None and the waveforms in ``audio``. No method pre-trains on
+it (capabilities.data_mismatch); the audio probe reads it.
 """
 from __future__ import annotations
 
@@ -31,7 +36,12 @@ from typing import Iterator
 import numpy as np
 
 from engine.capabilities import SampleKind
-from engine.data.audio_cache import audio_files, load_or_build_audio
+from engine.data.audio_cache import (
+    as_waveforms,
+    audio_files,
+    load_or_build_audio,
+    load_or_build_sounds,
+)
 from engine.data.cache_limit import enforce_limit, touch
 from engine.data.cache_writer import load_or_build
 from engine.data.chunks import Chunk, SplitSpec, chunk_length
@@ -50,11 +60,11 @@ _NDIM = {SampleKind.IMAGE: 4, SampleKind.CLIP: 5, SampleKind.CLIP_AUDIO: 5}
 @dataclass
 class Split:
     """images: (N, H, W, 3) uint8 RGB images or (N, T, H, W, 3) clips (a read-only np.memmap
-    when cached); labels: (N,) int64 or None; classes: names by index; skipped: unreadable
+    when cached), None for an ``audio`` split (sounds only); labels: (N,) int64 or None; classes: names by index; skipped: unreadable
     source items left out; targets: further labellings, {name: (N,) int64}; audio: (N, L)
     int16 mono waveforms of a clip+audio split (full scale 32767) at ``sample_rate`` Hz, or None."""
 
-    images: np.ndarray
+    images: np.ndarray | None
     labels: np.ndarray | None = None
     classes: list = field(default_factory=list)
     skipped: int = 0
@@ -63,6 +73,9 @@ class Split:
     sample_rate: int = 0
 
     def __post_init__(self):
+        if self.images is None:
+            self._check_sounds()
+            return
         if self.images.dtype != np.uint8 or self.images.ndim not in (4, 5) or self.images.shape[-1] != 3:
             raise DataError(f"a split must hold (N, H, W, 3) uint8 images or (N, T, H, W, 3) uint8 clips, "
                             f"got {self.images.shape} {self.images.dtype}")
@@ -77,15 +90,27 @@ class Split:
             if self.sample_rate <= 0:
                 raise DataError("a split with audio must state its sample rate")
 
+    def _check_sounds(self) -> None:
+        """An ``audio`` split: (N, L) int16 waveforms at a stated rate, labels to match."""
+        if self.audio is None or self.audio.ndim != 2 or self.audio.dtype != np.int16:
+            raise DataError("a split without images must hold (N, L) int16 waveforms in audio")
+        if self.sample_rate <= 0:
+            raise DataError("a split with audio must state its sample rate")
+        if self.labels is not None and len(self.labels) != len(self.audio):
+            raise DataError("a split has a different number of labels and sounds")
+
     @property
     def kind(self) -> SampleKind:
-        """IMAGE for (N, H, W, 3) records, CLIP for (N, T, H, W, 3), CLIP_AUDIO with audio."""
+        """IMAGE for (N, H, W, 3) records, CLIP for (N, T, H, W, 3), CLIP_AUDIO with audio,
+        AUDIO for sounds without images."""
+        if self.images is None:
+            return SampleKind.AUDIO
         if self.images.ndim == 4:
             return SampleKind.IMAGE
         return SampleKind.CLIP if self.audio is None else SampleKind.CLIP_AUDIO
 
     def __len__(self):
-        return len(self.images)
+        return len(self.audio if self.images is None else self.images)
 
     @property
     def has_labels(self) -> bool:
@@ -183,7 +208,7 @@ class DatasetPlugin(PluginCard):
         for name in self.splits:
             s = self.split(name, progress)
             out["splits"][name] = len(s)
-            if s.images.ndim == 5:
+            if s.images is not None and s.images.ndim == 5:
                 out["frames"] = int(s.images.shape[1])
             if s.audio is not None:
                 out["sample_rate"] = s.sample_rate
@@ -214,6 +239,8 @@ class DatasetPlugin(PluginCard):
         files = self._cache_files(name)
         if files is None:
             return self._collected(name)
+        if SampleKind(self.sample_kind) == SampleKind.AUDIO:
+            return self._cached_sounds(name, files, progress)
         c = load_or_build(files, self._cache_key(name), lambda: self.split_spec(name),
                           lambda start: self.iter_split(name, start), progress, f"{self.id} {name}")
         audio = None
@@ -231,11 +258,22 @@ class DatasetPlugin(PluginCard):
         return Split(c.images, c.labels, list(c.classes), c.skipped, audio=audio,
                      sample_rate=self.sample_rate if audio is not None else 0)
 
+    def _cached_sounds(self, name: str, files: CacheFiles, progress: Progress | None) -> Split:
+        """An ``audio`` split from its cache of waveform records (engine.data.audio_cache)."""
+        c = load_or_build_sounds(files, self._cache_key(name), lambda: self.split_spec(name),
+                                 lambda start: self.iter_split(name, start), progress, f"{self.id} {name}")
+        touch(files.header)
+        enforce_limit(self.cache_dir, keep=tuple(files.complete()))
+        return Split(None, c.labels, list(c.classes), c.skipped, audio=as_waveforms(c.images),
+                     sample_rate=self.sample_rate)
+
     def _collected(self, name: str) -> Split:
         """Split ``name`` in memory, without a cache folder (tests, one-off use)."""
         if type(self).build_split is not DatasetPlugin.build_split:
             return self._built(name)
         spec = self.split_spec(name)
+        if SampleKind(self.sample_kind) == SampleKind.AUDIO:
+            return self._collected_sounds(name, spec)
         images = np.empty((spec.count, *spec.sample_shape), np.uint8)
         labels = np.empty(spec.count, np.int64) if spec.labeled else None
         audio = np.empty((spec.count, spec.audio_samples), np.int16) if spec.audio_samples else None
@@ -251,6 +289,15 @@ class DatasetPlugin(PluginCard):
         return Split(trim(images), None if labels is None else trim(labels), list(spec.classes), skipped,
                      audio=None if audio is None else trim(audio),
                      sample_rate=self.sample_rate if audio is not None else 0)
+
+    def _collected_sounds(self, name: str, spec: SplitSpec) -> Split:
+        """An ``audio`` split in memory: its chunks' (n, L) int16 waveforms, concatenated."""
+        chunks = list(self.iter_split(name))
+        audio = np.concatenate([np.asarray(c.samples, np.int16) for c in chunks]) if chunks else \
+            np.zeros((0, spec.sample_shape[0]), np.int16)
+        labels = np.concatenate([c.labels for c in chunks]).astype(np.int64) if spec.labeled and chunks else None
+        return Split(None, labels, list(spec.classes), sum(c.skipped for c in chunks), audio=audio,
+                     sample_rate=self.sample_rate)
 
 
 def resize_images(images: np.ndarray, size: int) -> np.ndarray:

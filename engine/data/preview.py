@@ -25,13 +25,17 @@ class DataSample:
     """``info``: ``DatasetPlugin.describe()``; ``images`` (n, H, W, 3) uint8 of split
     ``split`` with their class names in ``labels`` ("" when unlabeled); ``skipped``:
     unreadable files the split left out. For clip data ``images`` are the clips' middle
-    frames and ``clips`` (n, T, H, W, 3) the whole clips (None for image data)."""
+    frames and ``clips`` (n, T, H, W, 3) the whole clips (None for image data). For data with
+    sound ``spectrograms`` are their (n, mels, frames) log-mel images in [0, 1]
+    (engine.data.sound_preview; None without sound); a sounds-only dataset (sound_folder)
+    has ``images`` None."""
     info: dict
     split: str
-    images: np.ndarray
+    images: np.ndarray | None
     labels: list[str]
     skipped: int
     clips: np.ndarray | None = None
+    spectrograms: np.ndarray | None = None
 
 
 def preview_dataset(home, data_id: str, params: dict):
@@ -70,7 +74,12 @@ def data_preview(home, data_id: str, params: dict, n: int = 24, progress=None) -
     idx = sample_indices(len(split), n)
     labels = [split.classes[int(split.labels[i])] if split.labels is not None and split.classes else ""
               for i in idx]
-    samples = split.images[idx]
-    if samples.ndim == 5:
-        return DataSample(info, name, samples[:, samples.shape[1] // 2], labels, split.skipped, samples)
-    return DataSample(info, name, samples, labels, split.skipped)
+    spectrograms = None
+    if split.audio is not None:
+        from engine.data.sound_preview import spectrogram_images
+
+        spectrograms = spectrogram_images(split.audio[idx], split.sample_rate)
+    samples = None if split.images is None else split.images[idx]
+    if samples is not None and samples.ndim == 5:
+        return DataSample(info, name, samples[:, samples.shape[1] // 2], labels, split.skipped, samples, spectrograms)
+    return DataSample(info, name, samples, labels, split.skipped, spectrograms=spectrograms)

@@ -1,5 +1,6 @@
 """The protocols' artifact files, written and read in one place: the ``embedding`` map's
-points and the ``retrieval`` protocol's neighbours, as typed arrays, and both joined with
+points, the ``retrieval`` protocol's neighbours and the ``localisation`` heat maps (with
+their frames), as typed arrays, and both joined with
 the images they stand for, which is what the workbench draws.
 
 The dataclasses are the file format: the protocols save ``fields()`` of one as the arrays
@@ -55,6 +56,19 @@ class RetrievalHits(_ArrayFile):
     neighbour_labels: np.ndarray
 
 
+@dataclass(frozen=True)
+class LocalisationMaps(_ArrayFile):
+    """The ``localisation`` artifact: for Q held-out clips, ``frames`` (Q, H, W, 3) uint8 (the
+    middle frame each map is of), ``maps`` (Q, h, w) float32 cosine similarity of the clip's
+    sound embedding with the frame's feature map at every position (Arandjelovic & Zisserman,
+    2018), ``indices`` (Q,) test clips and their ``labels`` (Q,)."""
+    kind: ClassVar[str] = "localisation"
+    frames: np.ndarray
+    maps: np.ndarray
+    indices: np.ndarray
+    labels: np.ndarray
+
+
 def _read(evaluation: dict, cls):
     """The artifact of an eval row (``results.path``) as a ``cls``; ArtifactError when it
     cannot be read."""
@@ -86,6 +100,15 @@ def read_embedding(evaluation: dict) -> EmbeddingPoints:
 def read_retrieval(evaluation: dict) -> RetrievalHits:
     """The neighbours of a ``retrieval`` eval row."""
     return _read(evaluation, RetrievalHits)
+
+
+def read_localisation(evaluation: dict) -> LocalisationMaps:
+    """The maps of a ``localisation`` eval row, with the frames they are drawn over."""
+    maps = _read(evaluation, LocalisationMaps)
+    if maps.frames.ndim != 4 or maps.frames.shape[-1] != 3 or maps.maps.ndim != 3:
+        raise ArtifactError(f"the localisation artifact of evaluation {evaluation.get('id', '?')} does not hold "
+                            "frames with their maps")
+    return maps
 
 
 # --- with their images ----------------------------------------------------------------------

@@ -47,6 +47,47 @@ def localisation_maps(fmap: torch.Tensor, audio: torch.Tensor) -> torch.Tensor:
     return torch.einsum("nchw,nc->nhw", F.normalize(fmap.float(), dim=1), F.normalize(audio.float(), dim=1))
 
 
+def visual_projection(method):
+    """The method's visual projection into its shared space; DataError when it has none."""
+    from engine.data.errors import DataError
+
+    proj = getattr(method, "v_proj", None)
+    if not getattr(method, "shared_space", False) or proj is None:
+        raise DataError(f"localisation needs a method with a shared audio-visual space (avid, or avc with "
+                        f"fusion=distance); {method.id} has none")
+    return proj
+
+
+def _projected_map(method, frames: torch.Tensor) -> torch.Tensor:
+    """frames: (N, 3, H, W) uint8 -> (N, D, h, w): the clip backbone's last map of each frame
+    (as a one-frame clip), the method's visual projection ``v_proj`` applied at every position
+    (as AVOL-Net's 1x1 convolutions embed each position, Arandjelovic & Zisserman, 2018)."""
+    from engine.data.errors import DataError
+    from engine.ssl.augment import normalize, to_float
+
+    proj = visual_projection(method)
+    fmap = method.backbone.stages(normalize(to_float(frames))[:, None])[-1]      # (N, C, 1, h, w)
+    if fmap.ndim != 5:
+        raise DataError(f"localisation needs a clip backbone whose maps are (N, C, T, h, w), got {tuple(fmap.shape)}")
+    fmap = fmap.mean(dim=2)
+    n, c, h, w = fmap.shape
+    width = getattr(proj[0] if isinstance(proj, torch.nn.Sequential) else proj, "in_features", c)
+    if width != c:
+        raise DataError(f"localisation cannot project the backbone's {c}-channel map with {method.id}'s "
+                        f"{width}-wide visual projection")
+    return proj(fmap.permute(0, 2, 3, 1).reshape(-1, c)).view(n, h, w, -1).permute(0, 3, 1, 2)
+
+
+@torch.no_grad()
+def sound_maps(method, batch: AVBatch) -> torch.Tensor:
+    """(N, h, w) localisation maps of each clip's middle frame against its own sound: the cosine
+    of the sound's shared embedding with the projected visual map at every position."""
+    visual_projection(method)
+    _, a = method.shared_embeddings(batch)
+    middle = batch.frames[:, batch.frames.shape[1] // 2]
+    return localisation_maps(_projected_map(method, middle), a)
+
+
 @torch.no_grad()
 def _encode(method, batch: AVBatch, batch_size: int = 64) -> dict[str, torch.Tensor]:
     """{"audio": (N, Fa), and "v", "a": (N, D) shared embeddings when the method has them}."""

@@ -72,7 +72,7 @@ def separable_context(tmp_path=None, n_train=24, n_test=10, num_classes=4):
 
 def test_every_protocol_declares_a_schema_and_defaults_resolve():
     assert set(protocols.PROTOCOLS) == {"knn", "linear", "svm", "fewshot", "layerwise", "finetune",
-                                        "embedding", "retrieval"}
+                                        "embedding", "retrieval", "audio_probe", "localisation"}
     for pid, cls in protocols.PROTOCOLS.items():
         assert cls.title and cls.summary and cls.citation
         assert protocols.resolve_params(pid, {}).keys() == {p.name for p in cls.params}

@@ -13,12 +13,14 @@ inside ``run``), so the GUI can build its forms from the schemas before torch is
 from __future__ import annotations
 
 from engine.evaluation.protocols import (
+    audio_probe,
     embedding,
     fewshot,
     finetune,
     knn,
     layerwise,
     linear,
+    localisation,
     retrieval,
     svm,
 )
@@ -26,7 +28,8 @@ from engine.evaluation.protocols.param_lists import check_number_lists
 from engine.params import ParamError, resolve
 
 PROTOCOLS = {cls.id: cls for cls in (knn.KNN, linear.Linear, svm.SVM, fewshot.FewShot, layerwise.LayerWise,
-                                     finetune.FineTune, embedding.Embedding, retrieval.Retrieval)}
+                                     finetune.FineTune, embedding.Embedding, retrieval.Retrieval,
+                                     audio_probe.AudioProbe, localisation.Localisation)}
 
 
 def get(protocol_id: str):

@@ -206,6 +206,8 @@ class EvalContext:
         """(N, 3, S, S) uint8 images of split ``name`` at the run's input size S ((N, T, 3, S, S)
         when the samples are clips)."""
         images = self.labeled_split(name).images
+        if images is None:
+            raise DataError(f"dataset {self.dataset_id} holds sounds, not images; evaluate it with audio_probe")
         if images.ndim == 5:
             n, t = images.shape[:2]
             frames = resize_images(images.reshape(n * t, *images.shape[2:]), self.image_size)

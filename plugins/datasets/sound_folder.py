@@ -1,0 +1,142 @@
+"""``sound_folder``: an ESC-50 / UrbanSound8K-style folder of labeled sounds, ``root/<class>/*.wav``
+(or .flac), for the audio tower's transfer protocol: Arandjelovic & Zisserman (2017) probed
+L3-Net's audio features on ESC-50 (Piczak, 2015), 5 s clips in 50 classes.
+
+Every file is read mono (WAV by the standard library, FLAC by PyAV), resampled to
+``sample_rate`` and cut to ``seconds``: a longer sound is centre-cropped (or cut from its
+start), a shorter one padded with silence. A sample is an ``audio`` record, the (L,) int16
+waveform, L = seconds x sample_rate. Train and test are a stratified hold-out of the files
+(as video_folder holds out videos); unreadable files are skipped and counted
+(``Split.skipped``), a folder without readable sound is refused in one sentence. No method
+pre-trains on it: the audio probe (``eval --protocol audio_probe --data sound_folder``)
+reads it with an audio-visual run's audio tower.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from engine.api import (
+    Chunk,
+    DataError,
+    DatasetPlugin,
+    Param,
+    SampleKind,
+    SplitSpec,
+    chunk_length,
+    fingerprint,
+    read_sound,
+    register_dataset,
+    sound_windows,
+    stratified_split,
+)
+
+SOUND_EXTENSIONS = (".wav", ".flac")
+
+
+def is_sound(name: str) -> bool:
+    return not name.startswith(".") and name.lower().endswith(SOUND_EXTENSIONS)
+
+
+def list_sounds(root: Path) -> tuple[list[str], np.ndarray, list[str]]:
+    """(files, (n,) labels, class names) of ``root/<class>/**/*.wav|flac``; DataError when none."""
+    if not root.is_dir():
+        raise DataError(f"root {root} is not a folder or does not exist")
+    classes, files, labels = [], [], []
+    for d in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        found = sorted(str(p) for p in d.rglob("*") if p.is_file() and is_sound(p.name))
+        if found:
+            labels += [len(classes)] * len(found)
+            classes.append(d.name)
+            files += found
+    if not files:
+        raise DataError(f"root {root} has no class sub-folders of sound files ({', '.join(SOUND_EXTENSIONS)})")
+    return files, np.asarray(labels, np.int64), classes
+
+
+def fixed_length(x: np.ndarray, sample_rate: int, seconds: float, crop: str) -> np.ndarray:
+    """(L0,) float sound -> (round(seconds x rate),) int16: centre-cropped or cut from the
+    start when longer, padded with silence at the end when shorter."""
+    n = round(seconds * sample_rate)
+    start = max(0, len(x) - n) // 2 if crop == "centre" else 0
+    return sound_windows(x, sample_rate, np.array([start / sample_rate]), seconds)[0]
+
+
+@register_dataset
+class SoundFolder(DatasetPlugin):
+    id = "sound_folder"
+    title = "Sound folder (ESC-50 style)"
+    summary = ("Any folder of WAV or FLAC sounds on this computer, one sub-folder per class (as ESC-50 and "
+               "UrbanSound8K can be laid out): mono, resampled to a set rate, centre-cropped or padded with "
+               "silence to a set length. Unreadable files are skipped and counted. For the audio probe of "
+               "audio-visual runs (their audio tower's transfer); no method pre-trains on sounds alone.")
+    citation = "Piczak, 2015 (ESC-50); Arandjelovic & Zisserman, 2017 (L3-Net's audio transfer protocol)"
+    sample_kind = SampleKind.AUDIO
+    params = [
+        Param("root", "dir", None, "folder with one sub-folder of .wav / .flac files per class"),
+        Param("sample_rate", "int", 16000, "audio samples per second (files are resampled to it)", 4000, 48000),
+        Param("seconds", "float", 5.0, "length of every sound in seconds (ESC-50: 5)", 0.1, 60.0),
+        Param("crop", "choice", "centre", "where a longer sound is cut: its centre or its start",
+              choices=("centre", "start")),
+        Param("test_fraction", "float", 0.2, "fraction of each class's files held out as the test split", 0.05, 0.9),
+        Param("seed", "int", 0, "seed of the train/test split", 0, 2**31 - 1),
+    ]
+
+    def __init__(self, cache_dir=None, **params):
+        super().__init__(cache_dir, **params)
+        self._listing = None
+
+    def listing(self):
+        if self._listing is None:
+            self._listing = list_sounds(Path(str(self.params["root"])).expanduser())
+        return self._listing
+
+    @property
+    def version(self) -> str:
+        return fingerprint(self.listing()[0])
+
+    @property
+    def samples(self) -> int:
+        """L, the length of every waveform."""
+        return round(self.params["seconds"] * self.params["sample_rate"])
+
+    def read(self, path: str) -> np.ndarray | None:
+        """(L,) int16 of one file, None when it cannot be read or holds no sound."""
+        x = read_sound(path, self.params["sample_rate"]) if os.path.getsize(path) else None
+        if x is None or not len(x):
+            return None
+        return fixed_length(x, self.params["sample_rate"], self.params["seconds"], self.params["crop"])
+
+    def check(self):
+        files, labels, _ = self.listing()
+        if np.bincount(labels).max() < 2:
+            raise DataError("root needs a class with at least two sound files to hold out a test split")
+        if not any(self.read(f) is not None for f in files):
+            raise DataError(f"none of the {len(files)} sound files in root could be read")
+
+    def split_files(self, name: str) -> tuple[list[str], np.ndarray]:
+        """The files split ``name`` is read from and their labels (unlabeled: the train files)."""
+        files, labels, _ = self.listing()
+        train, test = stratified_split(labels, self.params["test_fraction"], self.params["seed"])
+        idx = test if name == "test" else train
+        if not len(idx):
+            raise DataError(f"root has too few sound files per class to hold out a {name} split")
+        return [files[i] for i in idx], labels[idx]
+
+    def split_spec(self, name):
+        files, _ = self.split_files(name)
+        return SplitSpec(len(files), (self.samples,), tuple(self.listing()[2]), labeled=name != "unlabeled",
+                         audio_samples=self.samples)
+
+    def iter_split(self, name, start=0):
+        """Chunks of (n, L) int16 waveforms (an ``audio`` split's records) with their labels."""
+        files, labels = self.split_files(name)
+        step = chunk_length((2 * self.samples,))
+        for i in range(start, len(files), step):
+            got = [(self.read(f), y) for f, y in zip(files[i:i + step], labels[i:i + step])]
+            ok = [(x, y) for x, y in got if x is not None]
+            sounds = np.stack([x for x, _ in ok]) if ok else np.empty((0, self.samples), np.int16)
+            y = np.asarray([y for _, y in ok], np.int64)
+            yield Chunk(sounds, None if name == "unlabeled" else y, len(got))
