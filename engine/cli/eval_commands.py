@@ -24,7 +24,7 @@ def add_parsers(subparsers) -> None:
         description=f"Evaluate runs' checkpoints on frozen features (protocols: {names}); "
                     "results are stored with their parameters.")
     p.add_argument("runs", nargs="+", metavar="RUN", help="run ids or names")
-    p.add_argument("--protocol", default="knn", help=f"comma-separated protocols ({names}), or all; default knn")
+    p.add_argument("--protocol", default="knn", help=f"comma-separated protocols ({names}), or all (every one but the audio-visual audio_probe and localisation); default knn")
     p.add_argument("--data", help="evaluate on this dataset instead of each run's own (its parameters: "
                                   "--set data.KEY=VALUE); images are resized to the run's input size")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -118,7 +118,7 @@ def _plan(args) -> tuple[list[str], dict, dict | None]:
 
     protocol_ids = list(dict.fromkeys(p.strip() for p in args.protocol.split(",") if p.strip()))
     if protocol_ids == ["all"]:
-        protocol_ids = list(protocols.PROTOCOLS)
+        protocol_ids = list(protocols.FOR_ALL)
     if not protocol_ids:
         raise ParamError("--protocol needs at least one protocol name")
     for pid in protocol_ids:

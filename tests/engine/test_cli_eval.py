@@ -85,3 +85,16 @@ def test_evals_lists_and_writes_tables(trained, capsys, tmp_path):
     md = capsys.readouterr().out.splitlines()
     assert md[0].startswith("| run |") and md[1].startswith("|---")
     assert cli("evals", "--out", str(out), "--home", str(home)) == 2
+
+
+def test_protocol_all_leaves_out_the_audio_visual_protocols():
+    """An image run has no audio tower: ``all`` must not plan protocols that would refuse it."""
+    import argparse
+
+    from engine.cli.eval_commands import _plan
+
+    ids, _, _ = _plan(argparse.Namespace(protocol="all", set=[], data=None))
+    assert "knn" in ids and "svm" in ids
+    assert "audio_probe" not in ids and "localisation" not in ids
+    named, _, _ = _plan(argparse.Namespace(protocol="audio_probe", set=[], data=None))
+    assert named == ["audio_probe"]

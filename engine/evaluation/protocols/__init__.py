@@ -31,6 +31,9 @@ PROTOCOLS = {cls.id: cls for cls in (knn.KNN, linear.Linear, svm.SVM, fewshot.Fe
                                      finetune.FineTune, embedding.Embedding, retrieval.Retrieval,
                                      audio_probe.AudioProbe, localisation.Localisation)}
 
+# ``--protocol all``: every protocol of a backbone; the audio-visual ones are asked for by name
+FOR_ALL = tuple(pid for pid, cls in PROTOCOLS.items() if not getattr(cls, "audio_visual_only", False))
+
 
 def get(protocol_id: str):
     """The protocol class with this id, or ParamError naming the known ones."""

@@ -13,6 +13,7 @@ WHAT = "the audio probe"
 
 
 class AudioProbe:
+    audio_visual_only = True  # not in ``--protocol all``: image runs have no audio tower
     id = "audio_probe"
     title = "Audio probe (sound)"
     summary = ("For audio-visual runs: a logistic regression on the frozen audio tower's features of each "

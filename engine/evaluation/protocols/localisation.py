@@ -17,6 +17,7 @@ WHAT = "localisation"
 
 
 class Localisation:
+    audio_visual_only = True  # not in ``--protocol all``: image runs have no audio tower
     id = "localisation"
     title = "Sound localisation maps"
     summary = ("For audio-visual runs with a shared space (AVID; AVC with distance fusion): on a few test clips, "
