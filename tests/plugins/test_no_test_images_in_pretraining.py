@@ -63,6 +63,8 @@ def _video_folder(tmp):
     return {"root": str(tmp / "videos"), "image_size": 12, "frames": 2, "test_fraction": 0.34}
 
 
+from tests.plugins.sound_files import sound_folder  # noqa: E402
+
 FIXTURES = {  # dataset id -> [params writer(tmp_path) ...]; every registered dataset needs one
     "shapes": [lambda tmp: {"image_size": 16, "train_size": 60, "test_size": 24}],
     "digits": [lambda tmp: {"image_size": 8}],
@@ -85,6 +87,11 @@ FIXTURES = {  # dataset id -> [params writer(tmp_path) ...]; every registered da
     "sounding_video_folder": [lambda tmp: (_sounding_videos(tmp / "videos"),
                                            {"root": str(tmp / "videos"), "image_size": 16, "frames": 4, "fps": 4.0,
                                             "sample_rate": 8000, "test_fraction": 0.25})[1]],
+    # sounds only: no method pre-trains on it (test_dataset_sound_folder), but the audio probe
+    # fits on train and reads test, so the two must not share a sound either
+    "sound_folder": [lambda tmp: (sound_folder(tmp / "sounds", per_class=4),
+                                  {"root": str(tmp / "sounds"), "sample_rate": 8000, "seconds": 0.5,
+                                   "test_fraction": 0.25})[1]],
 }
 CASES = [(i, k) for i, writers in FIXTURES.items() for k in range(len(writers))]
 
@@ -112,6 +119,10 @@ def test_the_pretraining_split_holds_no_test_image(tmp_path, data_id, k):
     dataset = registry.create_dataset(data_id, params, tmp_path / "cache")
     dataset.check()
     if "test" not in dataset.splits:
+        return
+    if dataset.split("test").images is None:
+        train, test = dataset.split("train"), dataset.split("test")
+        assert len(train) and len(test) and not _hashes(train.audio) & _hashes(test.audio)
         return
     pretrain = dataset.split(pretrain_split_name(dataset, registry.get("method", "simclr").cls))
     test = dataset.split("test")
