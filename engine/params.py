@@ -13,6 +13,13 @@ from typing import Any, Iterable
 KINDS = ("int", "float", "bool", "str", "choice", "path", "dir", "list")
 
 
+def _shown(path) -> str:
+    """A path as a message shows it: quoted where it holds a newline or another control
+    character, so that the message stays one line."""
+    text = str(path)
+    return text if text.isprintable() else repr(text)
+
+
 class ParamError(ValueError):
     """A parameter value that cannot be accepted; the message is one readable sentence."""
 
@@ -133,13 +140,13 @@ class Param:
             raise ParamError(f"{self.name} must be a path, not {value!r}")
         path = Path(str(value)).expanduser()
         if not path.exists():
-            raise ParamError(f"{self.name}: {path} does not exist")
+            raise ParamError(f"{self.name}: {_shown(path)} does not exist")
         return str(path)
 
     def _parse_dir(self, value):
         path = self._parse_path(value)
         if not Path(path).is_dir():
-            raise ParamError(f"{self.name}: {path} is not a folder")
+            raise ParamError(f"{self.name}: {_shown(path)} is not a folder")
         return path
 
     def _parse_list(self, value):
