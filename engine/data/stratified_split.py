@@ -27,3 +27,28 @@ def stratified_split(labels: np.ndarray, test_fraction: float, seed: int) -> tup
     if not train:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     return np.sort(np.concatenate(train)).astype(np.int64), np.sort(np.concatenate(test)).astype(np.int64)
+
+
+def held_out_part(items: list, labels: np.ndarray, name: str, test_fraction: float, seed: int,
+                  what: str) -> tuple[list, np.ndarray]:
+    """The ``items`` (and their (n,) labels) of split ``name`` of a class-folder dataset: test is
+    the stratified hold-out, any other split the rest. ``what`` names the items in the one
+    sentence that refuses a split left empty (e.g. "root has too few videos")."""
+    from engine.data.errors import DataError
+
+    train, test = stratified_split(labels, test_fraction, seed)
+    idx = test if name == "test" else train
+    if not len(idx):
+        raise DataError(f"{what} per class to hold out a {name} split")
+    return [items[i] for i in idx], np.asarray(labels)[idx]
+
+
+def check_class_folder(items: list, labels: np.ndarray, readable, noun: str) -> None:
+    """Refuse, in one sentence, a class folder that cannot hold out a test split or whose
+    ``noun`` files (``readable(item) -> bool``, tried until one reads) all fail to read."""
+    from engine.data.errors import DataError
+
+    if not len(labels) or np.bincount(labels).max() < 2:
+        raise DataError(f"root needs a class with at least two {noun} to hold out a test split")
+    if not any(readable(item) for item in items):
+        raise DataError(f"none of the {len(items)} {noun} in root could be read")

@@ -24,9 +24,9 @@ from engine.api import (
     Param,
     any_readable,
     fingerprint,
+    held_out_part,
     list_folder,
     register_dataset,
-    stratified_split,
 )
 
 
@@ -112,8 +112,6 @@ class ImageFolder(ImageFileDataset):
             return files, None, list(root.classes)
         source = self._eval_source()
         listing = self.listing(source)
-        train_idx, test_idx = stratified_split(listing.labels, self.params["test_fraction"], self.params["seed"])
-        idx = test_idx if name == "test" else train_idx
-        if not len(idx):
-            raise DataError(f"{source} has too few images per class to hold out a {name} split")
-        return [listing.files[i] for i in idx], listing.labels[idx], list(listing.classes)
+        files, labels = held_out_part(listing.files, listing.labels, name, self.params["test_fraction"],
+                                      self.params["seed"], f"{source} has too few images")
+        return files, labels, list(listing.classes)

@@ -25,12 +25,13 @@ from engine.api import (
     Param,
     SampleKind,
     SplitSpec,
+    check_class_folder,
     chunk_length,
     fingerprint,
+    held_out_part,
     read_sound,
     register_dataset,
     sound_windows,
-    stratified_split,
 )
 
 SOUND_EXTENSIONS = (".wav", ".flac")
@@ -111,19 +112,13 @@ class SoundFolder(DatasetPlugin):
 
     def check(self):
         files, labels, _ = self.listing()
-        if np.bincount(labels).max() < 2:
-            raise DataError("root needs a class with at least two sound files to hold out a test split")
-        if not any(self.read(f) is not None for f in files):
-            raise DataError(f"none of the {len(files)} sound files in root could be read")
+        check_class_folder(files, labels, lambda f: self.read(f) is not None, "sound files")
 
     def split_files(self, name: str) -> tuple[list[str], np.ndarray]:
         """The files split ``name`` is read from and their labels (unlabeled: the train files)."""
         files, labels, _ = self.listing()
-        train, test = stratified_split(labels, self.params["test_fraction"], self.params["seed"])
-        idx = test if name == "test" else train
-        if not len(idx):
-            raise DataError(f"root has too few sound files per class to hold out a {name} split")
-        return [files[i] for i in idx], labels[idx]
+        return held_out_part(files, labels, name, self.params["test_fraction"], self.params["seed"],
+                             "root has too few sound files")
 
     def split_spec(self, name):
         files, _ = self.split_files(name)

@@ -26,10 +26,11 @@ from engine.api import (
     Param,
     SampleKind,
     SplitSpec,
+    check_class_folder,
     chunk_length,
     fingerprint,
+    held_out_part,
     register_dataset,
-    stratified_split,
 )
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v")
@@ -196,19 +197,13 @@ class VideoFolder(DatasetPlugin):
 
     def check(self):
         videos, labels, _ = self.listing()
-        if np.bincount(labels).max() < 2:
-            raise DataError("root needs a class with at least two videos to hold out a test split")
-        if not any(self.read(v) is not None for v in videos[:20]) and all(self.read(v) is None for v in videos[20:]):
-            raise DataError(f"none of the {len(videos)} videos in root could be read")
+        check_class_folder(videos, labels, lambda v: self.read(v) is not None, "videos")
 
     def split_videos(self, name: str) -> tuple[list[str], np.ndarray]:
         """The videos split ``name`` is cut from and their labels (unlabeled: the train videos)."""
         videos, labels, _ = self.listing()
-        train, test = stratified_split(labels, self.params["test_fraction"], self.params["seed"])
-        idx = test if name == "test" else train
-        if not len(idx):
-            raise DataError(f"root has too few videos per class to hold out a {name} split")
-        return [videos[i] for i in idx], labels[idx]
+        return held_out_part(videos, labels, name, self.params["test_fraction"], self.params["seed"],
+                             "root has too few videos")
 
     def split_spec(self, name):
         videos, _ = self.split_videos(name)
