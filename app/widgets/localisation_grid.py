@@ -12,16 +12,11 @@ import numpy as np
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
-    QGridLayout,
     QLabel,
-    QLayout,
-    QScrollArea,
-    QVBoxLayout,
-    QWidget,
 )
 
-from app.jobs.background_job import LatestJob
 from app.plots.plot_export import save_widget
+from app.widgets.artifact_grid import ArtifactGrid
 from app.widgets.colour_ramp import ramp
 from engine.evaluation.artifacts import (
     ArtifactError,
@@ -57,30 +52,12 @@ def overlay_pixmap(frame: np.ndarray, heat: np.ndarray, side: int = CELL) -> QPi
     return out
 
 
-class LocalisationGrid(QWidget):
+class LocalisationGrid(ArtifactGrid):
     def __init__(self, home: Path, parent=None):
-        super().__init__(parent)
-        self.home = Path(home)
+        super().__init__(home, "localisation_canvas", 4, "Evaluate an audio-visual run (avid, or avc with distance fusion) with the "
+                             "Sound localisation protocol to see where its sounds come from.", parent)
         self.rows: list[tuple[str, dict]] = []
         self.loaded: list[tuple[str, LocalisationMaps]] = []
-        self.canvas = QWidget()
-        self.canvas.setObjectName("localisation_canvas")
-        self.grid = QGridLayout(self.canvas)
-        self.grid.setSizeConstraint(QLayout.SetFixedSize)
-        self.grid.setSpacing(4)
-        self.grid.setContentsMargins(8, 8, 8, 8)
-        scroll = QScrollArea()
-        scroll.setWidget(self.canvas)
-        scroll.setWidgetResizable(False)
-        self.status = QLabel("Evaluate an audio-visual run (avid, or avc with distance fusion) with the "
-                             "Sound localisation protocol to see where its sounds come from.")
-        self.status.setProperty("role", "muted")
-        self.status.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.status)
-        layout.addWidget(scroll, 1)
-        self.job = LatestJob(self)
         self.job.done.connect(self._loaded)
         self.job.error.connect(lambda message: self._failed(f"could not load the maps: {message}"))
 

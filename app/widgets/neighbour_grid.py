@@ -8,49 +8,29 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QGridLayout,
     QLabel,
-    QLayout,
-    QScrollArea,
-    QVBoxLayout,
-    QWidget,
 )
 
 from app import theme
-from app.jobs.background_job import LatestJob
 from app.plots.plot_export import save_widget
+from app.widgets.artifact_grid import ArtifactGrid
 from app.widgets.image_convert import to_pixmap
-from engine.evaluation.artifacts import ArtifactError, NeighbourImages, neighbours_with_images
+from engine.evaluation.artifacts import (
+    ArtifactError,
+    NeighbourImages,
+    neighbours_with_images,
+)
 
 QUERIES = 6
 TOP = 8
 CELL = 36
 
 
-class NeighbourGrid(QWidget):
+class NeighbourGrid(ArtifactGrid):
     def __init__(self, home: Path, parent=None):
-        super().__init__(parent)
-        self.home = Path(home)
+        super().__init__(home, "neighbour_canvas", 3, "Evaluate with the Retrieval protocol to see nearest neighbours.", parent)
         self.retrievals: list[tuple[str, dict]] = []
         self.loaded: NeighbourImages | None = None
-        self.canvas = QWidget()
-        self.canvas.setObjectName("neighbour_canvas")
-        self.grid = QGridLayout(self.canvas)
-        # the canvas always takes the grid's full size; the scroll area scrolls it, never squeezes it
-        self.grid.setSizeConstraint(QLayout.SetFixedSize)
-        self.grid.setSpacing(3)
-        self.grid.setContentsMargins(8, 8, 8, 8)
-        scroll = QScrollArea()
-        scroll.setWidget(self.canvas)
-        scroll.setWidgetResizable(False)
-        self.status = QLabel("Evaluate with the Retrieval protocol to see nearest neighbours.")
-        self.status.setProperty("role", "muted")
-        self.status.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.status)
-        layout.addWidget(scroll, 1)
-        self.job = LatestJob(self)
         self.job.done.connect(self._loaded)
         # a missing or damaged artifact is the user's to fix: its sentence is shown in place
         self.job.error.connect(lambda message: self._loaded(None, f"could not load the neighbours: {message}"))
