@@ -39,20 +39,26 @@ class SleepExecutor:
 
         return item.holder_pid is not None and pid_alive(item.holder_pid)
 
+    def _procs(self) -> list[subprocess.Popen]:
+        # Two schedulers' threads start workers while another reaps: iterate a copy.
+        with self.lock:
+            return list(self.procs.values())
+
     def reap(self):
-        for p in self.procs.values():
+        for p in self._procs():
             p.poll()
 
     def finish(self, run_id, status=RunStatus.COMPLETED):
         """The "worker" ends: writes its end state and exits."""
         with Store(self.home) as store:
             store.update_run(run_id, status=status, ended=time.time())
-        proc = self.procs[run_id]
+        with self.lock:
+            proc = self.procs[run_id]
         proc.kill()
         proc.wait()
 
     def kill_all(self):
-        for p in self.procs.values():
+        for p in self._procs():
             if p.poll() is None:
                 p.kill()
                 p.wait()
