@@ -25,6 +25,7 @@ from engine.capabilities import Capability, SampleKind
 from engine.data.audio_file import read_sound, sound_windows
 from engine.data.av_batch import AVBatch
 from engine.data.chunks import Chunk, SplitSpec, chunk_length
+from engine.data.class_folder_source import ClassFolderSource, list_class_items
 from engine.data.clip_audio_splits import ClipAudioSplits
 from engine.data.dataset import SPLITS, DataError, DatasetPlugin, Split, resize_images
 from engine.data.fingerprint import fingerprint
@@ -114,7 +115,7 @@ __all__ = [
     "DatasetPlugin", "Split", "SPLITS", "SplitSpec", "Chunk", "BackboneBase", "ClipBackboneBase", "MethodPlugin",
     "TwoViewMethod", "ProjectedPairMethod", "FrameTupleMethod", "Capability", "SampleKind",
     # dataset building blocks
-    "chunk_length", "resize_images", "fingerprint", "stratified_split", "held_out_part", "check_class_folder", "EXTENSIONS", "decode_square",
+    "chunk_length", "resize_images", "fingerprint", "stratified_split", "held_out_part", "check_class_folder", "ClassFolderSource", "list_class_items", "EXTENSIONS", "decode_square",
     "ForbiddenPickle", "load_restricted", "ImageFileDataset", "Listing", "list_folder", "class_folders",
     "image_files", "is_image", "decode_chunks", "any_readable", "ClipAudioSplits",
     # views and augmentations

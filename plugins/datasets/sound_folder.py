@@ -20,15 +20,11 @@ import numpy as np
 
 from engine.api import (
     Chunk,
-    DataError,
-    DatasetPlugin,
+    ClassFolderSource,
     Param,
     SampleKind,
     SplitSpec,
-    check_class_folder,
     chunk_length,
-    fingerprint,
-    held_out_part,
     read_sound,
     register_dataset,
     sound_windows,
@@ -41,20 +37,8 @@ def is_sound(name: str) -> bool:
     return not name.startswith(".") and name.lower().endswith(SOUND_EXTENSIONS)
 
 
-def list_sounds(root: Path) -> tuple[list[str], np.ndarray, list[str]]:
-    """(files, (n,) labels, class names) of ``root/<class>/**/*.wav|flac``; DataError when none."""
-    if not root.is_dir():
-        raise DataError(f"root {root} is not a folder or does not exist")
-    classes, files, labels = [], [], []
-    for d in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        found = sorted(str(p) for p in d.rglob("*") if p.is_file() and is_sound(p.name))
-        if found:
-            labels += [len(classes)] * len(found)
-            classes.append(d.name)
-            files += found
-    if not files:
-        raise DataError(f"root {root} has no class sub-folders of sound files ({', '.join(SOUND_EXTENSIONS)})")
-    return files, np.asarray(labels, np.int64), classes
+def sounds_in(class_dir: Path) -> list[str]:
+    return sorted(str(p) for p in class_dir.rglob("*") if p.is_file() and is_sound(p.name))
 
 
 def fixed_length(x: np.ndarray, sample_rate: int, seconds: float, crop: str) -> np.ndarray:
@@ -66,7 +50,7 @@ def fixed_length(x: np.ndarray, sample_rate: int, seconds: float, crop: str) -> 
 
 
 @register_dataset
-class SoundFolder(DatasetPlugin):
+class SoundFolder(ClassFolderSource):
     id = "sound_folder"
     title = "Sound folder (ESC-50 style)"
     summary = ("Any folder of WAV or FLAC sounds on this computer, one sub-folder per class (as ESC-50 and "
@@ -75,6 +59,7 @@ class SoundFolder(DatasetPlugin):
                "audio-visual runs (their audio tower's transfer); no method pre-trains on sounds alone.")
     citation = "Piczak, 2015 (ESC-50); Arandjelovic & Zisserman, 2017 (L3-Net's audio transfer protocol)"
     sample_kind = SampleKind.AUDIO
+    noun, described = "sound files", f"sound files ({', '.join(SOUND_EXTENSIONS)})"
     params = [
         Param("root", "dir", None, "folder with one sub-folder of .wav / .flac files per class"),
         Param("sample_rate", "int", 16000, "audio samples per second (files are resampled to it)", 4000, 48000),
@@ -85,18 +70,8 @@ class SoundFolder(DatasetPlugin):
         Param("seed", "int", 0, "seed of the train/test split", 0, 2**31 - 1),
     ]
 
-    def __init__(self, cache_dir=None, **params):
-        super().__init__(cache_dir, **params)
-        self._listing = None
-
-    def listing(self):
-        if self._listing is None:
-            self._listing = list_sounds(Path(str(self.params["root"])).expanduser())
-        return self._listing
-
-    @property
-    def version(self) -> str:
-        return fingerprint(self.listing()[0])
+    def items_in(self, class_dir: Path) -> list[str]:
+        return sounds_in(class_dir)
 
     @property
     def samples(self) -> int:
@@ -110,24 +85,14 @@ class SoundFolder(DatasetPlugin):
             return None
         return fixed_length(x, self.params["sample_rate"], self.params["seconds"], self.params["crop"])
 
-    def check(self):
-        files, labels, _ = self.listing()
-        check_class_folder(files, labels, lambda f: self.read(f) is not None, "sound files")
-
-    def split_files(self, name: str) -> tuple[list[str], np.ndarray]:
-        """The files split ``name`` is read from and their labels (unlabeled: the train files)."""
-        files, labels, _ = self.listing()
-        return held_out_part(files, labels, name, self.params["test_fraction"], self.params["seed"],
-                             "root has too few sound files")
-
     def split_spec(self, name):
-        files, _ = self.split_files(name)
+        files, _ = self.split_items(name)
         return SplitSpec(len(files), (self.samples,), tuple(self.listing()[2]), labeled=name != "unlabeled",
                          audio_samples=self.samples)
 
     def iter_split(self, name, start=0):
         """Chunks of (n, L) int16 waveforms (an ``audio`` split's records) with their labels."""
-        files, labels = self.split_files(name)
+        files, labels = self.split_items(name)
         step = chunk_length((2 * self.samples,))
         for i in range(start, len(files), step):
             got = [(self.read(f), y) for f, y in zip(files[i:i + step], labels[i:i + step])]

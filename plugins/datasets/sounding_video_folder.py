@@ -78,7 +78,7 @@ class SoundingVideoFolder(ClipAudioSplits, VideoFolder):
     def iter_split(self, name, start=0):
         """Chunks of whole videos' clips and sound; a video without sound counts
         ``clips_per_video`` skipped items."""
-        videos, labels = self.split_videos(name)
+        videos, labels = self.split_items(name)
         per, spec = self.params["clips_per_video"], self.split_spec(name)
         step = max(1, chunk_length((int(np.prod(spec.sample_shape)) + 2 * spec.audio_samples,)) // per)
         for i in range(start // per, len(videos), step):

@@ -21,15 +21,11 @@ from PIL import Image
 from engine.api import (
     EXTENSIONS,
     Chunk,
-    DataError,
-    DatasetPlugin,
+    ClassFolderSource,
     Param,
     SampleKind,
     SplitSpec,
-    check_class_folder,
     chunk_length,
-    fingerprint,
-    held_out_part,
     register_dataset,
 )
 
@@ -133,25 +129,15 @@ def _is_video(entry: os.DirEntry) -> bool:
     return entry.name.lower().endswith(VIDEO_EXTENSIONS)
 
 
-def list_videos(root: Path) -> tuple[list[str], np.ndarray, list[str]]:
-    """(videos, (n,) labels, class names) of ``root/<class>/<video>``; DataError when none."""
-    if not root.is_dir():
-        raise DataError(f"root {root} is not a folder or does not exist")
-    classes, videos, labels = [], [], []
-    for d in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        found = sorted(e.path for e in os.scandir(d) if _is_video(e))
-        if found:
-            labels += [len(classes)] * len(found)
-            classes.append(d.name)
-            videos += found
-    if not videos:
-        raise DataError(f"root {root} has no class sub-folders of videos ({', '.join(VIDEO_EXTENSIONS)} files "
-                        "or folders of frame images)")
-    return videos, np.asarray(labels, np.int64), classes
+VIDEOS_DESCRIBED = f"videos ({', '.join(VIDEO_EXTENSIONS)} files or folders of frame images)"
+
+
+def videos_in(class_dir: Path) -> list[str]:
+    return sorted(e.path for e in os.scandir(class_dir) if _is_video(e))
 
 
 @register_dataset
-class VideoFolder(DatasetPlugin):
+class VideoFolder(ClassFolderSource):
     id = "video_folder"
     title = "Video folder (UCF-101 style)"
     summary = ("Any folder of videos on this computer, one sub-folder per class (as UCF-101 and HMDB-51 are "
@@ -160,6 +146,7 @@ class VideoFolder(DatasetPlugin):
                "counted. The test videos are held out of pre-training.")
     citation = "Soomro, Zamir & Shah, 2012 (UCF101 layout); decoding by PyAV (FFmpeg)"
     sample_kind = SampleKind.CLIP
+    noun, described = "videos", VIDEOS_DESCRIBED
     params = [
         Param("root", "dir", None, "folder with one sub-folder of videos per class"),
         Param("image_size", "int", 64, "side of the square frames in pixels (centre crop, then resize)", 8, 512),
@@ -171,18 +158,8 @@ class VideoFolder(DatasetPlugin):
         Param("seed", "int", 0, "seed of the train/test split", 0, 2**31 - 1),
     ]
 
-    def __init__(self, cache_dir=None, **params):
-        super().__init__(cache_dir, **params)
-        self._listing = None
-
-    def listing(self):
-        if self._listing is None:
-            self._listing = list_videos(self.root_path())
-        return self._listing
-
-    @property
-    def version(self) -> str:
-        return fingerprint(self.listing()[0])
+    def items_in(self, class_dir: Path) -> list[str]:
+        return videos_in(class_dir)
 
     @property
     def plan(self) -> ClipPlan:
@@ -195,18 +172,8 @@ class VideoFolder(DatasetPlugin):
             return read_frame_folder(video, self.plan, self.params["source_fps"])
         return read_video_file(video, self.plan)
 
-    def check(self):
-        videos, labels, _ = self.listing()
-        check_class_folder(videos, labels, lambda v: self.read(v) is not None, "videos")
-
-    def split_videos(self, name: str) -> tuple[list[str], np.ndarray]:
-        """The videos split ``name`` is cut from and their labels (unlabeled: the train videos)."""
-        videos, labels, _ = self.listing()
-        return held_out_part(videos, labels, name, self.params["test_fraction"], self.params["seed"],
-                             "root has too few videos")
-
     def split_spec(self, name):
-        videos, _ = self.split_videos(name)
+        videos, _ = self.split_items(name)
         p = self.params
         return SplitSpec(len(videos) * p["clips_per_video"], (p["frames"], p["image_size"], p["image_size"], 3),
                          tuple(self.listing()[2]), labeled=name != "unlabeled")
@@ -214,7 +181,7 @@ class VideoFolder(DatasetPlugin):
     def iter_split(self, name, start=0):
         """Chunks of whole videos' clips; a source item is one clip, so an unreadable video
         counts ``clips_per_video`` skipped items."""
-        videos, labels = self.split_videos(name)
+        videos, labels = self.split_items(name)
         per = self.params["clips_per_video"]
         step = max(1, chunk_length(self.split_spec(name).sample_shape) // per)
         for i in range(start // per, len(videos), step):

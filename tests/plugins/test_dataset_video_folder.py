@@ -70,7 +70,7 @@ def test_folder_splits_skip_broken_videos_and_count_them(root, tmp_path):
     total = sum(len(s) + s.skipped for s in (splits["train"], splits["test"]))
     assert total == 10 and splits["train"].skipped + splits["test"].skipped == 2
     assert len(splits["unlabeled"]) == len(splits["train"]) and splits["unlabeled"].labels is None
-    assert not set(ds.split_videos("unlabeled")[0]) & set(ds.split_videos("test")[0])
+    assert not set(ds.split_items("unlabeled")[0]) & set(ds.split_items("test")[0])
 
 
 def test_an_empty_or_unreadable_folder_is_one_sentence(tmp_path):

@@ -1,0 +1,72 @@
+"""Datasets read item by item from ``root/<class>/<item>`` (video_folder, sound_folder and the
+video folder with sound): one class per sub-folder, a seeded stratified hold-out of the items
+as the test split, the rest as train and as ``unlabeled`` (so pre-training never sees a test
+item), unreadable items skipped and counted by the subclass's ``iter_split``.
+
+A subclass names its items (``noun``, ``described``), finds them in one class folder
+(``items_in``) and reads one (``read``, None when it cannot be read).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from engine.data.dataset import DatasetPlugin
+from engine.data.errors import DataError
+from engine.data.fingerprint import fingerprint
+from engine.data.stratified_split import check_class_folder, held_out_part
+
+ClassListing = tuple[list[str], np.ndarray, list[str]]
+
+
+def list_class_items(root: Path, items_in, described: str) -> ClassListing:
+    """(items, (n,) labels, class names) of ``root/<class>/...`` with ``items_in(class_dir) ->
+    sorted paths``; classes without items are left out. DataError, naming ``described``
+    (e.g. "sound files (.wav, .flac)"), when root is not a folder or holds no item."""
+    if not root.is_dir():
+        raise DataError(f"root {root} is not a folder or does not exist")
+    classes, items, labels = [], [], []
+    for d in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        found = items_in(d)
+        if found:
+            labels += [len(classes)] * len(found)
+            classes.append(d.name)
+            items += found
+    if not items:
+        raise DataError(f"root {root} has no class sub-folders of {described}")
+    return items, np.asarray(labels, np.int64), classes
+
+
+class ClassFolderSource(DatasetPlugin):
+    noun = "items"  # plural, as a sentence names them: "videos", "sound files"
+    described = "items"  # what the refusal of an empty root says it looked for
+
+    def __init__(self, cache_dir=None, **params):
+        super().__init__(cache_dir, **params)
+        self._listing: ClassListing | None = None
+
+    def items_in(self, class_dir: Path) -> list[str]:
+        raise NotImplementedError
+
+    def read(self, item: str):
+        raise NotImplementedError
+
+    def listing(self) -> ClassListing:
+        if self._listing is None:
+            self._listing = list_class_items(self.root_path(), self.items_in, self.described)
+        return self._listing
+
+    @property
+    def version(self) -> str:
+        return fingerprint(self.listing()[0])
+
+    def check(self):
+        items, labels, _ = self.listing()
+        check_class_folder(items, labels, lambda item: self.read(item) is not None, self.noun)
+
+    def split_items(self, name: str) -> tuple[list[str], np.ndarray]:
+        """The items split ``name`` is read from and their (n,) labels (unlabeled: the train items)."""
+        items, labels, _ = self.listing()
+        return held_out_part(items, labels, name, self.params["test_fraction"], self.params["seed"],
+                             f"root has too few {self.noun}")
