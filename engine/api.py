@@ -40,7 +40,7 @@ from engine.data.image_listing import (
     list_folder,
 )
 from engine.data.restricted_pickle import ForbiddenPickle, load_restricted
-from engine.data.stratified_split import check_class_folder, held_out_part, stratified_split
+from engine.data.stratified_split import check_class_folder, held_out_part, hold_out_params, stratified_split
 from engine.models.audio_backbone import AudioBackboneBase
 from engine.models.backbone import BackboneBase
 from engine.models.clip_backbone import ClipBackboneBase
@@ -115,7 +115,7 @@ __all__ = [
     "DatasetPlugin", "Split", "SPLITS", "SplitSpec", "Chunk", "BackboneBase", "ClipBackboneBase", "MethodPlugin",
     "TwoViewMethod", "ProjectedPairMethod", "FrameTupleMethod", "Capability", "SampleKind",
     # dataset building blocks
-    "chunk_length", "resize_images", "fingerprint", "stratified_split", "held_out_part", "check_class_folder", "ClassFolderSource", "list_class_items", "EXTENSIONS", "decode_square",
+    "chunk_length", "resize_images", "fingerprint", "stratified_split", "held_out_part", "hold_out_params", "check_class_folder", "ClassFolderSource", "list_class_items", "EXTENSIONS", "decode_square",
     "ForbiddenPickle", "load_restricted", "ImageFileDataset", "Listing", "list_folder", "class_folders",
     "image_files", "is_image", "decode_chunks", "any_readable", "ClipAudioSplits",
     # views and augmentations

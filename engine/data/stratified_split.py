@@ -29,6 +29,18 @@ def stratified_split(labels: np.ndarray, test_fraction: float, seed: int) -> tup
     return np.sort(np.concatenate(train)).astype(np.int64), np.sort(np.concatenate(test)).astype(np.int64)
 
 
+def hold_out_params(noun: str = "images") -> list:
+    """The two parameters of a seeded stratified hold-out: ``test_fraction`` of each class's
+    ``noun`` and the split's ``seed``."""
+    from engine.params import Param
+
+    return [
+        Param("test_fraction", "float", 0.2, f"fraction of each class's {noun} held out as the labeled test split",
+              0.05, 0.9),
+        Param("seed", "int", 0, "seed of the train/test split", 0, 2**31 - 1),
+    ]
+
+
 def held_out_part(items: list, labels: np.ndarray, name: str, test_fraction: float, seed: int,
                   what: str) -> tuple[list, np.ndarray]:
     """The ``items`` (and their (n,) labels) of split ``name`` of a class-folder dataset: test is

@@ -16,6 +16,7 @@ from engine.api import (
     Param,
     SplitSpec,
     chunk_length,
+    hold_out_params,
     register_dataset,
     resize_images,
     stratified_split,
@@ -46,9 +47,7 @@ class Digits(DatasetPlugin):
                 "Repository, 1998")
     params = [
         Param("image_size", "int", 32, "side of the square images in pixels (the originals are 8x8)", 8, 128, unit="px"),
-        Param("test_fraction", "float", 0.2, "fraction of each class held out as the labeled test split",
-              0.05, 0.9),
-        Param("seed", "int", 0, "seed of the train/test split", 0, 2**31 - 1),
+        *hold_out_params(),
     ]
 
     def check(self):

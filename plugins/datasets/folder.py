@@ -25,6 +25,7 @@ from engine.api import (
     any_readable,
     fingerprint,
     held_out_part,
+    hold_out_params,
     list_folder,
     register_dataset,
 )
@@ -44,9 +45,7 @@ class ImageFolder(ImageFileDataset):
         Param("eval_root", "dir", None, "optional labeled folder (one sub-folder per class) split into the "
               "train/test sets used for evaluation; by default a labeled root is split", optional=True),
         Param("image_size", "int", 64, "side of the square images in pixels (centre crop, then resize)", 8, 512, unit="px"),
-        Param("test_fraction", "float", 0.2, "fraction of each class held out as the labeled test split",
-              0.05, 0.9),
-        Param("seed", "int", 0, "seed of the train/test split", 0, 2**31 - 1),
+        *hold_out_params(),
     ]
 
     def __init__(self, cache_dir=None, **params):

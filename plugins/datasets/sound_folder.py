@@ -25,6 +25,7 @@ from engine.api import (
     SampleKind,
     SplitSpec,
     chunk_length,
+    hold_out_params,
     read_sound,
     register_dataset,
     sound_windows,
@@ -66,12 +67,10 @@ class SoundFolder(ClassFolderSource):
         Param("seconds", "float", 5.0, "length of every sound in seconds (ESC-50: 5)", 0.1, 60.0),
         Param("crop", "choice", "centre", "where a longer sound is cut: its centre or its start",
               choices=("centre", "start")),
-        Param("test_fraction", "float", 0.2, "fraction of each class's files held out as the test split", 0.05, 0.9),
-        Param("seed", "int", 0, "seed of the train/test split", 0, 2**31 - 1),
+        *hold_out_params('sound files'),
     ]
 
-    def items_in(self, class_dir: Path) -> list[str]:
-        return sounds_in(class_dir)
+    items_in = staticmethod(sounds_in)
 
     @property
     def samples(self) -> int:

@@ -26,6 +26,7 @@ from engine.api import (
     SampleKind,
     SplitSpec,
     chunk_length,
+    hold_out_params,
     register_dataset,
 )
 
@@ -154,12 +155,10 @@ class VideoFolder(ClassFolderSource):
         Param("fps", "float", 8.0, "frames per second the clips are sampled at", 0.1, 240.0),
         Param("clips_per_video", "int", 1, "clips per video, spread evenly over its length", 1, 64),
         Param("source_fps", "float", 25.0, "frame rate of folders of frame images", 0.1, 240.0),
-        Param("test_fraction", "float", 0.2, "fraction of each class's videos held out as the test split", 0.05, 0.9),
-        Param("seed", "int", 0, "seed of the train/test split", 0, 2**31 - 1),
+        *hold_out_params('videos'),
     ]
 
-    def items_in(self, class_dir: Path) -> list[str]:
-        return videos_in(class_dir)
+    items_in = staticmethod(videos_in)
 
     @property
     def plan(self) -> ClipPlan:

@@ -4,7 +4,6 @@ visible tokens and mask tokens; the loss is the pixel error on the masked patche
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from engine.api import (

@@ -5,7 +5,6 @@ import sys
 import textwrap
 
 import pytest
-import torch
 from PySide6.QtCore import Qt
 
 from engine import registry

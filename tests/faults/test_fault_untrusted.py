@@ -10,7 +10,6 @@ import torch
 from fault_helpers import tiny_config
 
 from engine.cli.commands import main
-from engine.runs.worker import execute
 from engine.store.database import Store
 
 pytestmark = pytest.mark.faults
