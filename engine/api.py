@@ -100,6 +100,7 @@ from engine.ssl.method import MethodPlugin
 from engine.ssl.metrics import contrastive_accuracy, pair_chance, pair_retrieval_accuracy, ranked_first
 from engine.ssl.momentum import MomentumPair, ema_update, frozen_copy, momentum_at, momentum_params
 from engine.ssl.multicrop import MultiCrop, multicrop_from, multicrop_params, swapped_cross_entropy
+from engine.ssl.patch_task import PatchTaskMethod
 from engine.ssl.patches import crop_patches, grid_origins, mosaic, standardize, to_unit_range, upsample_to
 from engine.ssl.shuffle_bn import shuffled_forward
 from engine.ssl.sobel import sobel
@@ -112,7 +113,7 @@ __all__ = [
     "Param", "ParamError", "DataError", "register_dataset", "register_backbone", "register_method",
     "get_entry", "create_method", "create_backbone",
     # bases and declared capabilities
-    "DatasetPlugin", "Split", "SPLITS", "SplitSpec", "Chunk", "BackboneBase", "ClipBackboneBase", "MethodPlugin",
+    "DatasetPlugin", "Split", "SPLITS", "SplitSpec", "Chunk", "BackboneBase", "ClipBackboneBase", "MethodPlugin", "PatchTaskMethod",
     "TwoViewMethod", "ProjectedPairMethod", "FrameTupleMethod", "Capability", "SampleKind",
     # dataset building blocks
     "chunk_length", "resize_images", "fingerprint", "stratified_split", "held_out_part", "hold_out_params", "check_class_folder", "ClassFolderSource", "list_class_items", "EXTENSIONS", "decode_square",

@@ -8,21 +8,12 @@ import itertools
 import torch
 
 from engine.api import (
-    MethodPlugin,
     Param,
-    classification_loss,
-    crop_patches,
-    grid_origins,
-    mlp_head,
-    mosaic,
+    PatchTaskMethod,
     register_method,
     standardize,
     to_float,
-    to_unit_range,
-    upsample_to,
 )
-
-GRID = 3
 
 
 @functools.lru_cache(maxsize=2)
@@ -35,7 +26,7 @@ SELECTIONS = ("summed", "min")
 
 
 @functools.lru_cache(maxsize=8)
-def hamming_permutations(count: int, seed: int = 0, tiles: int = GRID * GRID,
+def hamming_permutations(count: int, seed: int = 0, tiles: int = 9,
                          selection: str = "summed") -> torch.Tensor:
     """A permutation set chosen greedily for large Hamming distances, from a random first
     permutation; ties broken at random; deterministic given ``seed``.
@@ -82,7 +73,7 @@ def shuffle_tiles(tiles: torch.Tensor, perms: torch.Tensor, labels: torch.Tensor
 
 
 @register_method
-class Jigsaw(MethodPlugin):
+class Jigsaw(PatchTaskMethod):
     id = "jigsaw"
     title = "Jigsaw puzzles"
     summary = ("Nine tiles cut from a 3x3 grid (with gaps and random jitter, each standardised on its "
@@ -95,6 +86,10 @@ class Jigsaw(MethodPlugin):
     @classmethod
     def accuracy_chance(cls, params, batch_size):
         return 1.0 / params["permutations"]
+
+    @classmethod
+    def arrangements(cls, params):
+        return params["permutations"]
     params = [
         Param("permutations", "int", 100, "size P of the permutation set (1000 in the paper; 100 learns faster on small data)", 10, 1000),
         Param("perm_seed", "int", 0, "seed of the greedy maximal-Hamming permutation set", 0, 2**31 - 1),
@@ -107,32 +102,20 @@ class Jigsaw(MethodPlugin):
 
     def __init__(self, backbone, image_size=32, num_classes=None, **p):
         super().__init__(backbone, image_size, num_classes, **p)
-        self.cell = image_size // GRID
         self.tile = max(2, int(p["tile_frac"] * self.cell))
         self.register_buffer("perms", hamming_permutations(p["permutations"], p["perm_seed"],
-                                                                 selection=p["perm_selection"]), persistent=False)
-        self.head = mlp_head(GRID * GRID * backbone.num_features, p["hidden"], p["permutations"])
+                                                           selection=p["perm_selection"]), persistent=False)
 
-    def puzzles(self, x):
+    def tasks(self, x):
         """x: uint8 (N, 3, H, W) -> (shuffled standardised tiles (N, 9, 3, t, t), labels (N,))."""
-        n = x.shape[0]
-        tops, lefts = grid_origins(n, GRID, self.image_size, self.tile, self.gen)
-        tiles = standardize(crop_patches(to_float(x), tops, lefts, self.tile))
-        labels = torch.randint(len(self.perms), (n,), generator=self.gen).to(x.device)
+        tiles = standardize(self.cut(x, self.tile))
+        labels = torch.randint(len(self.perms), (x.shape[0],), generator=self.gen).to(x.device)
         return shuffle_tiles(tiles, self.perms, labels), labels
-
-    def training_step(self, x, y=None):
-        tiles, labels = self.puzzles(x)
-        n, k = tiles.shape[:2]
-        flat = upsample_to(tiles.flatten(0, 1), self.hparams["tile_px"])
-        feats = self.backbone.forward_features(flat).reshape(n, k * self.backbone.num_features)
-        loss, metrics = classification_loss(self.head(feats), labels, "jigsaw_acc")
-        return {"loss": loss, **metrics}
 
     @torch.no_grad()
     def input_preview(self, x):
-        tiles, _ = self.puzzles(x)
-        return {"original": to_float(x), "shuffled tiles": mosaic(to_unit_range(tiles), GRID)}
+        tiles, _ = self.tasks(x)
+        return {"original": to_float(x), "shuffled tiles": self.grid_mosaic(tiles)}
 
     @torch.no_grad()
     def embed(self, x):

@@ -6,21 +6,12 @@ import torch
 import torch.nn.functional as F
 
 from engine.api import (
-    MethodPlugin,
     Param,
-    classification_loss,
-    crop_patches,
-    grid_origins,
-    mlp_head,
-    mosaic,
+    PatchTaskMethod,
     register_method,
     standardize,
     to_float,
-    to_unit_range,
-    upsample_to,
 )
-
-GRID = 3
 CENTRE = 4
 NEIGHBOURS = (0, 1, 2, 3, 5, 6, 7, 8)  # grid positions of the 8 classes, row-major
 
@@ -39,7 +30,7 @@ def drop_colors(patches: torch.Tensor, noise_ratio: float, gen: torch.Generator 
 
 
 @register_method
-class RelativePosition(MethodPlugin):
+class RelativePosition(PatchTaskMethod):
     id = "relative_position"
     title = "Relative position (context prediction)"
     summary = ("A patch from the centre of a 3x3 grid and one of its eight neighbours, separated by a "
@@ -49,6 +40,7 @@ class RelativePosition(MethodPlugin):
     citation = "Doersch, Gupta & Efros, 2015 (ICCV)"
     accuracy_key = "relpos_acc"
     chance = 1 / 8
+    patches_per_task = 2  # the centre patch and one neighbour
     params = [
         Param("tile_frac", "float", 0.6667, "patch side as a fraction of its grid cell (96/(96+48) px in the paper); the rest is the gap", 0.3, 0.95),
         Param("jitter_frac", "float", 0.0486, "largest jitter of a patch, as a fraction of its cell (7/144 px in the paper); "
@@ -59,42 +51,34 @@ class RelativePosition(MethodPlugin):
         Param("hidden", "int", 512, "hidden width of the MLP over the concatenated pair", 16, 8192),
     ]
 
+    @classmethod
+    def arrangements(cls, params):
+        return len(NEIGHBOURS)
+
     def __init__(self, backbone, image_size=32, num_classes=None, **p):
         super().__init__(backbone, image_size, num_classes, **p)
-        cell = image_size // GRID
+        cell = self.cell
         self.tile = max(2, int(p["tile_frac"] * cell))
         if self.tile >= cell:
             self.tile = cell - 1  # at least a 1-px gap: the gap is what closes the edge shortcut
         # jitter as in the paper, but never so much that two patches touch (2 j < gap)
         self.jitter = min(round(p["jitter_frac"] * cell), (cell - self.tile - 1) // 2)
-        self.head = mlp_head(2 * backbone.num_features, p["hidden"], len(NEIGHBOURS))
 
-    def pairs(self, x):
+    def cells(self, labels: torch.Tensor) -> torch.Tensor:
+        """labels: (N,) neighbour classes -> (N, 2) grid cells of the centre and the neighbour."""
+        return torch.stack([torch.full_like(labels, CENTRE), torch.tensor(NEIGHBOURS)[labels]], 1)
+
+    def tasks(self, x):
         """x: uint8 (N, 3, H, W) -> (centre and neighbour patches (N, 2, 3, t, t), labels (N,))."""
-        n = x.shape[0]
-        tops, lefts = grid_origins(n, GRID, self.image_size, self.tile, self.gen, max_jitter=self.jitter)
-        labels = torch.randint(len(NEIGHBOURS), (n,), generator=self.gen)
-        which = torch.stack([torch.full((n,), CENTRE), torch.tensor(NEIGHBOURS)[labels]], 1)
-        patches = crop_patches(to_float(x), tops.gather(1, which), lefts.gather(1, which), self.tile)
+        labels = torch.randint(len(NEIGHBOURS), (x.shape[0],), generator=self.gen)
+        patches = self.cut(x, self.tile, self.cells(labels), max_jitter=self.jitter)
         if self.hparams["color_drop"]:
             patches = drop_colors(patches.flatten(0, 1), self.hparams["noise_ratio"], self.gen).view_as(patches)
         # over all channels: per-channel scaling would blow the dropped channels' faint noise up
         return standardize(patches, per_channel=False), labels.to(x.device)
 
-    def training_step(self, x, y=None):
-        patches, labels = self.pairs(x)
-        n = patches.shape[0]
-        feats = self.backbone.forward_features(upsample_to(patches.flatten(0, 1), self.hparams["tile_px"]))
-        loss, metrics = classification_loss(self.head(feats.reshape(n, -1)), labels, "relpos_acc")
-        return {"loss": loss, **metrics}
-
     @torch.no_grad()
     def input_preview(self, x):
         """The pair laid out where it came from in the 3x3 grid (other cells blank)."""
-        patches, labels = self.pairs(x)
-        n, _, c, t, _ = patches.shape
-        grid = torch.zeros(n, GRID * GRID, c, t, t, device=patches.device)
-        shown = to_unit_range(patches)
-        grid[:, CENTRE] = shown[:, 0]
-        grid[torch.arange(n), torch.tensor(NEIGHBOURS, device=labels.device)[labels]] = shown[:, 1]
-        return {"original": to_float(x), "patch pair": mosaic(grid, GRID)}
+        patches, labels = self.tasks(x)
+        return {"original": to_float(x), "patch pair": self.grid_mosaic(patches, self.cells(labels.cpu()))}

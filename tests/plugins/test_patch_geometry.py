@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+import engine.ssl.patch_task as patch_task
 import plugins.methods.relative_position as relpos
 from tests.plugins.method_harness import build_method
 
@@ -20,11 +21,11 @@ def _gaps(tops, lefts, tile, a, b):
 @pytest.mark.parametrize("image_size", [32, 48, 96, 224])
 def test_relative_position_patches_never_touch(monkeypatch, image_size):
     seen = []
-    real = relpos.grid_origins
-    monkeypatch.setattr(relpos, "grid_origins", lambda *a, **k: seen.append(real(*a, **k)) or seen[-1])
+    real = patch_task.grid_origins
+    monkeypatch.setattr(patch_task, "grid_origins", lambda *a, **k: seen.append(real(*a, **k)) or seen[-1])
     m = build_method("relative_position", {"hidden": 16}, image_size=max(image_size, 32))
     x = torch.zeros(2000, 3, m.image_size, m.image_size, dtype=torch.uint8)
-    m.pairs(x)
+    m.tasks(x)
     tops, lefts = seen[-1]
     for nb in relpos.NEIGHBOURS:
         assert int(_gaps(tops, lefts, m.tile, relpos.CENTRE, nb).min()) >= 1, (image_size, nb)
