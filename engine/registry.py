@@ -168,7 +168,10 @@ def get(kind: str, plugin_id: str) -> Entry:
         return _entries[kind][plugin_id]
     except KeyError:
         known = ", ".join(sorted(_entries[kind])) or "none"
-        raise ParamError(f"unknown {kind} {plugin_id!r} (known: {known})") from None
+        # a plugin that failed to import may be the one asked for: say so, not just "unknown"
+        broken = "; ".join(f"{f.source} failed to load ({f.reason})" for f in _failures)
+        raise ParamError(f"unknown {kind} {plugin_id!r} (known: {known})"
+                         + (f"; {broken}" if broken else "")) from None
 
 
 def failures() -> list[Failure]:

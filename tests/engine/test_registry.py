@@ -25,6 +25,15 @@ def test_unknown_plugin_is_a_clear_error(registry):
         registry.get("method", "nope")
 
 
+def test_an_unknown_id_names_the_plugins_that_failed_to_load(registry, monkeypatch):
+    """A built-in that fails to import (a half-edited file) must not read as merely unknown."""
+    import pytest
+
+    monkeypatch.setattr(registry, "_failures", [registry.Failure("plugins.methods.nope", "ImportError: x")])
+    with pytest.raises(ParamError, match=r"unknown method 'nope' .*plugins.methods.nope failed to load \(ImportError: x\)"):
+        registry.get("method", "nope")
+
+
 def test_home_plugins_load_and_broken_ones_are_reported(home):
     """A .py file in <home>/plugins registers like a built-in; a broken one is reported and skipped."""
     plugins = home / "plugins"
