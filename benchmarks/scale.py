@@ -2,7 +2,8 @@
 
 Measures, on a fresh temporary home (or --home):
 - insert rate of metric rows through ``Store.log_metrics`` (batched, one transaction per call);
-- ``Store.list_runs()`` (what ``main.py runs`` and the runs browser call) with every run;
+- ``Store.list_runs()`` (what ``main.py runs`` and the runs browser call) with every run, and
+  ``Store.watched_runs()`` (the main window's 2 s status poll: active runs only);
 - reading one run's full curves (``metric_keys`` + ``metric_series`` per key);
 - step-to-store latency: a writer thread logs every step through ``engine.run_log.RunLog``
   (buffered, flushed every 0.25 s) while a reader polls ``metrics_since`` at 10 Hz, as the
@@ -79,7 +80,7 @@ def fill(home: Path, runs: int, rows: int, batch_rows: int) -> dict:
 
 def read_times(home: Path, run_id: str, repeats: int = 3) -> dict:
     store = Store(home)
-    list_s, curve_s, parse_s = [], [], []
+    list_s, curve_s, parse_s, watch_s = [], [], [], []
     for _ in range(repeats):
         start = time.perf_counter()
         runs = store.list_runs()
@@ -88,11 +89,15 @@ def read_times(home: Path, run_id: str, repeats: int = 3) -> dict:
             run.config  # noqa: B018
         parse_s.append(time.perf_counter() - start)
         start = time.perf_counter()
+        store.watched_runs()  # the main window's 2 s status poll
+        watch_s.append(time.perf_counter() - start)
+        start = time.perf_counter()
         curves = {k: store.metric_series(run_id, k) for k in store.metric_keys(run_id)}
         curve_s.append(time.perf_counter() - start)
     store.close()
     return {"list_runs_ms": round(1000 * min(list_s), 1), "list_runs_median_ms": round(1000 * statistics.median(list_s), 1),
             "list_runs_and_every_config_ms": round(1000 * min(parse_s), 1), "listed": len(runs),
+            "status_poll_ms": round(1000 * min(watch_s), 2),
             "one_run_curves_ms": round(1000 * min(curve_s), 1),
             "one_run_curve_points": sum(len(c[0]) for c in curves.values())}
 

@@ -217,13 +217,13 @@ class MainWindow(QMainWindow):
     # --- status --------------------------------------------------------------------------------------
     def active_runs(self) -> list[Run]:
         """Runs in progress: running, paused, or queued with a worker launched."""
-        runs = [r for r in self.store.list_runs() if r.status in ACTIVE]
+        runs = [r for r in self.store.watched_runs() if r.status in ACTIVE]
         return [r for r in runs if r.status != RunStatus.QUEUED or r.pid is not None]
 
     def refresh_status(self) -> None:
         launcher.reap()
         queue_runner.serve_waiting(self.home)  # runs started here that wait for a slot need a scheduler
-        runs = self.store.list_runs()
+        runs = self.store.watched_runs(self.started_here)  # active runs and the ones to announce
         active = [r for r in runs if r.status in ACTIVE and (r.status != RunStatus.QUEUED or r.pid is not None)]
         n = len(active)
         self.active_label.setText(f"{n} run{'s' if n != 1 else ''} in progress")

@@ -18,12 +18,13 @@ from pathlib import Path
 import sqlite_utils
 
 from engine.runs.paths import RunDir, RunPaths
-from engine.runs.status import ACTIVE, RunStatus
+from engine.runs.status import RunStatus
 from engine.store import lease as leases
 from engine.store.lease import Lease, LeaseLost
 from engine.store.liveness import as_read, heartbeat_timeout
 from engine.store.network_home import check_home
-from engine.store.run_record import COLUMNS, SELECT_COLUMNS, Run
+from engine.store.run_reads import RunReads
+from engine.store.run_record import COLUMNS, Run
 from engine.store.schema import SCHEMA_VERSION, StoreError, migrate
 
 LOCK_PATIENCE = 600.0   # seconds a write waits out another process's lock before it fails
@@ -45,7 +46,7 @@ def _locked(e: Exception) -> bool:
     return isinstance(e, sqlite3.OperationalError) and ("locked" in str(e) or "busy" in str(e))
 
 
-class Store:
+class Store(RunReads):
     """Connection to ``<home>/experiments.db``. Not shared across threads: open one each.
     ``with Store(home) as store:`` closes it at the end of the block."""
 
@@ -233,51 +234,6 @@ class Store:
             self.conn.execute("UPDATE runs SET pid = ?, host = ? WHERE id = ? AND status = ?",
                               (pid, host, run_id, RunStatus.QUEUED))
 
-    def get_run(self, run_id: str, check_liveness: bool = True) -> Run:
-        """The run with this id, else the newest run with this name. With ``check_liveness``
-        a run whose worker is gone reads as ``crashed`` (derived: nothing is written)."""
-        row = self.conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
-        if row is None:
-            row = self.conn.execute("SELECT * FROM runs WHERE name = ? ORDER BY created DESC",
-                                    (run_id,)).fetchone()
-        if row is None:
-            raise StoreError(f"no run {run_id!r} in {self.path}")
-        run = Run.from_row(row)
-        return as_read(run, self.run_dir(run.id)) if check_liveness else run
-
-    def list_runs(self, search: str = "", status: str = "", method: str = "",
-                  limit: int | None = None) -> list[Run]:
-        """Runs with their latest metric values (``run.latest[key]``), newest first. Reads
-        only: a run whose worker is gone reads as ``crashed``."""
-        where, args = [], []
-        if search:
-            where.append("(name LIKE ? OR id LIKE ? OR tags LIKE ? OR notes LIKE ? OR method LIKE ? "
-                         "OR backbone LIKE ? OR dataset LIKE ?)")
-            args += [f"%{search}%"] * 7
-        if status and status != RunStatus.CRASHED:  # crashed is derived: filtered below
-            where.append("status = ?")
-            args.append(status)
-        if method:
-            where.append("method = ?")
-            args.append(method)
-        sql = f"SELECT {SELECT_COLUMNS} FROM runs" + (" WHERE " + " AND ".join(where) if where else "")
-        sql += " ORDER BY created DESC" + (" LIMIT ?" if limit else "")
-        if limit:
-            args.append(limit)
-        cursor = self.conn.cursor()
-        cursor.row_factory = None  # plain tuples, in SELECT_COLUMNS order: Run.from_values reads them
-        rows = cursor.execute(sql, args).fetchall()
-        latest: dict[str, dict] = {}
-        for run_id, key, value in cursor.execute("SELECT run_id, key, value FROM latest"):
-            values = latest.get(run_id)
-            if values is None:
-                values = latest[run_id] = {}
-            values[key] = value
-        counts = dict(cursor.execute("SELECT run_id, COUNT(*) FROM evals GROUP BY run_id").fetchall())
-        runs = [Run.from_values(r, latest.get(r[0]) or {}, counts.get(r[0], 0)) for r in rows]  # r[0]: id
-        runs = [as_read(r, self.run_dir(r.id)) if r.status in ACTIVE else r for r in runs]  # only these can crash
-        return [r for r in runs if not status or r.status == status]
-
     def delete_run(self, run_id: str) -> None:
         """Delete the run's rows and folder. Its lease goes with its row, so a worker still
         running it (frozen, or on another host) has every later write refused."""
@@ -338,26 +294,6 @@ class Store:
                 "ON CONFLICT(run_id, key) DO UPDATE SET value=excluded.value, step=excluded.step, "
                 "time=excluded.time", list(last.values()))
 
-    def metrics_since(self, run_id: str, last_id: int = 0, keys=None) -> list[sqlite3.Row]:
-        sql = "SELECT id, step, epoch, time, key, value FROM metrics WHERE run_id = ? AND id > ?"
-        args: list = [run_id, last_id]
-        if keys:
-            sql += f" AND key IN ({','.join('?' * len(keys))})"
-            args += list(keys)
-        return self.conn.execute(sql + " ORDER BY id", args).fetchall()
-
-    def metric_series(self, run_id: str, key: str):
-        """(steps, epochs, times, values) lists for one key, in step order."""
-        rows = self.conn.execute("SELECT step, epoch, time, value FROM metrics WHERE run_id = ? "
-                                 "AND key = ? ORDER BY step, id", (run_id, key)).fetchall()
-        return [list(col) for col in zip(*rows)] if rows else [[], [], [], []]
-
-    def metric_keys(self, run_id: str) -> list[str]:
-        return [r[0] for r in self.conn.execute("SELECT key FROM latest WHERE run_id = ? ORDER BY key", (run_id,))]
-
-    def latest(self, run_id: str) -> dict:
-        return {r[0]: r[1] for r in self.conn.execute("SELECT key, value FROM latest WHERE run_id = ?", (run_id,))}
-
     def truncate_metrics(self, run_id: str, after_step: int, lease: Lease | None = None) -> None:
         """Drop rows logged after ``after_step`` (a resume replays them) and rebuild ``latest``."""
         with self.transaction(lease):
@@ -378,27 +314,9 @@ class Store:
                                            json.dumps(params), json.dumps(results), time.time()))
         return cur.lastrowid
 
-    def evals(self, run_id: str | None = None) -> list[dict]:
-        sql, args = "SELECT * FROM evals", []
-        if run_id:
-            sql, args = sql + " WHERE run_id = ?", [run_id]
-        out = []
-        for r in self.conn.execute(sql + " ORDER BY id", args):
-            d = dict(r)
-            d["params"], d["results"] = json.loads(d["params"]), json.loads(d["results"])
-            out.append(d)
-        return out
-
     def add_artifact(self, run_id: str, kind: str, path: str, step: int = 0, lease: Lease | None = None) -> None:
         with self.transaction(lease):
             self.conn.execute("INSERT INTO artifacts (run_id, kind, path, step, time) VALUES (?,?,?,?,?)",
                               (run_id, kind, str(path), step, time.time()))
-
-    def artifacts(self, run_id: str, kind: str | None = None) -> list[dict]:
-        sql, args = "SELECT * FROM artifacts WHERE run_id = ?", [run_id]
-        if kind:
-            sql, args = sql + " AND kind = ?", args + [kind]
-        return [dict(r) for r in self.conn.execute(sql + " ORDER BY id", args)]
-
 
 __all__ = ["SCHEMA_VERSION", "Lease", "LeaseLost", "Run", "Store", "StoreError"]

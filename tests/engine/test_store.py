@@ -99,6 +99,25 @@ def test_search_uses_bound_parameters(home):
     assert len(store.list_runs()) == 1
 
 
+def test_watched_runs_are_the_active_ones_and_those_asked_for(home):
+    """What the GUI polls every 2 s: active runs plus the named ones, read like list_runs."""
+    from engine.runs.status import RunStatus
+
+    with Store(home) as store:
+        done, running, other = (store.create_run(CFG) for _ in range(3))
+        store.update_run(done, status=RunStatus.COMPLETED)
+        store.update_run(other, status=RunStatus.FAILED)
+        store.claim_run(running, os.getpid(), "here")
+        store.log_metrics(done, [(1, 0, 0.0, "loss", 2.5)])
+        store.add_eval(done, "knn", "shapes", {}, {"top1": 0.5})
+        assert {r.id for r in store.watched_runs()} == {running}
+        watched = {r.id: r for r in store.watched_runs([done, "deleted-meanwhile"])}
+        assert set(watched) == {running, done}
+        full = {r.id: r for r in store.list_runs()}
+        assert watched[done] == full[done] and watched[done].latest == {"loss": 2.5}
+        assert watched[running].status == full[running].status == RunStatus.RUNNING
+
+
 def test_truncate_rebuilds_latest(home):
     store = Store(home)
     run = store.create_run(CFG)
