@@ -58,6 +58,14 @@ class ImageArrayDataset(DatasetPlugin):
         """Images per chunk, so that a chunk is about ``chunk_length``'s budget."""
         return chunk_length(self.chunk_shape())
 
+    @staticmethod
+    def with_labels(blocks, labels: np.ndarray | None, first: int):
+        """Each image block (n, side, side, 3) paired with ``labels[first:first + n]``, ``first``
+        moving on by n (labels None: None)."""
+        for images in blocks:
+            yield images, None if labels is None else labels[first:first + len(images)]
+            first += len(images)
+
     def split_spec(self, name):
         size = self.image_size
         return SplitSpec(self.count(name), (size, size, 3), tuple(self.classes()), labeled=self.labeled(name))

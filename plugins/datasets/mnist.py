@@ -113,10 +113,8 @@ class IdxDataset(ImageArrayDataset):
         """(n, 28, 28, 3) uint8 blocks, grey replicated to RGB, with their labels."""
         source = _SOURCE[name]
         labels = self._labels(source) if self.labeled(name) else None
-        first = start
-        for grey in iter_rows(self._pair(source)[0], start, step):
-            yield np.repeat(grey[..., None], 3, axis=-1), None if labels is None else labels[first:first + len(grey)]
-            first += len(grey)
+        rgb = (np.repeat(grey[..., None], 3, axis=-1) for grey in iter_rows(self._pair(source)[0], start, step))
+        return self.with_labels(rgb, labels, start)
 
 
 @register_dataset
