@@ -7,7 +7,8 @@ third-party package or a ``<home>/plugins/*.py`` file does; an import-linter con
 - declaring: ``Param`` (typed schema entries), ``ParamError`` / ``DataError`` (one-sentence
   refusals), ``register_dataset`` / ``register_backbone`` / ``register_method``;
 - bases: ``DatasetPlugin`` + ``Split`` (streamed as ``SplitSpec`` + ``Chunk``s),
-  ``ImageFileDataset`` (splits decoded from lists of image files), ``BackboneBase``
+  ``ImageFileDataset`` (splits decoded from lists of image files), ``ImageArrayDataset``
+  (splits read as arrays of images from a few files), ``BackboneBase``
   (``ClipBackboneBase`` for clips, ``AudioBackboneBase`` for waveforms),
   ``MethodPlugin``, ``TwoViewMethod``, ``ProjectedPairMethod``, ``FrameTupleMethod``; ``Capability`` / ``SampleKind`` for
   what backbones offer, methods require and datasets hold;
@@ -29,6 +30,7 @@ from engine.data.class_folder_source import ClassFolderSource, list_class_items
 from engine.data.clip_audio_splits import ClipAudioSplits
 from engine.data.dataset import SPLITS, DataError, DatasetPlugin, Split, resize_images
 from engine.data.fingerprint import fingerprint
+from engine.data.image_array_dataset import ImageArrayDataset
 from engine.data.image_chunks import any_readable, decode_chunks
 from engine.data.image_file import EXTENSIONS, decode_square
 from engine.data.image_file_dataset import ImageFileDataset
@@ -117,7 +119,7 @@ __all__ = [
     "TwoViewMethod", "ProjectedPairMethod", "FrameTupleMethod", "Capability", "SampleKind",
     # dataset building blocks
     "chunk_length", "resize_images", "fingerprint", "stratified_split", "held_out_part", "hold_out_params", "check_class_folder", "ClassFolderSource", "list_class_items", "EXTENSIONS", "decode_square",
-    "ForbiddenPickle", "load_restricted", "ImageFileDataset", "Listing", "list_folder", "class_folders",
+    "ForbiddenPickle", "load_restricted", "ImageFileDataset", "ImageArrayDataset", "Listing", "list_folder", "class_folders",
     "image_files", "is_image", "decode_chunks", "any_readable", "ClipAudioSplits",
     # views and augmentations
     "ViewRecipe", "view_params", "recipe_from", "to_float", "normalize", "denormalize", "resized_crop",

@@ -15,17 +15,13 @@ from pathlib import Path
 import numpy as np
 
 from engine.api import (
-    Chunk,
     DataError,
-    DatasetPlugin,
     ForbiddenPickle,
+    ImageArrayDataset,
     Param,
-    SplitSpec,
-    chunk_length,
     fingerprint,
     load_restricted,
     register_dataset,
-    resize_images,
 )
 
 CITATION = "Krizhevsky, Learning Multiple Layers of Features from Tiny Images, tech. report, 2009"
@@ -74,7 +70,7 @@ def batch_arrays(d: dict, path: Path, label_key: str, num_classes: int) -> tuple
     return np.ascontiguousarray(images), labels
 
 
-class CifarBase(DatasetPlugin):
+class CifarBase(ImageArrayDataset):
     """Shared reading; subclasses name the folder, files, label key and class-name key."""
 
     folder = ""           # the folder inside the official archive
@@ -84,6 +80,7 @@ class CifarBase(DatasetPlugin):
     label_key = ""
     names_key = ""
     num_classes = 0
+    stored_side = 32
     params = [
         Param("root", "dir", None, "the folder with the official python batches, or the folder holding it"),
         Param("image_size", "int", 32, "side of the square images in pixels (32 is the original size)", 8, 256, unit="px"),
@@ -148,23 +145,18 @@ class CifarBase(DatasetPlugin):
     def _files_of(self, name: str) -> tuple:
         return self.test_files if name == "test" else self.train_files
 
-    def split_spec(self, name):
-        """Counts come from the batches' label lists; the official counts are fixed, but a
-        partial copy is read as it is."""
-        count = sum(self._count(f) for f in self._files_of(name))
-        size = self.params["image_size"]
-        return SplitSpec(count, (size, size, 3), tuple(self.classes()), labeled=name != "unlabeled")
+    def count(self, name):
+        """From the batches' label lists; the official counts are fixed, but a partial copy is
+        read as it is."""
+        return sum(self._count(f) for f in self._files_of(name))
 
-    def iter_split(self, name, start=0):
-        """One batch file at a time, resized in chunks."""
-        size = self.params["image_size"]
-        step = chunk_length((size, size, 3))
+    def blocks(self, name, start, step):
+        """One batch file at a time, in blocks of (n, 32, 32, 3) uint8 with their labels."""
         offset = 0
         for file in self._files_of(name):
             images, labels = self._batch(file)
             for i in range(max(0, start - offset), len(images), step):
-                yield Chunk(resize_images(images[i:i + step], size),
-                            None if name == "unlabeled" else labels[i:i + step])
+                yield images[i:i + step], labels[i:i + step]
             offset += len(images)
 
 

@@ -10,15 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 from engine.api import (
-    Chunk,
     DataError,
-    DatasetPlugin,
+    ImageArrayDataset,
     Param,
-    SplitSpec,
-    chunk_length,
     hold_out_params,
     register_dataset,
-    resize_images,
     stratified_split,
 )
 
@@ -37,7 +33,7 @@ def load_digit_images() -> tuple[np.ndarray, np.ndarray]:
 
 
 @register_dataset
-class Digits(DatasetPlugin):
+class Digits(ImageArrayDataset):
     id = "digits"
     title = "Digits (scikit-learn)"
     summary = ("The 1,797 handwritten digits bundled with scikit-learn (10 classes, 0-9), 8x8 grayscale "
@@ -45,6 +41,8 @@ class Digits(DatasetPlugin):
                "Train and test are a seeded stratified split; unlabeled is the train images.")
     citation = ("Alpaydin & Kaynak, Optical Recognition of Handwritten Digits, UCI Machine Learning "
                 "Repository, 1998")
+    class_names = tuple(CLASSES)
+    stored_side = 8
     params = [
         Param("image_size", "int", 32, "side of the square images in pixels (the originals are 8x8)", 8, 128, unit="px"),
         *hold_out_params(),
@@ -62,15 +60,12 @@ class Digits(DatasetPlugin):
         train_idx, test_idx = stratified_split(labels, self.params["test_fraction"], self.params["seed"])
         return images, labels, test_idx if name == "test" else train_idx
 
-    def split_spec(self, name):
-        size = self.params["image_size"]
-        _, _, idx = self._indices(name)
-        return SplitSpec(len(idx), (size, size, 3), tuple(CLASSES), labeled=name != "unlabeled")
+    def count(self, name):
+        return len(self._indices(name)[2])
 
-    def iter_split(self, name, start=0):
+    def blocks(self, name, start, step):
+        """Blocks of (n, 8, 8, 3) uint8 in the split's order, with their labels."""
         images, labels, idx = self._indices(name)
-        size = self.params["image_size"]
-        step = chunk_length((size, size, 3))
         for i in range(start, len(idx), step):
             part = idx[i:i + step]
-            yield Chunk(resize_images(images[part], size), None if name == "unlabeled" else labels[part])
+            yield images[part], labels[part]

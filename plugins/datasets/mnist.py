@@ -14,15 +14,12 @@ from pathlib import Path
 import numpy as np
 
 from engine.api import (
-    Chunk,
     DataError,
-    DatasetPlugin,
+    ImageArrayDataset,
     Param,
-    SplitSpec,
     chunk_length,
     fingerprint,
     register_dataset,
-    resize_images,
 )
 from plugins.datasets.idx_format import IdxFile, iter_rows, open_idx, read_all
 
@@ -31,11 +28,11 @@ FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
 _SOURCE = {"unlabeled": "train", "train": "train", "test": "test"}
 
 
-class IdxDataset(DatasetPlugin):
+class IdxDataset(ImageArrayDataset):
     """Shared reading; subclasses name torchvision's folder and the ten classes."""
 
     folder = ""       # torchvision's folder name under root
-    class_names: tuple = ()
+    stored_side = 28
     params = [
         Param("root", "dir", None, "the folder with the four IDX files (.gz or not), or the folder holding "
               "torchvision's <Name>/raw/ layout"),
@@ -106,21 +103,18 @@ class IdxDataset(DatasetPlugin):
             self._labels(source)
 
     # --- splits --------------------------------------------------------------------------
-    def split_spec(self, name):
-        size = self.image_size
-        count = self._pair(_SOURCE[name])[0].shape[0]
-        return SplitSpec(count, (size, size, 3), tuple(self.class_names), labeled=name != "unlabeled")
+    def count(self, name):
+        return self._pair(_SOURCE[name])[0].shape[0]
 
-    def iter_split(self, name, start=0):
-        """Chunks of (n, image_size, image_size, 3) uint8, grey replicated to RGB."""
-        source, size = _SOURCE[name], self.image_size
-        images = self._pair(source)[0]
-        labels = None if name == "unlabeled" else self._labels(source)
-        step = chunk_length((max(size, images.shape[1]), max(size, images.shape[2]), 3))
-        for i, grey in enumerate(iter_rows(images, start, step)):
-            first = start + i * step
-            rgb = np.repeat(grey[..., None], 3, axis=-1)
-            yield Chunk(resize_images(rgb, size), None if labels is None else labels[first:first + len(grey)])
+    def chunk_step(self):
+        return chunk_length(self.chunk_shape())  # this module's name, so tests can bound chunks
+
+    def blocks(self, name, start, step):
+        """(n, 28, 28, 3) uint8 blocks, grey replicated to RGB, with their labels."""
+        source = _SOURCE[name]
+        labels = self._labels(source) if self.labeled(name) else None
+        rgb = (np.repeat(grey[..., None], 3, axis=-1) for grey in iter_rows(self._pair(source)[0], start, step))
+        return self.with_labels(rgb, labels, start)
 
 
 @register_dataset

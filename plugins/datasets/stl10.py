@@ -14,14 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from engine.api import (
-    Chunk,
     DataError,
-    DatasetPlugin,
+    ImageArrayDataset,
     Param,
-    SplitSpec,
     fingerprint,
     register_dataset,
-    resize_images,
 )
 
 SIDE = 96
@@ -30,7 +27,6 @@ IMAGE_BYTES = 3 * SIDE * SIDE  # 27648
 OFFICIAL_CLASSES = ["airplane", "bird", "car", "cat", "deer", "dog", "horse", "monkey", "ship", "truck"]
 FILES = {"unlabeled": ("unlabeled_X.bin", None), "train": ("train_X.bin", "train_y.bin"),
          "test": ("test_X.bin", "test_y.bin")}
-_CHUNK = 2000  # images decoded at a time, so the unlabeled file is never read whole
 
 
 def stl_to_hwc(raw: np.ndarray) -> np.ndarray:
@@ -62,7 +58,7 @@ def read_labels(path: Path, count: int) -> np.ndarray:
 
 
 @register_dataset
-class STL10(DatasetPlugin):
+class STL10(ImageArrayDataset):
     id = "stl10"
     title = "STL-10"
     summary = ("96x96 colour photos in 10 classes, made for unsupervised learning: 100,000 unlabeled, "
@@ -70,6 +66,7 @@ class STL10(DatasetPlugin):
                "binaries (stl10_binary); nothing is downloaded. Images are resized to image_size.")
     citation = ("Coates, Ng & Lee, An Analysis of Single-Layer Networks in Unsupervised Feature "
                 "Learning, AISTATS 2011")
+    stored_side = SIDE
     params = [
         Param("root", "dir", None, "the stl10_binary folder with the official .bin files, or the folder holding it"),
         Param("image_size", "int", 64, "side of the square images in pixels (96 is the original size)", 8, 256, unit="px"),
@@ -111,24 +108,23 @@ class STL10(DatasetPlugin):
             raise DataError(f"{path} lists {len(names)} class names instead of 10")
         return names
 
-    def _count(self, name: str) -> int:
+    def count(self, name):
         x_name, y_name = FILES[name]
         count = image_count(self.data_dir / x_name)
         if not y_name and self.params["max_unlabeled"]:
             count = min(count, self.params["max_unlabeled"])
         return count
 
-    def split_spec(self, name):
-        size = self.params["image_size"]
-        return SplitSpec(self._count(name), (size, size, 3), tuple(self.classes()), labeled=FILES[name][1] is not None)
+    def labeled(self, name):
+        """The unlabeled file has no label file."""
+        return FILES[name][1] is not None
 
-    def iter_split(self, name, start=0):
-        """Chunks of ``_CHUNK`` images, read through a memmap of the file and resized."""
+    def blocks(self, name, start, step):
+        """Blocks of (n, 96, 96, 3) uint8 read through a memmap of the file (never read whole),
+        with their labels."""
         x_name, y_name = FILES[name]
-        x_path, count, size = self.data_dir / x_name, self._count(name), self.params["image_size"]
+        x_path, count = self.data_dir / x_name, self.count(name)
         labels = read_labels(self.data_dir / y_name, image_count(x_path)) if y_name else None
         raw = np.memmap(x_path, dtype=np.uint8, mode="r", shape=(image_count(x_path), IMAGE_BYTES))
-        for i in range(start, count, _CHUNK):
-            j = min(i + _CHUNK, count)
-            yield Chunk(resize_images(stl_to_hwc(np.asarray(raw[i:j])), size),
-                        None if labels is None else labels[i:j])
+        images = (stl_to_hwc(np.asarray(raw[i:min(i + step, count)])) for i in range(start, count, step))
+        return self.with_labels(images, labels, start)

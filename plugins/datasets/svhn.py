@@ -17,15 +17,12 @@ from pathlib import Path
 import numpy as np
 
 from engine.api import (
-    Chunk,
     DataError,
-    DatasetPlugin,
+    ImageArrayDataset,
     Param,
-    SplitSpec,
     chunk_length,
     fingerprint,
     register_dataset,
-    resize_images,
 )
 from plugins.datasets.mat_file import load_variables, mat_variables
 from plugins.datasets.mat_stream import find_uint8, iter_uint8
@@ -58,7 +55,7 @@ def _whole_file_blocks(path: Path, start: int, step: int):
 
 
 @register_dataset
-class SVHN(DatasetPlugin):
+class SVHN(ImageArrayDataset):
     id = "svhn"
     title = "SVHN"
     summary = ("Street View House Numbers: 32x32 colour crops of digits 0-9 from house-number photos, "
@@ -66,6 +63,8 @@ class SVHN(DatasetPlugin):
                "Point root at the official train_32x32.mat and test_32x32.mat; nothing is downloaded.")
     citation = ("Netzer, Wang, Coates, Bissacco, Wu & Ng, Reading Digits in Natural Images with "
                 "Unsupervised Feature Learning, NIPS 2011 Workshop on Deep Learning")
+    class_names = CLASSES
+    stored_side = 32
     params = [
         Param("root", "dir", None, "the folder with train_32x32.mat and test_32x32.mat (and extra_32x32.mat)"),
         Param("image_size", "int", 32, "side of the square images in pixels (32 is the original size)", 8, 256),
@@ -115,26 +114,27 @@ class SVHN(DatasetPlugin):
             path = self._path(which)
             svhn_labels(load_variables(path, ("y",))["y"], path)
 
-    def split_spec(self, name):
-        size = self.image_size
-        count = sum(self._count(w) for w in self._sources(name))
-        return SplitSpec(count, (size, size, 3), CLASSES, labeled=name != "unlabeled")
+    def count(self, name):
+        return sum(self._count(w) for w in self._sources(name))
 
-    def iter_split(self, name, start=0):
-        """One file at a time, streamed in chunks of (n, image_size, image_size, 3) uint8."""
-        size = self.image_size
-        step = chunk_length((max(size, 32), max(size, 32), 3))
+    def chunk_step(self):
+        return chunk_length(self.chunk_shape())  # this module's name, so tests can bound chunks
+
+    def blocks(self, name, start, step):
+        """One file at a time, X streamed in blocks of (n, 32, 32, 3) uint8, with their labels."""
         offset = 0
         for which in self._sources(name):
-            count, path = self._count(which), self._path(which)
+            count = self._count(which)
             if start < offset + count:
-                first = max(0, start - offset)
-                labels = None if name == "unlabeled" else svhn_labels(load_variables(path, ("y",))["y"], path)
-                if find_uint8(path, "X") is not None:
-                    blocks = (columns_to_images(raw) for raw in iter_uint8(path, "X", first, step))
-                else:
-                    blocks = _whole_file_blocks(path, first, step)
-                for images in blocks:
-                    yield Chunk(resize_images(images, size), None if labels is None else labels[first:first + len(images)])
-                    first += len(images)
+                yield from self._file_blocks(which, max(0, start - offset), step, self.labeled(name))
             offset += count
+
+    def _file_blocks(self, which: str, first: int, step: int, labeled: bool):
+        """One file's images from item ``first`` on, and their labels if ``labeled``."""
+        path = self._path(which)
+        labels = svhn_labels(load_variables(path, ("y",))["y"], path) if labeled else None
+        if find_uint8(path, "X") is not None:
+            images = (columns_to_images(raw) for raw in iter_uint8(path, "X", first, step))
+        else:
+            images = _whole_file_blocks(path, first, step)
+        return self.with_labels(images, labels, first)
