@@ -17,7 +17,6 @@ from engine.api import (
     DataError,
     ImageArrayDataset,
     Param,
-    chunk_length,
     fingerprint,
     register_dataset,
 )
@@ -105,9 +104,6 @@ class IdxDataset(ImageArrayDataset):
     # --- splits --------------------------------------------------------------------------
     def count(self, name):
         return self._pair(_SOURCE[name])[0].shape[0]
-
-    def chunk_step(self):
-        return chunk_length(self.chunk_shape())  # this module's name, so tests can bound chunks
 
     def blocks(self, name, start, step):
         """(n, 28, 28, 3) uint8 blocks, grey replicated to RGB, with their labels."""

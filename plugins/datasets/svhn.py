@@ -20,7 +20,6 @@ from engine.api import (
     DataError,
     ImageArrayDataset,
     Param,
-    chunk_length,
     fingerprint,
     register_dataset,
 )
@@ -116,9 +115,6 @@ class SVHN(ImageArrayDataset):
 
     def count(self, name):
         return sum(self._count(w) for w in self._sources(name))
-
-    def chunk_step(self):
-        return chunk_length(self.chunk_shape())  # this module's name, so tests can bound chunks
 
     def blocks(self, name, start, step):
         """One file at a time, X streamed in blocks of (n, 32, 32, 3) uint8, with their labels."""

@@ -62,7 +62,7 @@ def test_resizes_to_image_size_and_streams_in_chunks(tmp_path, monkeypatch):
     from plugins.datasets import mnist
 
     write_mnist(tmp_path, n_train=7, gz=True)
-    monkeypatch.setattr(mnist, "chunk_length", lambda shape: 3)
+    monkeypatch.setattr(mnist.IdxDataset, "chunk_step", lambda self: 3)
     ds = Mnist(root=str(tmp_path), image_size=16)
     chunks = list(ds.iter_split("train", start=2))
     assert [len(c.samples) for c in chunks] == [3, 2]

@@ -132,7 +132,7 @@ def test_x_is_streamed_in_bounded_chunks_from_any_start(tmp_path, compress, monk
 
     data = write_svhn(tmp_path, n_extra=9, compress=compress)
     assert mat_stream.find_uint8(tmp_path / "extra_32x32.mat", "X") == (32, 32, 3, 9)
-    monkeypatch.setattr(svhn, "chunk_length", lambda shape: 4)
+    monkeypatch.setattr(svhn.SVHN, "chunk_step", lambda self: 4)
     chunks = list(SVHN(root=str(tmp_path), image_size=32, extra=True).iter_split("unlabeled", start=18))
     assert [len(c.samples) for c in chunks] == [2, 4, 4, 1]  # train's last 2, then extra in fours
     got = np.concatenate([c.samples for c in chunks])
