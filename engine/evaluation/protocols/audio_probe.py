@@ -27,7 +27,7 @@ class AudioProbe:
         import torch
 
         from engine.evaluation.av_run import load_av_method, sound_features, sound_split
-        from engine.evaluation.protocols.probe import probe
+        from engine.evaluation.protocols.probe import probe_run
 
         grid = number_list(p["wd_grid"], float, "wd_grid")
         train, test = sound_split(ctx, "train", WHAT), sound_split(ctx, "test", WHAT)
@@ -39,10 +39,8 @@ class AudioProbe:
         ctx.phase(0.6, 1.0)
         ytr, yte = torch.as_tensor(train.labels).long(), torch.as_tensor(test.labels).long()
         n_cls = max(len(train.classes), int(ytr.max()) + 1, int(yte.max()) + 1)
-        out = probe(feats["train"], ytr, feats["test"], yte, n_cls, grid, p["val_fraction"], p["max_iter"],
-                    p["seed"], ctx.device, ctx.report)
-        return {**out, "dims": int(feats["train"].shape[1]), "train_size": len(ytr), "test_size": len(yte),
-                "classes": n_cls, "sample_rate": int(train.sample_rate),
+        out = probe_run(ctx, p, grid, feats["train"], ytr, feats["test"], yte, n_cls)
+        return {**out, "classes": n_cls, "sample_rate": int(train.sample_rate),
                 "seconds": float(train.audio.shape[1] / train.sample_rate)}
 
     @staticmethod

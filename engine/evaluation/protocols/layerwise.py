@@ -34,7 +34,7 @@ class LayerWise:
 
     @staticmethod
     def run(ctx, p) -> dict:
-        from engine.evaluation.protocols.probe import probe
+        from engine.evaluation.protocols.probe import probe_run
 
         grid = number_list(p["wd_grid"], float, "wd_grid")
         ctx.phase(0.0, 0.4)
@@ -47,9 +47,8 @@ class LayerWise:
         names = stage_names(ctx.load_backbone(), len(train))
         for i, (name, tr, te) in enumerate(zip(names, train, test)):
             ctx.phase(0.6 + 0.4 * i / len(train), 0.6 + 0.4 * (i + 1) / len(train))
-            out = probe(tr, train_y, te, test_y, n_cls, grid, p["val_fraction"], p["max_iter"], p["seed"],
-                        ctx.device, ctx.report)
-            rows.append({"stage": name, "dims": int(tr.shape[1]), **out})
+            out = probe_run(ctx, p, grid, tr, train_y, te, test_y, n_cls)
+            rows.append({"stage": name, **out})
         return {"stages": rows}
 
     @staticmethod

@@ -32,14 +32,11 @@ class Linear:
 
     @staticmethod
     def run(ctx, p) -> dict:
-        from engine.evaluation.protocols.probe import probe
+        from engine.evaluation.protocols.probe import probe_run
 
         grid = number_list(p["wd_grid"], float, "wd_grid")
         train_f, train_y, test_f, test_y = train_and_test(ctx, 0.4, 0.6)
-        n_cls = class_count(ctx, test_y)
-        out = probe(train_f, train_y, test_f, test_y, n_cls, grid, p["val_fraction"], p["max_iter"],
-                    p["seed"], ctx.device, ctx.report)
-        return {**out, "dims": int(train_f.shape[1]), "train_size": len(train_y), "test_size": len(test_y)}
+        return probe_run(ctx, p, grid, train_f, train_y, test_f, test_y, class_count(ctx, test_y))
 
     @staticmethod
     def headline(results: dict) -> dict:

@@ -90,3 +90,12 @@ def probe(train_f, train_y, test_f, test_y, num_classes: int, wd_grid: list[floa
     top5 = topk_accuracy(logits, yt, 5) if num_classes > 5 else None  # with <= 5 classes it is always 1
     return {"top1": topk_accuracy(logits, yt, 1), "top5": top5,
             "weight_decay": best, "val_top1": {f"{wd:g}": acc for wd, acc in val_top1.items()}}
+
+
+def probe_run(ctx, p: dict, wd_grid: list[float], train_f, train_y, test_f, test_y, num_classes: int) -> dict:
+    """``probe`` with a protocol's resolved probe params ``p`` (``probe_params``) on the
+    evaluation context's device, its results plus the feature and split sizes.
+    train_f: (N, D), train_y: (N,), test_f: (M, D), test_y: (M,)."""
+    out = probe(train_f, train_y, test_f, test_y, num_classes, wd_grid, p["val_fraction"], p["max_iter"],
+                p["seed"], ctx.device, ctx.report)
+    return {**out, "dims": int(train_f.shape[1]), "train_size": len(train_y), "test_size": len(test_y)}
