@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -33,6 +32,7 @@ from app.plots.layerwise_plot import LayerwisePlot
 from app.plots.plot_export import ask_and_save
 from app.theme import restyle
 from app.views.eval_setup import EvalSetup
+from app.widgets.form_and_view import form_and_view, vertical_scroll
 from app.widgets.localisation_grid import LocalisationGrid
 from app.widgets.neighbour_grid import NeighbourGrid
 from app.widgets.results_table import ResultsTable
@@ -58,11 +58,7 @@ class EvaluateView(QWidget):
 
         self.setup = EvalSetup()
         self.setup.changed.connect(self.refresh_results)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.setup)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(340)
+        scroll = vertical_scroll(self.setup, 340)
         self.evaluate_button = QPushButton("Evaluate")
         self.evaluate_button.setObjectName("evaluate")
         self.evaluate_button.setDefault(True)
@@ -112,12 +108,7 @@ class EvaluateView(QWidget):
         right.addWidget(self.table)
         right.addWidget(self.plots)
         right.setSizes([170, 590])
-        splitter = QSplitter(Qt.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([420, 860])
-        QVBoxLayout(self).addWidget(splitter)
+        QVBoxLayout(self).addWidget(form_and_view(left, right, (420, 860)))
 
         self.timer = QTimer(self, interval=POLL_MS)
         self.timer.timeout.connect(self._poll)

@@ -17,8 +17,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QScrollArea,
-    QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -29,6 +27,7 @@ from app.jobs.store_poller import gui_store
 from app.settings import app_settings
 from app.widgets.augment_preview import AugmentPreview
 from app.widgets.data_preview import DataPreview
+from app.widgets.form_and_view import form_and_view, vertical_scroll
 from app.widgets.param_form import ParamForm
 from app.widgets.plugin_picker import PluginPicker
 from engine.params import ParamError
@@ -82,11 +81,6 @@ class NewRunView(QWidget):
         column.addStretch(1)
         holder = QWidget()
         holder.setLayout(column)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(holder)
-        scroll.setMinimumWidth(440)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
 
         self.reason = QLabel("")
         self.reason.setObjectName("start_reason")
@@ -105,13 +99,8 @@ class NewRunView(QWidget):
         self.previews = QTabWidget()
         self.previews.addTab(self.data_preview, "Data")
         self.previews.addTab(self.augment_preview, "Augmentations")
-        splitter = QSplitter(Qt.Horizontal)
-        splitter.addWidget(scroll)
-        splitter.addWidget(self.previews)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([460, 640])
         layout = QVBoxLayout(self)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(form_and_view(vertical_scroll(holder, 440), self.previews, (460, 640)), 1)
         layout.addLayout(bottom)
 
         self.preview_timer = QTimer(self, singleShot=True, interval=PREVIEW_DELAY_MS)
