@@ -4,7 +4,8 @@ as the test split, the rest as train and as ``unlabeled`` (so pre-training never
 item), unreadable items skipped and counted by the subclass's ``iter_split``.
 
 A subclass names its items (``noun``, ``described``), finds them in one class folder
-(``items_in``) and reads one (``read``, None when it cannot be read).
+(``items_in``), reads one (``read``, None when it cannot be read) and says what a record
+is (``record_shape``; ``records_per_item``, e.g. clips per video; ``audio_samples``).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.data.chunks import SplitSpec
 from engine.data.dataset import DatasetPlugin
 from engine.data.errors import DataError
 from engine.data.fingerprint import fingerprint
@@ -51,6 +53,21 @@ class ClassFolderSource(DatasetPlugin):
 
     def read(self, item: str):
         raise NotImplementedError
+
+    def record_shape(self) -> tuple[int, ...]:
+        raise NotImplementedError
+
+    def records_per_item(self) -> int:
+        return 1
+
+    def audio_samples(self) -> int:
+        """L of an ``audio`` or clip+audio record's (L,) waveform, 0 without sound."""
+        return 0
+
+    def split_spec(self, name):
+        items, _ = self.split_items(name)
+        return SplitSpec(len(items) * self.records_per_item(), self.record_shape(), tuple(self.listing()[2]),
+                         labeled=name != "unlabeled", audio_samples=self.audio_samples())
 
     def listing(self) -> ClassListing:
         if self._listing is None:

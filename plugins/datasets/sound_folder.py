@@ -23,7 +23,6 @@ from engine.api import (
     ClassFolderSource,
     Param,
     SampleKind,
-    SplitSpec,
     chunk_length,
     hold_out_params,
     read_sound,
@@ -77,17 +76,18 @@ class SoundFolder(ClassFolderSource):
         """L, the length of every waveform."""
         return round(self.params["seconds"] * self.params["sample_rate"])
 
+    def record_shape(self):
+        return (self.samples,)
+
+    def audio_samples(self):
+        return self.samples
+
     def read(self, path: str) -> np.ndarray | None:
         """(L,) int16 of one file, None when it cannot be read or holds no sound."""
         x = read_sound(path, self.params["sample_rate"]) if os.path.getsize(path) else None
         if x is None or not len(x):
             return None
         return fixed_length(x, self.params["sample_rate"], self.params["seconds"], self.params["crop"])
-
-    def split_spec(self, name):
-        files, _ = self.split_items(name)
-        return SplitSpec(len(files), (self.samples,), tuple(self.listing()[2]), labeled=name != "unlabeled",
-                         audio_samples=self.samples)
 
     def iter_split(self, name, start=0):
         """Chunks of (n, L) int16 waveforms (an ``audio`` split's records) with their labels."""

@@ -24,7 +24,6 @@ from engine.api import (
     ClassFolderSource,
     Param,
     SampleKind,
-    SplitSpec,
     chunk_length,
     hold_out_params,
     register_dataset,
@@ -171,11 +170,12 @@ class VideoFolder(ClassFolderSource):
             return read_frame_folder(video, self.plan, self.params["source_fps"])
         return read_video_file(video, self.plan)
 
-    def split_spec(self, name):
-        videos, _ = self.split_items(name)
+    def record_shape(self):
         p = self.params
-        return SplitSpec(len(videos) * p["clips_per_video"], (p["frames"], p["image_size"], p["image_size"], 3),
-                         tuple(self.listing()[2]), labeled=name != "unlabeled")
+        return (p["frames"], p["image_size"], p["image_size"], 3)
+
+    def records_per_item(self):
+        return self.params["clips_per_video"]
 
     def iter_split(self, name, start=0):
         """Chunks of whole videos' clips; a source item is one clip, so an unreadable video
