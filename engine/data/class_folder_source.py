@@ -4,8 +4,10 @@ as the test split, the rest as train and as ``unlabeled`` (so pre-training never
 item), unreadable items skipped and counted by the subclass's ``iter_split``.
 
 A subclass names its items (``noun``, ``described``), finds them in one class folder
-(``items_in``), reads one (``read``, None when it cannot be read) and says what a record
-is (``record_shape``; ``records_per_item``, e.g. clips per video; ``audio_samples``).
+(``items_in``), reads one (``read``, None when it cannot be read; ``read_records`` when an
+item gives more than its records, e.g. a soundtrack) and says what a record is
+(``record_shape``, ``record_dtype``; ``records_per_item``, e.g. clips per video;
+``audio_samples``). Splits are streamed in chunks of whole items.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.data.chunks import SplitSpec
+from engine.data.chunks import Chunk, SplitSpec, chunk_length
 from engine.data.dataset import DatasetPlugin
 from engine.data.errors import DataError
 from engine.data.fingerprint import fingerprint
@@ -54,8 +56,17 @@ class ClassFolderSource(DatasetPlugin):
     def read(self, item: str):
         raise NotImplementedError
 
+    record_dtype = np.uint8
+    records_have_sound = False  # clip+audio: each record comes with its (L,) waveform
+
     def record_shape(self) -> tuple[int, ...]:
         raise NotImplementedError
+
+    def read_records(self, item: str) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """(records (records_per_item, *record_shape), sound (records_per_item, L) int16 or
+        None) of one item, None when it cannot be read. Default: ``read`` gives the records."""
+        records = self.read(item)
+        return None if records is None else (records, None)
 
     def records_per_item(self) -> int:
         return 1
@@ -87,3 +98,26 @@ class ClassFolderSource(DatasetPlugin):
         items, labels, _ = self.listing()
         return held_out_part(items, labels, name, self.params["test_fraction"], self.params["seed"],
                              f"root has too few {self.noun}")
+
+    def iter_split(self, name, start=0):
+        """Chunks of whole items' records from record ``start`` on; an unreadable item counts
+        its ``records_per_item`` records as consumed and skipped."""
+        items, labels = self.split_items(name)
+        per = self.records_per_item()
+        record_bytes = np.dtype(self.record_dtype).itemsize * int(np.prod(self.record_shape())) + 2 * self.audio_samples()
+        step = max(1, chunk_length((record_bytes,)) // per)
+        for i in range(start // per, len(items), step):
+            got = [(self.read_records(item), y) for item, y in zip(items[i:i + step], labels[i:i + step])]
+            yield self._chunk([(r, y) for r, y in got if r is not None], len(got) * per, name != "unlabeled")
+
+    def _chunk(self, read: list, consumed: int, labeled: bool) -> Chunk:
+        """read: [((records, sound or None), label)] of the readable items -> one Chunk."""
+        per, shape = self.records_per_item(), self.record_shape()
+        samples = np.concatenate([r[0] for r, _ in read]) if read else np.empty((0, *shape), self.record_dtype)
+        y = np.concatenate([np.full(per, y) for _, y in read]).astype(np.int64) if read else np.empty(0, np.int64)
+        audio = None
+        if read and read[0][0][1] is not None:
+            audio = np.concatenate([r[1] for r, _ in read])
+        elif self.audio_samples() and self.records_have_sound:
+            audio = np.empty((0, self.audio_samples()), np.int16)
+        return Chunk(samples, y if labeled else None, consumed, audio)

@@ -19,11 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from engine.api import (
-    Chunk,
     ClassFolderSource,
     Param,
     SampleKind,
-    chunk_length,
     hold_out_params,
     read_sound,
     register_dataset,
@@ -76,8 +74,14 @@ class SoundFolder(ClassFolderSource):
         """L, the length of every waveform."""
         return round(self.params["seconds"] * self.params["sample_rate"])
 
+    record_dtype = np.int16
+
     def record_shape(self):
         return (self.samples,)
+
+    def read_records(self, path):
+        sound = self.read(path)
+        return None if sound is None else (sound[None], None)
 
     def audio_samples(self):
         return self.samples
@@ -88,14 +92,3 @@ class SoundFolder(ClassFolderSource):
         if x is None or not len(x):
             return None
         return fixed_length(x, self.params["sample_rate"], self.params["seconds"], self.params["crop"])
-
-    def iter_split(self, name, start=0):
-        """Chunks of (n, L) int16 waveforms (an ``audio`` split's records) with their labels."""
-        files, labels = self.split_items(name)
-        step = chunk_length((2 * self.samples,))
-        for i in range(start, len(files), step):
-            got = [(self.read(f), y) for f, y in zip(files[i:i + step], labels[i:i + step])]
-            ok = [(x, y) for x, y in got if x is not None]
-            sounds = np.stack([x for x, _ in ok]) if ok else np.empty((0, self.samples), np.int16)
-            y = np.asarray([y for _, y in ok], np.int64)
-            yield Chunk(sounds, None if name == "unlabeled" else y, len(got))

@@ -12,12 +12,10 @@ import os
 import numpy as np
 
 from engine.api import (
-    Chunk,
     ClipAudioSplits,
     DataError,
     Param,
     SampleKind,
-    chunk_length,
     read_sound,
     register_dataset,
     sound_windows,
@@ -54,7 +52,9 @@ class SoundingVideoFolder(ClipAudioSplits, VideoFolder):
         Param("sample_rate", "int", 16000, "audio samples per second (resampled by FFmpeg)", 4000, 48000),
     ]
 
-    def read_av(self, video: str) -> tuple[np.ndarray, np.ndarray] | None:
+    records_have_sound = True
+
+    def read_records(self, video: str) -> tuple[np.ndarray, np.ndarray] | None:
         """((clips, frames, S, S, 3) uint8, (clips, L) int16) of one video; None when it has no
         sound (a frame folder, no audio stream) or cannot be read."""
         if os.path.isdir(video):
@@ -70,21 +70,7 @@ class SoundingVideoFolder(ClipAudioSplits, VideoFolder):
 
     def check(self):
         videos, _, _ = self.listing()
-        if not any(self.read_av(v) is not None for v in videos):
+        if not any(self.read_records(v) is not None for v in videos):
             raise DataError(f"none of the {len(videos)} videos in root has a readable audio stream; "
                             "use video_folder for silent videos")
         super().check()
-
-    def iter_split(self, name, start=0):
-        """Chunks of whole videos' clips and sound; a video without sound counts
-        ``clips_per_video`` skipped items."""
-        videos, labels = self.split_items(name)
-        per, spec = self.params["clips_per_video"], self.split_spec(name)
-        step = max(1, chunk_length((int(np.prod(spec.sample_shape)) + 2 * spec.audio_samples,)) // per)
-        for i in range(start // per, len(videos), step):
-            got = [(self.read_av(v), y) for v, y in zip(videos[i:i + step], labels[i:i + step])]
-            ok = [(r, y) for r, y in got if r is not None]
-            samples = np.concatenate([r[0] for r, _ in ok]) if ok else np.empty((0, *spec.sample_shape), np.uint8)
-            audio = np.concatenate([r[1] for r, _ in ok]) if ok else np.empty((0, spec.audio_samples), np.int16)
-            y = np.concatenate([np.full(per, lab) for _, lab in ok]).astype(np.int64) if ok else np.empty(0, np.int64)
-            yield Chunk(samples, None if name == "unlabeled" else y, len(got) * per, audio)

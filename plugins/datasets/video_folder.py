@@ -20,11 +20,9 @@ from PIL import Image
 
 from engine.api import (
     EXTENSIONS,
-    Chunk,
     ClassFolderSource,
     Param,
     SampleKind,
-    chunk_length,
     hold_out_params,
     register_dataset,
 )
@@ -176,18 +174,3 @@ class VideoFolder(ClassFolderSource):
 
     def records_per_item(self):
         return self.params["clips_per_video"]
-
-    def iter_split(self, name, start=0):
-        """Chunks of whole videos' clips; a source item is one clip, so an unreadable video
-        counts ``clips_per_video`` skipped items."""
-        videos, labels = self.split_items(name)
-        per = self.params["clips_per_video"]
-        step = max(1, chunk_length(self.split_spec(name).sample_shape) // per)
-        for i in range(start // per, len(videos), step):
-            got = [(self.read(v), y) for v, y in zip(videos[i:i + step], labels[i:i + step])]
-            clips = [c for c, _ in got if c is not None]
-            shape = (0, *self.split_spec(name).sample_shape)
-            samples = np.concatenate(clips) if clips else np.empty(shape, np.uint8)
-            y = np.concatenate([np.full(per, lab) for c, lab in got if c is not None]).astype(np.int64) if clips \
-                else np.empty(0, np.int64)
-            yield Chunk(samples, None if name == "unlabeled" else y, len(got) * per)
