@@ -33,6 +33,17 @@ def tiny_config(method: str = "simclr", epochs: int = 3, sets: dict | None = Non
     return build_config("shapes", method, "convnet", train=train, sets={**TINY_SETS, **(sets or {})})
 
 
+def slow_run(home: Path, epochs: int = 2, **sets):
+    """A run of the fault plugin's ``fault_slow`` method (it sleeps ``step_sleep`` s a step;
+    4 steps an epoch with the tiny sets) created in ``home``: (open Store, run id, config)."""
+    from engine.store.database import Store
+
+    install_fault_plugin(home)
+    config = tiny_config("fault_slow", epochs=epochs, sets=sets, home=home)
+    store = Store(home)
+    return store, store.create_run(config), config
+
+
 def worker_env(**extra) -> dict:
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1", **extra)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))

@@ -12,7 +12,7 @@ import pytest
 from fault_helpers import (
     ROOT,
     assert_same_model,
-    install_fault_plugin,
+    slow_run,
     start_worker,
     steps_of,
     tiny_config,
@@ -72,10 +72,7 @@ def _resume_and_compare(home, run, config, total, fresh=False):
 def _killed_at_step(home, step: int):
     """A slow run (6 steps per epoch, 2 epochs) SIGKILLed once it has logged ``step``:
     (store, run id, config, the worker's exit code, its output)."""
-    install_fault_plugin(home)
-    config = tiny_config("fault_slow", epochs=2, sets={"train_size": "96", "step_sleep": "0.2"}, home=home)
-    store = Store(home)
-    run = store.create_run(config)
+    store, run, config = slow_run(home, epochs=2, train_size="96", step_sleep="0.2")
     proc = start_worker(home, run)
     try:
         wait_for(lambda: store.get_run(run, check_liveness=False).step >= step, 180, f"step {step}")
@@ -105,10 +102,7 @@ def test_sigkill_before_the_first_checkpoint_restarts_without_duplicate_rows(hom
 
 
 def test_sigkill_between_checkpoint_temp_file_and_rename(home):
-    install_fault_plugin(home)
-    config = tiny_config("fault_slow", epochs=3, home=home)  # 4 steps per epoch
-    store = Store(home)
-    run = store.create_run(config)
+    store, run, config = slow_run(home, epochs=3)  # 4 steps per epoch
     proc = start_worker(home, run, PRETEXT_FAULT_KILL_IN_CHECKPOINT="2")  # dies saving the step-8 checkpoint
     out = proc.communicate(timeout=300)[0]
     assert proc.returncode == -signal.SIGKILL, out

@@ -9,27 +9,24 @@ import sys
 import pytest
 from fault_helpers import (
     ROOT,
-    install_fault_plugin,
+    slow_run,
     start_worker,
     steps_of,
-    tiny_config,
     wait_for,
     worker_env,
 )
 
 from engine.cli.commands import main
 from engine.runs.process_control import prepare_resume, request_pause
-from engine.store.database import Store, StoreError
+from engine.store.database import StoreError
 from engine.training import checkpoint
 
 pytestmark = pytest.mark.faults
 
 
 def _slow_run(home, epochs=2, sleep="0.15"):
-    install_fault_plugin(home)
-    config = tiny_config("fault_slow", epochs=epochs, sets={"step_sleep": sleep}, home=home)  # 4 steps an epoch
-    store = Store(home)
-    return store, store.create_run(config), 4 * epochs
+    store, run, _ = slow_run(home, epochs, step_sleep=sleep)
+    return store, run, 4 * epochs  # 4 steps an epoch
 
 
 def _assert_one_writer(store, run, total):
