@@ -26,7 +26,8 @@ def add_parsers(subparsers) -> None:
     p.add_argument("runs", nargs="+", metavar="RUN", help="run ids or names")
     p.add_argument("--protocol", default="knn", help=f"comma-separated protocols ({names}), or all (every one but the audio-visual audio_probe and localisation); default knn")
     p.add_argument("--data", help="evaluate on this dataset instead of each run's own (its parameters: "
-                                  "--set data.KEY=VALUE); images are resized to the run's input size")
+                                  "--set data.KEY=VALUE; on the run's own dataset the rest stay the run's); images are "
+                                  "resized to the run's input size")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="a protocol parameter (k=20,200 or linear.max_iter=200) or data.KEY=VALUE")
     p.add_argument("--baseline", choices=("random",),

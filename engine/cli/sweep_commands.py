@@ -181,7 +181,7 @@ def _show(args, store) -> int:
     axes = "; ".join(f"{a.key} = {', '.join(map(str, a.values))}" for a in sweep.spec.axes)
     print(f"sweep {sweep.id} ({sweep.name}): {sweep.status}, {sweep.runs} runs, {sweep.spec.combine} of {axes}")
     print(f"  {sweep.method} / {sweep.spec.backbone} on {sweep.spec.data}, preset {sweep.spec.preset}, "
-          f"evaluated with {', '.join(sweep.protocols) or 'nothing'}")
+          f"evaluated with {', '.join(sweep.protocols) or 'nothing'}{_fixed_labels(sweep.spec)}")
     for r in info["run_list"]:
         point = ", ".join(f"{k}={v}" for k, v in r["axis_values"].items())
         why = r["error"] or r["queue_error"]
@@ -278,3 +278,15 @@ def cmd_queue(args) -> int:
         order = queue_table.move(store, store.get_run(args.run).id, args.position)
         print(f"run {args.run} is now number {order.index(store.get_run(args.run).id) + 1} of {len(order)} waiting")
     return 0
+
+
+def _fixed_labels(spec) -> str:
+    """", on one labeled set (train_size=1000)" for a sweep with a data axis, else ""."""
+    from engine.sweeps.spec import evaluation_data
+
+    data = evaluation_data(spec)
+    if data is None:
+        return ""
+    fixed = ", ".join(f"{a.key.split('.', 1)[1]}={data['params'][a.key.split('.', 1)[1]]}"
+                      for a in spec.axes if a.key.startswith("data."))
+    return f", every point on one labeled set ({fixed})"

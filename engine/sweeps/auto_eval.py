@@ -6,7 +6,8 @@ frozen features, as Goyal, Mahajan, Gupta & Misra (2019) evaluate their scaling 
 ``engine.evaluation.evaluate``, so the results land in ``evals`` like any other evaluation. The
 first evaluation of a sweep also builds its random-initialisation reference
 (``engine.evaluation.evaluate.random_baseline``) and evaluates it the same way: the horizontal
-line of the scaling plot. A protocol that fails is recorded on the queue entry; the others
+line of the scaling plot. A sweep with a data axis evaluates every point and the reference
+on one labeled set, the base configuration's (``spec.evaluation_data``). A protocol that fails is recorded on the queue entry; the others
 still run. The process frees its slot when it ends.
 """
 from __future__ import annotations
@@ -26,13 +27,15 @@ BUILDING = "building:"   # sweeps.reference while a process builds the reference
 def _evaluate_all(home: Path, run_id: str, sweep: Sweep, done: set[str]) -> list[str]:
     """Evaluate ``run_id`` with every protocol of ``sweep`` not in ``done``; the errors, one sentence each."""
     from engine.evaluation.evaluate import evaluate
+    from engine.sweeps.spec import evaluation_data
 
     errors = []
+    data = evaluation_data(sweep.spec)  # a data axis: one fixed labeled set for every point
     for protocol in sweep.protocols:
         if protocol in done:
             continue
         try:
-            result = evaluate(home, run_id, protocol, sweep.spec.protocol_params.get(protocol))
+            result = evaluate(home, run_id, protocol, sweep.spec.protocol_params.get(protocol), data=data)
             print(f"{run_id} {protocol}: {result['headline']}", flush=True)
         except Exception as e:  # noqa: BLE001 -- one protocol's failure must not cost the others
             errors.append(f"{protocol}: {e}")

@@ -164,6 +164,16 @@ def test_cross_dataset_evaluation_resizes_to_the_run_input_size(trained):
     assert row["results"]["train_size"] == 36
 
 
+def test_the_runs_own_dataset_with_one_parameter_changed_keeps_the_rest(trained):
+    """``eval --data shapes --set data.train_size=N`` on a shapes run: only train_size changes
+    (a sweep's data axis evaluates every point on one labeled set this way)."""
+    home, run_id = trained
+    own = Store(home).get_run(run_id).config["data"]["params"]
+    row = evaluate(home, run_id, "knn", {"k": "5"}, data={"id": "shapes", "params": {"train_size": 40}})
+    assert row["params"]["data"]["params"] == {**own, "train_size": 40}
+    assert row["results"]["train_size"] == 40
+
+
 def test_random_baseline_is_a_reusable_completed_run(trained):
     home, run_id = trained
     base = random_baseline(home, run_id)

@@ -74,6 +74,28 @@ def test_sweep_is_stored_with_its_runs_and_axis_values(home, registry):
     assert runs[1].config["train"]["seed"] == 1
 
 
+def test_a_data_axis_is_evaluated_on_one_labeled_set(home, registry, monkeypatch):
+    """Goyal et al. (2019) keep the SVM's labeled set fixed while the pre-training data grows:
+    every point of a data axis (and the reference) is evaluated on the base data; other axes
+    evaluate each run on its own data."""
+    from engine.evaluation import evaluate as evaluate_module
+    from engine.store.sweep_record import Sweep
+    from engine.sweeps import auto_eval
+    from engine.sweeps.spec import evaluation_data
+
+    data_axis = normalize(SweepSpec("rotation", sets={"train_size": "300"}, axes=(parse_axis("train_size=100,200"),)))
+    assert evaluation_data(data_axis) == {"id": "shapes", "params": plan(data_axis)[0].config["data"]["params"]
+                                          | {"train_size": 300}}
+    assert evaluation_data(normalize(SweepSpec("rotation", axes=(parse_axis("seed=0,1"),)))) is None
+    seen = []
+    monkeypatch.setattr(evaluate_module, "evaluate", lambda home, run, protocol, params=None, data=None:
+                        seen.append(data) or {"headline": {}})
+    sweep = Sweep(id=1, name="s", created=0.0, status="active", method="rotation", spec=data_axis, concurrency=0,
+                  reference="", runs=2)
+    assert auto_eval._evaluate_all(home, "run", sweep, set()) == []
+    assert seen and all(d["params"]["train_size"] == 300 for d in seen)
+
+
 def test_studies_expand_on_the_builtin_data(registry):
     for study in STUDIES.values():
         runs = plan(study.spec(sets=TINY))

@@ -146,8 +146,10 @@ class EvalContext:
         own = registry.create_dataset(self.config["data"]["id"], self.config["data"]["params"], cache)
         self.image_size = input_size(own)
         if data:
+            # the run's own dataset with some parameters changed keeps the others as the run had them
+            base = self.config["data"]["params"] if data["id"] == self.config["data"]["id"] else {}
             self.data_config = {"id": data["id"], "params": registry.resolve_params(
-                "dataset", data["id"], data.get("params") or {})}
+                "dataset", data["id"], {**base, **(data.get("params") or {})})}
             self.dataset = registry.create_dataset(data["id"], self.data_config["params"], cache)
         else:
             self.data_config, self.dataset = self.config["data"], own
