@@ -43,7 +43,7 @@ class ScalingView(QWidget):
         self.state = None
         self.picked: dict = {}   # combo -> what the user picked; until then the engine's default
         self.sweep = _combo("scaling_sweep", "the sweep to plot")
-        self.metric = _combo("scaling_metric", "evaluation figures of the runs, or their final logged values")
+        self.metric_box = _combo("scaling_metric", "evaluation figures of the runs, or their final logged values")
         self.x_axis = _combo("scaling_x", "the axis along x (log scale when its values span more than 10x)")
         self.group = _combo("scaling_group", "one curve per value of this axis; the others are averaged (mean ± s.d.)")
         self.plot = ScalingPlot()
@@ -55,7 +55,7 @@ class ScalingView(QWidget):
         self.export_figure.clicked.connect(self._save_figure)
         self.export_csv.clicked.connect(self._save_csv)
         bar = QHBoxLayout()
-        for label, combo in (("Sweep", self.sweep), ("Metric", self.metric), ("x", self.x_axis),
+        for label, combo in (("Sweep", self.sweep), ("Metric", self.metric_box), ("x", self.x_axis),
                              ("Curves by", self.group)):
             bar.addWidget(QLabel(label))
             bar.addWidget(combo, 1)
@@ -90,7 +90,7 @@ class ScalingView(QWidget):
             return
         from engine.sweeps.scaling import scaling_state
 
-        choice = tuple(self.picked.get(c) for c in (self.sweep, self.metric, self.x_axis, self.group))
+        choice = tuple(self.picked.get(c) for c in (self.sweep, self.metric_box, self.x_axis, self.group))
         self.job.submit(lambda: scaling_state(self.home, *choice), sentences=(StoreError,))
 
     def _fill(self, combo: QComboBox, items: list[tuple[str, object]], current) -> None:
@@ -106,7 +106,7 @@ class ScalingView(QWidget):
         self.state = state
         data = state.scaling
         self._fill(self.sweep, [(f"{i}: {name}", i) for i, name in state.sweeps], state.sweep_id)
-        self._fill(self.metric, [(m, m) for m in state.metrics], data.metric if data else None)
+        self._fill(self.metric_box, [(m, m) for m in state.metrics], data.metric if data else None)
         self._fill(self.x_axis, [(a, a) for a in state.axes], data.x_axis if data else None)
         self._fill(self.group, [(NO_GROUP, None)] + [(a, a) for a in state.axes], data.group_axis if data else None)
         left_out = f"; {data.missing} runs not (yet) in the plot" if data and data.missing else ""
