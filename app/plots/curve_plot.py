@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from app import theme
-from app.plots.plot_style import style_axes
+from app.plots.plot_style import plain_numbers, style_axes
 from app.plots.series_buffer import SeriesBuffer
 
 X_LABELS = {"step": "step", "epoch": "epoch", "time": "wall time (s)"}
@@ -37,7 +37,7 @@ class CurvePlot(pg.PlotWidget):
         item.showGrid(x=True, y=True)
         item.setMenuEnabled(False)
         for side in ("left", "bottom"):  # "(x0.001)" scale prefixes read as wrong units on small values
-            item.getAxis(side).enableAutoSIPrefix(False)
+            plain_numbers(item.getAxis(side))
         self.legend = item.addLegend(offset=(-10, 10)) if legend else None
         self.setMinimumHeight(160)
         self.apply_theme()

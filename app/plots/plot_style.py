@@ -9,6 +9,16 @@ from app import theme
 from app.plots.plot_export import save_plot
 
 
+def plain_numbers(axis: pg.AxisItem) -> None:
+    """Tick labels as the values are (an accuracy reads 0.75, not 750 with "(x0.001)" by the
+    axis title, which reads as a unit). pyqtgraph 0.14 no longer honours
+    ``enableAutoSIPrefix(False)`` on its own; no range where prefixes apply does it."""
+    axis.enableAutoSIPrefix(False)
+    if hasattr(axis, "setSIPrefixEnableRanges"):
+        axis.setSIPrefixEnableRanges(())
+    axis.updateAutoSIPrefix()
+
+
 def style_axes(widget: pg.PlotWidget, title: str, x_label: str, y_label: str | None = None) -> None:
     """Theme colours on a plot's background, title, axes, labels and grid (monitor curves,
     run overlays and the Evaluate view's figures look alike)."""
@@ -20,6 +30,7 @@ def style_axes(widget: pg.PlotWidget, title: str, x_label: str, y_label: str | N
         axis = item.getAxis(name)
         axis.setPen(pg.mkPen(c.plot_fg))
         axis.setTextPen(pg.mkPen(c.plot_fg))
+        plain_numbers(axis)
     item.setLabel("bottom", x_label, color=c.plot_fg)
     if y_label is not None:
         item.setLabel("left", y_label, color=c.plot_fg)

@@ -63,3 +63,22 @@ def test_a_unit_shows_beside_its_field(qtbot, plugins):
     assert form.editors["max_rotation"].text() == "180"
     assert form.findChild(QLabel, "unit_image_size").text() == "px"
     assert form.values()["max_rotation"] == 180.0
+
+
+def test_accuracy_axes_show_plain_numbers(qtbot):
+    """0.45-0.76 reads as such, not 450-760 with "(x0.001)" (pyqtgraph 0.14 ignores
+    enableAutoSIPrefix(False) alone)."""
+    from app.plots.scaling_plot import ScalingPlot
+    from engine.sweeps.scaling import Curve, Point, Scaling
+
+    plot = ScalingPlot()
+    qtbot.addWidget(plot)
+    plot.resize(600, 400)
+    plot.show()
+    points = (Point(250, 0.456, 0.018, 2), Point(1000, 0.585, 0.003, 2), Point(4000, 0.761, 0.0, 1))
+    plot.show_scaling(Scaling(1, "svm acc", "data.train_size", None, (Curve(None, points),), 0.265, True, True, 0))
+    qtbot.wait(50)
+    axis = plot.getPlotItem().getAxis("left")
+    assert axis.autoSIPrefixScale == 1.0 and "x0.001" not in axis.labelString()
+    labels = [float(t) for t in _labels(plot, "left") if t]
+    assert labels and max(labels) < 1.0
