@@ -152,8 +152,10 @@ def execute(home: Path, run_id: str, progress=None) -> RunStatus:
         end = dict(status=status, ended=time.time(), error=message if status == RunStatus.FAILED else "")
         try:
             log.flush(**end)
-        except LeaseLost:
-            pass
+        except LeaseLost as lost:  # the error came of losing the run (a delete took its folder): say that
+            log.lost = lost
+            print(f"worker stops without writing: {lost}", file=sys.stderr, flush=True)
+            raise lost from exc
         except Exception:  # the store may be what failed: record the end without the unsaved rows
             log.rows = []
             try:

@@ -12,13 +12,14 @@ from fault_helpers import (
     slow_run,
     start_worker,
     steps_of,
+    tiny_config,
     wait_for,
     worker_env,
 )
 
 from engine.cli.commands import main
 from engine.runs.process_control import prepare_resume, request_pause
-from engine.store.database import StoreError
+from engine.store.database import Store, StoreError
 from engine.training import checkpoint
 
 pytestmark = pytest.mark.faults
@@ -143,3 +144,26 @@ def test_checkpoint_temp_files_are_per_lease(tmp_path):
     assert newer.exists(), "a newer owner's temp file is never deleted"
     assert not older.exists(), "an earlier owner's leftover is cleaned up"
     assert checkpoint.load(path)["step"] == 1
+
+
+def test_a_delete_that_breaks_a_write_ends_the_worker_as_lost_not_failed(home, monkeypatch):
+    """The delete took the run's folder, so the worker's next file write fails before any
+    lease check: that ends as a lost run (exit 3, nothing written), not as a failure whose
+    end row is refused. In-process, so the moment of the delete is exact."""
+    from engine.runs.worker import execute
+    from engine.store.lease import LeaseLost
+    from engine.training.trainer import Trainer
+
+    store = Store(home)
+    run = store.create_run(tiny_config(epochs=1))
+
+    def deleted_mid_run(self):
+        store.delete_run(run)
+        raise FileNotFoundError(2, "No such file or directory", str(store.run_dir(run).root / "checkpoints"))
+
+    monkeypatch.setattr(Trainer, "run", deleted_mid_run)
+    with pytest.raises(LeaseLost, match="deleted"):
+        execute(home, run)
+    assert not store.run_dir(run).root.exists()
+    for table in ("metrics", "latest"):
+        assert store.conn.execute(f"SELECT COUNT(*) FROM {table} WHERE run_id = ?", (run,)).fetchone()[0] == 0
