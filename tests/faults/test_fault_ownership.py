@@ -12,14 +12,13 @@ from fault_helpers import (
     slow_run,
     start_worker,
     steps_of,
-    tiny_config,
     wait_for,
     worker_env,
 )
 
 from engine.cli.commands import main
 from engine.runs.process_control import prepare_resume, request_pause
-from engine.store.database import Store, StoreError
+from engine.store.database import StoreError
 from engine.training import checkpoint
 
 pytestmark = pytest.mark.faults
@@ -154,8 +153,7 @@ def test_a_delete_that_breaks_a_write_ends_the_worker_as_lost_not_failed(home, m
     from engine.store.lease import LeaseLost
     from engine.training.trainer import Trainer
 
-    store = Store(home)
-    run = store.create_run(tiny_config(epochs=1))
+    store, run, _ = slow_run(home, epochs=1)
 
     def deleted_mid_run(self):
         store.delete_run(run)
