@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.capabilities import SampleKind
 from engine.data.chunks import Chunk, SplitSpec, chunk_length
 from engine.data.dataset import DatasetPlugin
 from engine.data.errors import DataError
@@ -45,6 +46,7 @@ def list_class_items(root: Path, items_in, described: str) -> ClassListing:
 class ClassFolderSource(DatasetPlugin):
     noun = "items"  # plural, as a sentence names them: "videos", "sound files"
     described = "items"  # what the refusal of an empty root says it looked for
+    record_dtype = np.uint8
 
     def __init__(self, cache_dir=None, **params):
         super().__init__(cache_dir, **params)
@@ -55,9 +57,6 @@ class ClassFolderSource(DatasetPlugin):
 
     def read(self, item: str):
         raise NotImplementedError
-
-    record_dtype = np.uint8
-    records_have_sound = False  # clip+audio: each record comes with its (L,) waveform
 
     def record_shape(self) -> tuple[int, ...]:
         raise NotImplementedError
@@ -116,8 +115,6 @@ class ClassFolderSource(DatasetPlugin):
         samples = np.concatenate([r[0] for r, _ in read]) if read else np.empty((0, *shape), self.record_dtype)
         y = np.concatenate([np.full(per, y) for _, y in read]).astype(np.int64) if read else np.empty(0, np.int64)
         audio = None
-        if read and read[0][0][1] is not None:
-            audio = np.concatenate([r[1] for r, _ in read])
-        elif self.audio_samples() and self.records_have_sound:
-            audio = np.empty((0, self.audio_samples()), np.int16)
+        if self.sample_kind == SampleKind.CLIP_AUDIO:  # each record comes with its (L,) waveform
+            audio = np.concatenate([r[1] for r, _ in read]) if read else np.empty((0, self.audio_samples()), np.int16)
         return Chunk(samples, y if labeled else None, consumed, audio)

@@ -135,7 +135,10 @@ class DatasetPlugin(PluginCard):
 
     @property
     def image_size(self) -> int:
-        return int(self.params.get("image_size", 32))
+        """The ``image_size`` param, else the plugin's declared default (32 without one)."""
+        declared = getattr(type(self), "params", [])  # the class's Params; self.params holds the values
+        default = next((p.default for p in declared if p.name == "image_size"), 32)
+        return int(self.params.get("image_size", default))
 
     @property
     def sample_rate(self) -> int:

@@ -42,13 +42,6 @@ class ImageArrayDataset(DatasetPlugin):
         """Whether split ``name`` carries labels."""
         return name != "unlabeled"
 
-    @property
-    def image_size(self) -> int:
-        """The ``image_size`` param, else its declared default."""
-        declared = getattr(type(self), "params", [])  # the class's Params; self.params holds the values
-        default = next((p.default for p in declared if p.name == "image_size"), 32)
-        return int(self.params.get("image_size", default))
-
     def chunk_shape(self) -> tuple[int, int, int]:
         """The larger of one stored and one resized image, (side, side, 3)."""
         side = max(self.image_size, self.stored_side)

@@ -52,8 +52,6 @@ class SoundingVideoFolder(ClipAudioSplits, VideoFolder):
         Param("sample_rate", "int", 16000, "audio samples per second (resampled by FFmpeg)", 4000, 48000),
     ]
 
-    records_have_sound = True
-
     def read_records(self, video: str) -> tuple[np.ndarray, np.ndarray] | None:
         """((clips, frames, S, S, 3) uint8, (clips, L) int16) of one video; None when it has no
         sound (a frame folder, no audio stream) or cannot be read."""
