@@ -7,10 +7,12 @@ dies leaves the run ``crashed``, as a dead worker would). The task never opens t
 store -- SQLite over a network filesystem is not safe (DESIGN.md, "Process model"): it sends
 metric rows, log lines and run fields back through a Ray queue, which the driver writes with
 the lease on every scheduler tick (its heartbeat too), and it returns the final backbone's
-bytes, which the driver saves as the run's artifact. Stop requests (``runs.control``) travel
+bytes, which the driver saves as the run's artifact. Stop and pause requests (``runs.control``) travel
 the other way through a second queue. The task trains in a temporary folder of its node
-(built-in plugins only; its checkpoints stay there, so a Ray run resumes from step 0).
-Evaluations of finished runs run on the desktop, where the store and the checkpoints are
+(built-in plugins only) and sends every checkpoint it saves (each epoch, pause and stop) to
+the driver, which keeps it as the run's ``last.pt``; a resumed run's task is given that file
+and goes on from its step, wherever it runs, so a stopped run or one whose node was lost
+(``crashed``) loses at most the epoch in progress. Evaluations of finished runs run on the desktop, where the store and the checkpoints are
 (``LocalExecutor``).
 """
 from __future__ import annotations
@@ -29,6 +31,7 @@ from engine.runs.status import RunStatus
 from engine.store.database import Store, StoreError
 from engine.store.lease import Lease, LeaseLost
 from engine.store.queue_table import QueueItem
+from engine.training.checkpoint import save_bytes_atomic
 
 CONTROL_SECONDS = 0.25
 
@@ -71,9 +74,9 @@ class QueueHooks:
             self.rows = []
 
 
-def train_task(config: dict, events, commands) -> dict:
-    """The body of the Ray task: train ``config`` in a temporary folder; the outcome and the
-    final backbone's bytes."""
+def train_task(config: dict, events, commands, checkpoint: bytes | None = None) -> dict:
+    """The body of the Ray task: train ``config`` in a temporary folder, from ``checkpoint`` (the
+    run's last.pt, on a resume) when given; the outcome and the final backbone's bytes."""
     import shutil
     import tempfile
 
@@ -85,7 +88,14 @@ def train_task(config: dict, events, commands) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="pretext-ray-"))
     try:
         hooks = QueueHooks(events, commands, config["train"].get("log_every", 1))
-        trainer = Trainer(config, RunDir(folder / "run").create(), folder / "cache", hooks)
+        run_dir = RunDir(folder / "run").create()
+        trainer = Trainer(config, run_dir, folder / "cache", hooks)
+        if checkpoint is not None:
+            run_dir.last_checkpoint.parent.mkdir(parents=True, exist_ok=True)
+            run_dir.last_checkpoint.write_bytes(checkpoint)
+            trainer.load_checkpoint(run_dir.last_checkpoint)
+            events.put(("resumed", trainer.step))
+        trainer.after_checkpoint = lambda path: events.put(("checkpoint", path.read_bytes()))
         events.put(("update", {"device": f"{trainer.device} on {socket.gethostname()} (ray)",
                                "total_steps": trainer.total_steps}))
         outcome = trainer.run()
@@ -131,16 +141,25 @@ class RemoteRun:
     def _drain(self) -> None:
         while not self.events.empty():
             kind, payload = self.events.get_nowait()
-            if kind == "metrics":
+            if kind == "resumed":  # rows after the checkpoint are replayed by the task
+                self.store.truncate_metrics(self.run_id, payload, lease=self.lease)
+                self.store.update_run(self.run_id, lease=self.lease, step=payload)
+                self._log(f"resumed from step {payload}")
+            elif kind == "checkpoint":
+                with self.store.transaction(self.lease):  # LeaseLost: not ours to write any more
+                    save_bytes_atomic(payload, self.store.run_dir(self.run_id).last_checkpoint, tag=self.lease.tag)
+            elif kind == "metrics":
                 rows, step = payload
                 self.store.log_metrics(self.run_id, rows, lease=self.lease)
                 self.store.update_run(self.run_id, lease=self.lease, step=step)
             elif kind == "update":
                 self.store.update_run(self.run_id, lease=self.lease, **payload)
             elif kind == "text":
-                log = self.store.run_dir(self.run_id).log
-                with open(log, "a", encoding="utf-8") as f:
-                    f.write(time.strftime("%H:%M:%S ") + payload.rstrip() + "\n")
+                self._log(payload)
+
+    def _log(self, line: str) -> None:
+        with open(self.store.run_dir(self.run_id).log, "a", encoding="utf-8") as f:
+            f.write(time.strftime("%H:%M:%S ") + line.rstrip() + "\n")
 
     def _finish(self, ray) -> None:
         try:
@@ -193,7 +212,9 @@ class RayExecutor:
             raise
         gpus = 1 if slot_device(slot).startswith("cuda") else 0
         events, commands = Queue(), Queue()
-        ref = self.remote.options(num_cpus=1, num_gpus=gpus).remote(run.config, events, commands)
+        saved = store.run_dir(run_id).last_checkpoint
+        resume_from = saved.read_bytes() if saved.exists() else None
+        ref = self.remote.options(num_cpus=1, num_gpus=gpus).remote(run.config, events, commands, resume_from)
         self.runs[run_id] = RemoteRun(Path(home), run_id, lease, ref, events, commands, store=store)
         return os.getpid()  # the driver holds the slot while the task runs
 

@@ -63,6 +63,27 @@ def enqueue_run(store: Store, config: dict, name: str = "") -> str:
     return run_id
 
 
+def return_to_queue(store: Store, run_id: str) -> None:
+    """Put a run that ``prepare_resume`` queued again back in the queue, at its end, so a
+    scheduler starts it when a slot is free (the GUI's Resume: a resumed run shares the device
+    slots like any other). A run started outside the queue gets an entry of its own. A run of a
+    completed sweep makes the sweep active again, so its evaluation follows; a cancelled sweep's
+    run trains as one of its own (no evaluation); a paused sweep's waits for the sweep."""
+    with store.transaction() as conn:
+        row = conn.execute("SELECT r.status, r.sweep_id, s.status AS sweep_status FROM runs r "
+                           "LEFT JOIN sweeps s ON s.id = r.sweep_id WHERE r.id = ?", (run_id,)).fetchone()
+        if row is None or row["status"] != RunStatus.QUEUED:
+            raise StoreError(f"run {run_id} is not queued to resume")
+        sweep_id = None if row["sweep_status"] in (None, SweepStatus.CANCELLED) else row["sweep_id"]
+        if row["sweep_status"] == SweepStatus.COMPLETED:
+            conn.execute("UPDATE sweeps SET status = ? WHERE id = ?", (SweepStatus.ACTIVE, sweep_id))
+        position = conn.execute("SELECT COALESCE(MAX(position), 0) FROM queue").fetchone()[0] + 1
+        conn.execute("INSERT INTO queue (run_id, sweep_id, position, stage, error) VALUES (?, ?, ?, ?, '') "
+                     "ON CONFLICT (run_id) DO UPDATE SET sweep_id = excluded.sweep_id, position = excluded.position, "
+                     "stage = excluded.stage, error = '', slot = NULL, holder_pid = NULL, holder_host = NULL, "
+                     "claimed_at = NULL", (run_id, sweep_id, position, QueueStage.TRAIN))
+
+
 def waiting_runs(store: Store) -> list[str]:
     """Runs of their own (no sweep) still waiting to train: a scheduler must serve them."""
     return [r[0] for r in store.conn.execute(

@@ -30,17 +30,29 @@ def _stale(name: str, tag: str) -> bool:
 def save_atomic(obj: dict, path: Path, tag: str = "") -> None:
     """Write ``obj`` to ``path`` through a temp file named for this owner (``tag``, the
     worker's lease) and this process, so two writers never share a temp file."""
-    path = Path(path)
+    def write(f):
+        try:
+            torch.save(obj, f)
+        except RuntimeError as e:  # torch's zip writer says "enforce fail at inline_container.cc"
+            if "inline_container" in str(e) or "PytorchStreamWriter" in str(e) or "unexpected pos" in str(e):
+                raise OSError(errno.ENOSPC, "No space left on device", str(path)) from None
+            raise
+
+    _write_atomic(Path(path), write, tag)
+
+
+def save_bytes_atomic(data: bytes, path: Path, tag: str = "") -> None:
+    """Write a checkpoint file's ``data`` as it came (from a Ray task, engine/runs/ray_executor.py)
+    to ``path``, atomically like ``save_atomic``."""
+    _write_atomic(Path(path), lambda f: f.write(data), tag)
+
+
+def _write_atomic(path: Path, write, tag: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{tag}-{os.getpid()}" if tag else f".{path.name}.tmp{os.getpid()}")
     try:
         with open(tmp, "wb") as f:
-            try:
-                torch.save(obj, f)
-            except RuntimeError as e:  # torch's zip writer says "enforce fail at inline_container.cc"
-                if "inline_container" in str(e) or "PytorchStreamWriter" in str(e) or "unexpected pos" in str(e):
-                    raise OSError(errno.ENOSPC, "No space left on device", str(path)) from None
-                raise
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -60,6 +60,7 @@ def pretrain_split_name(dataset, method_cls) -> str:
 
 class Trainer:
     checkpoint_tag = ""  # names this owner's checkpoint temp files (the worker sets its lease's)
+    after_checkpoint = None  # called with each saved checkpoint's path (a Ray task sends it home)
 
     def __init__(self, config: dict, run_dir: RunDir | Path, cache_dir: Path | None = None,
                  hooks: TrainerHooks | None = None):
@@ -126,6 +127,8 @@ class Trainer:
         path = self.run_dir.last_checkpoint
         if self.dist.is_main:  # under torchrun every rank holds the same weights
             checkpoint.save_atomic(self.state(), path, tag=self.checkpoint_tag)
+            if self.after_checkpoint is not None:
+                self.after_checkpoint(path)
         return path
 
     def _check_weights_finite(self) -> None:

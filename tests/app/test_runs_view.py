@@ -184,10 +184,17 @@ def _stopped_without_checkpoint(home):
 
 
 def _resume_answering(qtbot, home, monkeypatch, answer):
-    from app.jobs import launcher
+    """(view, the runs waiting in the queue each time its scheduler was started, questions asked)."""
+    from app.jobs import queue_runner
+    from engine.store import queue_table
 
     started = []
-    monkeypatch.setattr(launcher, "start", lambda h, run_id: started.append(run_id))
+
+    def ensure_running(h):
+        with Store(h) as store:
+            started.extend(queue_table.waiting_runs(store))
+
+    monkeypatch.setattr(queue_runner, "ensure_running", ensure_running)
     asked = []
 
     def question(parent, title, text, *args):

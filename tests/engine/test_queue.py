@@ -9,7 +9,7 @@ from engine.runs.queue import Scheduler
 from engine.runs.queue_stage import QueueStage
 from engine.runs.slots import parse_slots, slot_env
 from engine.store import queue_table
-from engine.store.database import Store
+from engine.store.database import Store, StoreError
 from engine.store.sweep_record import create_sweep, get_sweep, sweep_runs
 from engine.sweeps import control
 from engine.sweeps.axes import parse_axis
@@ -178,5 +178,37 @@ def test_runs_of_their_own_wait_for_a_slot_behind_each_other(home, registry, exe
         assert [s[0] for s in scheduler.tick().started] == [second]
         executor.finish(second)
         assert scheduler.tick().pending == 0  # --until-empty ends here
+    finally:
+        scheduler.close()
+
+
+def test_a_resumed_run_waits_in_the_queue_and_its_finished_sweep_evaluates_again(home, registry, executor):
+    """The GUI's Resume (queue_table.return_to_queue): the run waits for a slot at the end of the
+    queue; a completed sweep becomes active again (its evaluation follows); a cancelled sweep's
+    run trains as one of its own; a run not queued to resume is refused."""
+    from engine.runs.process_control import prepare_resume
+    from engine.store.sweep_record import set_sweep_status
+
+    ids = _sweep(home, 2)
+    scheduler = Scheduler(home, ["cpu/0"], executor)
+    try:
+        scheduler.tick()
+        executor.finish(ids[0], status="stopped")
+        scheduler.tick()
+        executor.finish(ids[1])
+        assert scheduler.tick().pending == 0 and get_sweep(scheduler.store, 1).status == SweepStatus.COMPLETED
+        with pytest.raises(StoreError, match="not queued"):
+            queue_table.return_to_queue(scheduler.store, ids[0])  # stopped, not yet queued again
+        prepare_resume(scheduler.store, ids[0], fresh=True)
+        queue_table.return_to_queue(scheduler.store, ids[0])
+        assert get_sweep(scheduler.store, 1).status == SweepStatus.ACTIVE and scheduler.pending() == 1
+        assert [s[0] for s in scheduler.tick().started] == [ids[0]] and executor.started.count(ids[0]) == 2
+        executor.finish(ids[0], status="stopped")
+        scheduler.tick()
+        set_sweep_status(scheduler.store, 1, SweepStatus.CANCELLED, (SweepStatus.ACTIVE, SweepStatus.COMPLETED))
+        prepare_resume(scheduler.store, ids[0], fresh=True)
+        queue_table.return_to_queue(scheduler.store, ids[0])
+        item = next(i for i in queue_table.items(scheduler.store, pending_only=True))
+        assert item.run_id == ids[0] and item.sweep_id is None and queue_table.waiting_runs(scheduler.store) == [ids[0]]
     finally:
         scheduler.close()
