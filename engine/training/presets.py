@@ -43,7 +43,7 @@ QUICK = Preset(
     "quick", "Quick on a CPU",
     "Learns in about two minutes on a laptop CPU: 2,000 upright shapes, the small ConvNet at "
     "width 16, 30 epochs of batch 64 (930 steps), grayscale views 80 % of the time so that colour "
-    "alone cannot tell images apart.",
+    "alone cannot tell images apart; channels-last memory format (faster convolutions on a CPU).",
     plugins={"data": "shapes", "method": "simclr", "backbone": "convnet"},
     values={"data": {"train_size": 2000, "max_rotation": 15.0},
             "backbone": {"width": 16},
@@ -52,7 +52,9 @@ QUICK = Preset(
             # clips (the papers' assume 16-64 frames)
             "method": {"gray_p": 0.8, "crop_min": 0.2, "bins": 100, "clip_len": 2, "interval": 1,
                        "clip_frames": 4, "frame_stride": 1, "element_frames": 4},
-            "train": {"epochs": 30, "batch_size": 64}},
+            # channels_last: with bf16 autocast on a 2-core CPU, 99-111 ms a step instead of 145-156
+            # and the kNN monitor 0.7 s instead of 1.1-1.6 s (session 10), the same arithmetic
+            "train": {"epochs": 30, "batch_size": 64, "channels_last": True}},
 )
 PAPER = Preset(
     "paper", "Papers' defaults",
