@@ -154,7 +154,8 @@ def settings(args, backbone_id: str | None = None) -> tuple[dict, dict, dict]:
         backbone["pool"] = args.vit_pool
     train = {"epochs": args.epochs, "batch_size": args.batch_size, "optimizer": args.optimizer, "lr": args.lr,
              "weight_decay": args.weight_decay, "device": args.device, "seed": args.seed, "knn_every": 0,
-             "warmup_epochs": min(0.5, args.epochs / 2)}
+             "warmup_epochs": min(0.5, args.epochs / 2),
+             "channels_last": True}  # as the quick preset: the same arithmetic, ~1.4x faster on a bf16 CPU
     return data, backbone, train
 
 
