@@ -190,6 +190,26 @@ def _open_browser(app, home: Path, run_id: str, where: str = ""):
     return open_s, select_s, rows, filter_s, filtered, open_cpu
 
 
+def parallel_coordinates_time(app, home: Path) -> dict:
+    """The runs browser's parallel-coordinates window over every run: axes placed, lines drawn, shown."""
+    from app.views.parallel_coordinates_dialog import ParallelCoordinatesDialog
+    from app.views.runs_view import RunsView
+    from engine.sweeps.scaling import evaluation_figures
+
+    view = RunsView(home)
+    runs = view.shown_runs()
+    start = time.perf_counter()
+    dialog = ParallelCoordinatesDialog(runs, list(view.model.metric_columns), evaluation_figures(view.store, runs))
+    dialog.show()
+    app.processEvents()
+    seconds = time.perf_counter() - start
+    drawn, axes = dialog.plot.runs_drawn, len(dialog.plot.view.axes)
+    dialog.close()
+    view.shutdown()
+    return {"gui_parallel_coordinates_ms": round(1000 * seconds), "gui_parallel_runs": drawn,
+            "gui_parallel_axes": axes}
+
+
 def gui_times(home: Path, run_id: str, where: str, repeats: int = 3) -> dict:
     """Open the runs browser offscreen on ``home`` and select one run (its curves drawn):
     first in this process (which includes whatever the view loads on first use, e.g. the
@@ -214,7 +234,8 @@ def gui_times(home: Path, run_id: str, where: str, repeats: int = 3) -> dict:
             "gui_open_median_ms": round(1000 * statistics.median(a[0] for a in again)),
             "gui_opens_ms": ms(a[0] for a in again), "gui_opens_cpu_ms": ms(a[5] for a in again),
             "gui_rows": rows, "gui_select_run_curves_ms": round(1000 * select_s),
-            "gui_filter_ms": round(1000 * filter_s), "gui_filtered_rows": filtered}
+            "gui_filter_ms": round(1000 * filter_s), "gui_filtered_rows": filtered,
+            **parallel_coordinates_time(app, home)}
 
 
 def main(argv=None) -> int:

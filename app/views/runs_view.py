@@ -35,6 +35,7 @@ from app.plots.method_metrics import accuracy_key
 from app.settings import app_settings
 from app.theme import mark_invalid
 from app.views.compare_dialog import CompareDialog
+from app.views.parallel_coordinates_dialog import ParallelCoordinatesDialog
 from app.views.run_notes_dialog import RunNotesDialog
 from app.widgets.run_groups import GROUP_METRICS, RunGroups
 from app.widgets.runs_model import COLUMNS, RunsFilter, RunsModel
@@ -141,7 +142,8 @@ class RunsView(QWidget):
         for key, text, slot in (("open", "Open in monitor", self.open_selected), ("clone", "Clone", self.clone),
                                 ("resume", "Resume", self.resume), ("stop", "Stop", self.stop),
                                 ("notes", "Rename / notes", self.edit_notes), ("compare", "Compare", self.compare),
-                                ("export", "Export CSV", self.export), ("delete", "Delete", self.delete)):
+                                ("export", "Export CSV", self.export), ("delete", "Delete", self.delete),
+                                ("parallel", "Parallel coordinates", self.parallel_coordinates)):
             b = QPushButton(text)
             b.setObjectName(f"runs_{key}")
             b.clicked.connect(slot)
@@ -367,6 +369,15 @@ class RunsView(QWidget):
         runs = self.selected_runs()
         if len(runs) >= 2:
             CompareDialog(runs, self, self.store).exec()
+
+    def parallel_coordinates(self):
+        """The runs shown (the filter's), across their differing parameters and the metric columns."""
+        from engine.sweeps.scaling import evaluation_figures
+
+        runs = self.shown_runs()
+        if runs:
+            figures = evaluation_figures(self.store, runs)
+            ParallelCoordinatesDialog(runs, list(self.model.metric_columns), figures, self).exec()
 
     def export(self):
         runs = self.selected_runs()

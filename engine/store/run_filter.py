@@ -31,7 +31,7 @@ from engine.store.run_record import Run
 COLUMNS = ("id", "name", "status", "method", "backbone", "dataset", "tags", "notes", "step")
 OPS = ("==", "!=", "<=", ">=", "=", "<", ">", "~")
 _TOKEN = re.compile(r"""\s*(?:(?P<str>"[^"]*"|'[^']*')|(?P<op>==|!=|<=|>=|=|<|>|~)|(?P<paren>[()])|(?P<word>[^\s()=!<>~"']+))""")
-_MISSING = object()
+MISSING = object()
 
 
 class FilterError(ParamError):
@@ -62,13 +62,13 @@ def tokenize(text: str) -> list[Token]:
 
 
 def field_value(run: Run, field: str, figures: dict | None = None):
-    """The value of ``field`` for ``run``, or _MISSING."""
+    """The value of ``field`` for ``run``, or MISSING."""
     if field.lower() in (*COLUMNS, "sweep"):
         field = field.lower()
     if field in COLUMNS:
         return getattr(run, field)
     if field == "sweep":
-        return run.sweep_id if run.sweep_id is not None else _MISSING
+        return run.sweep_id if run.sweep_id is not None else MISSING
     if figures and field in figures:
         return figures[field]
     if field in run.latest:
@@ -77,15 +77,15 @@ def field_value(run: Run, field: str, figures: dict | None = None):
     section, _, name = field.partition(".")
     if name and section in ("data", "method", "backbone", "train"):
         params = config.get(section, {}) if section == "train" else config.get(section, {}).get("params", {})
-        return params.get(name, _MISSING)
+        return params.get(name, MISSING)
     for section in ("train", "method", "data", "backbone"):
         params = config.get(section, {}) if section == "train" else config.get(section, {}).get("params", {})
         if isinstance(params, dict) and field in params:
             return params[field]
-    return _MISSING
+    return MISSING
 
 
-def _number(value):
+def as_number(value):
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
@@ -97,11 +97,11 @@ def _number(value):
 
 
 def _compare(left, op: str, right: str) -> bool:
-    if left is _MISSING or left is None:
+    if left is MISSING or left is None:
         return False
     if op == "~":
         return right.lower() in str(left).lower()
-    a, b = _number(left), _number(right)
+    a, b = as_number(left), as_number(right)
     if a is None or b is None:  # as text: = and != ignore case; order is alphabetical
         a, b = str(left).lower(), right.lower()
         if isinstance(left, bool):
@@ -205,12 +205,12 @@ def group_by(runs: list[Run], field: str, metrics: list[str], figures: dict | No
     buckets: dict = {}
     for r in runs:
         value = field_value(r, field, figures.get(r.id, {}))
-        buckets.setdefault("-" if value is _MISSING else value, []).append(r)
+        buckets.setdefault("-" if value is MISSING else value, []).append(r)
     out = []
-    for value, members in sorted(buckets.items(), key=lambda kv: (_number(kv[0]) is None, _number(kv[0]) or 0, str(kv[0]))):
+    for value, members in sorted(buckets.items(), key=lambda kv: (as_number(kv[0]) is None, as_number(kv[0]) or 0, str(kv[0]))):
         stats = {}
         for m in metrics:
-            xs = [_number(field_value(r, m, figures.get(r.id, {}))) for r in members]
+            xs = [as_number(field_value(r, m, figures.get(r.id, {}))) for r in members]
             xs = [x for x in xs if x is not None]
             if xs:
                 stats[m] = (statistics.fmean(xs), statistics.stdev(xs) if len(xs) > 1 else 0.0, len(xs))

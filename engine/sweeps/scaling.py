@@ -72,19 +72,26 @@ def _figure(value) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
-def run_metrics(store: Store, runs: list[Run]) -> dict[str, dict[str, float]]:
-    """run id -> metric name -> value: protocol headlines (latest evaluation on the run's own
-    data wins) and ``final <key>`` for every logged metric."""
+def evaluation_figures(store: Store, runs: list[Run]) -> dict[str, dict[str, float]]:
+    """run id -> protocol headline figure (``svm acc``, ``knn@20``...) -> value, the latest
+    evaluation on the run's own data winning; runs without one are left out."""
     own = {r.id: r.dataset for r in runs}
-    out: dict[str, dict[str, float]] = {r.id: {f"{FINAL}{k}": v for k, v in r.latest.items()} for r in runs}
+    out: dict[str, dict[str, float]] = {}
     for ev in store.evals():
         if own.get(ev["run_id"]) != ev["dataset"] or ev["protocol"] not in protocols.PROTOCOLS:
             continue  # another run's, or measured on other data than the run's own
         for name, value in protocols.get(ev["protocol"]).headline(ev["results"]).items():
             figure = _figure(value)
             if figure is not None:
-                out[ev["run_id"]][name] = figure
+                out.setdefault(ev["run_id"], {})[name] = figure
     return out
+
+
+def run_metrics(store: Store, runs: list[Run]) -> dict[str, dict[str, float]]:
+    """run id -> metric name -> value: protocol headlines (``evaluation_figures``) and
+    ``final <key>`` for every logged metric."""
+    figures = evaluation_figures(store, runs)
+    return {r.id: {**{f"{FINAL}{k}": v for k, v in r.latest.items()}, **figures.get(r.id, {})} for r in runs}
 
 
 def metric_names(store: Store, sweep_id) -> list[str]:
