@@ -166,9 +166,16 @@ class RemoteRun:
             out = ray.get(self.ref)
         except Exception as e:  # noqa: BLE001 -- the task's error, as one line
             self._drain()
+            lost = isinstance(e, ray.exceptions.RayError) and not isinstance(e, ray.exceptions.RayTaskError)
             cause = getattr(e, "cause", None) or e
-            self.store.update_run(self.run_id, lease=self.lease, status=RunStatus.FAILED, ended=time.time(),
-                                  error=f"{type(cause).__name__}: {cause}"[:500], control="")
+            text = f"{type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}"[:300]
+            if lost:  # the worker process or its node died: the run is resumable, as a dead worker's is
+                status, error = RunStatus.CRASHED, (f"the Ray worker or node training it was lost ({text}); "
+                                                    "resume it to go on from its last checkpoint")
+            else:
+                status, error = RunStatus.FAILED, text
+            self.store.update_run(self.run_id, lease=self.lease, status=status, ended=time.time(),
+                                  error=error[:500], control="")
             return
         self._drain()
         status = RunStatus(out["status"])
@@ -214,7 +221,10 @@ class RayExecutor:
         events, commands = Queue(), Queue()
         saved = store.run_dir(run_id).last_checkpoint
         resume_from = saved.read_bytes() if saved.exists() else None
-        ref = self.remote.options(num_cpus=1, num_gpus=gpus).remote(run.config, events, commands, resume_from)
+        # max_retries=0: Ray would rerun a crashed task from the checkpoint it was given at the
+        # start, replaying rows the driver already stored; the run ends crashed and resumes instead
+        ref = self.remote.options(num_cpus=1, num_gpus=gpus, max_retries=0).remote(
+            run.config, events, commands, resume_from)
         self.runs[run_id] = RemoteRun(Path(home), run_id, lease, ref, events, commands, store=store)
         return os.getpid()  # the driver holds the slot while the task runs
 

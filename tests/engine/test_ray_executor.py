@@ -75,7 +75,7 @@ def test_a_stopped_ray_run_resumes_from_the_checkpoint_the_driver_kept(home, reg
         tick_until(checkpoint.exists)  # the first epoch's checkpoint came home
         log = store.run_dir(run_id).log
         request_pause(store, run_id, True)
-        tick_until(lambda: "paused at step" in log.read_text())
+        tick_until(lambda: log.exists() and "paused at step" in log.read_text())
         paused_at = store.get_run(run_id).step
         for _ in range(5):
             scheduler.tick()
@@ -89,6 +89,14 @@ def test_a_stopped_ray_run_resumes_from_the_checkpoint_the_driver_kept(home, reg
         assert stopped.status == "stopped" and total // 3 <= stopped.step < total, (stopped.status, stopped.step)
         prepare_resume(store, run_id)
         queue_table.return_to_queue(store, run_id)
+        epoch = total // 3
+        tick_until(lambda: store.get_run(run_id).step > 2 * epoch)  # the second epoch's checkpoint is home
+        _kill_the_task_worker()  # the node's worker dies mid-epoch: crashed, not failed; resumable
+        tick_until(lambda: store.get_run(run_id).status == "crashed")
+        crashed = store.get_run(run_id)
+        assert crashed.status == "crashed" and "resume it" in crashed.error, (crashed.status, crashed.error)
+        prepare_resume(store, run_id)
+        queue_table.return_to_queue(store, run_id)
         tick_until(lambda: store.get_run(run_id).status == "completed")
     finally:
         scheduler.close()
@@ -96,4 +104,16 @@ def test_a_stopped_ray_run_resumes_from_the_checkpoint_the_driver_kept(home, reg
     assert run.status == "completed" and run.step == total, run.error
     assert store.metric_series(run_id, "loss")[0] == list(range(1, total + 1))  # every step once
     assert f"resumed from step {stopped.step}" in log.read_text()
+    assert f"resumed from step {2 * epoch}" in log.read_text()  # the crash lost only the epoch in progress
     store.close()
+
+
+def _kill_the_task_worker() -> None:
+    """SIGKILL the Ray worker process running train_task (Ray titles it ``ray::train_task``)."""
+    import psutil
+
+    for proc in psutil.process_iter(["cmdline"]):
+        if "ray::train_task" in " ".join(proc.info["cmdline"] or []):
+            proc.kill()
+            return
+    raise AssertionError("no Ray worker process runs train_task")
