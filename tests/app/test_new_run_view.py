@@ -161,6 +161,11 @@ def test_a_preset_fills_the_forms_and_the_fields_stay_editable(window):
     assert config["method"]["params"]["temperature"] == 0.5  # back to the default
     assert config["method"]["params"]["gray_p"] == 0.8 and config["backbone"]["params"]["width"] == 16
     assert (config["train"]["epochs"], config["train"]["batch_size"]) == (30, 64)
+    from engine.training.config import build_config
+
+    # Start with the quick preset trains what `python main.py train` trains (benchmarks/first_run.py)
+    assert config == build_config("shapes", "simclr", "convnet", preset="quick")
+    assert config["train"]["channels_last"] is True
     view.forms["train"].editors["epochs"].setText("5")
     assert view.validate()["train"]["epochs"] == 5
     view.apply_preset("paper")
