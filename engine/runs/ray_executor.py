@@ -94,7 +94,7 @@ def train_task(config: dict, events, commands, checkpoint: bytes | None = None) 
             run_dir.last_checkpoint.parent.mkdir(parents=True, exist_ok=True)
             run_dir.last_checkpoint.write_bytes(checkpoint)
             trainer.load_checkpoint(run_dir.last_checkpoint)
-            events.put(("resumed", trainer.step))
+        events.put(("from_step", trainer.step))  # rows after it are the earlier attempt's: replayed
         trainer.after_checkpoint = lambda path: events.put(("checkpoint", path.read_bytes()))
         events.put(("update", {"device": f"{trainer.device} on {socket.gethostname()} (ray)",
                                "total_steps": trainer.total_steps}))
@@ -141,10 +141,11 @@ class RemoteRun:
     def _drain(self) -> None:
         while not self.events.empty():
             kind, payload = self.events.get_nowait()
-            if kind == "resumed":  # rows after the checkpoint are replayed by the task
+            if kind == "from_step":  # rows after the checkpoint (all, without one) are replayed by the task
                 self.store.truncate_metrics(self.run_id, payload, lease=self.lease)
                 self.store.update_run(self.run_id, lease=self.lease, step=payload)
-                self._log(f"resumed from step {payload}")
+                if payload:
+                    self._log(f"resumed from step {payload}")
             elif kind == "checkpoint":
                 with self.store.transaction(self.lease):  # LeaseLost: not ours to write any more
                     save_bytes_atomic(payload, self.store.run_dir(self.run_id).last_checkpoint, tag=self.lease.tag)
