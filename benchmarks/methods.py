@@ -26,7 +26,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine import registry  # noqa: E402
-from engine.capabilities import Capability  # noqa: E402
+from engine.capabilities import Capability, SampleKind  # noqa: E402
 from engine.data.tensors import images_to_tensor  # noqa: E402
 from engine.evaluation.protocols.probe import probe as linear_probe  # noqa: E402
 from engine.evaluation.weighted_knn import extract_features, knn_accuracy  # noqa: E402
@@ -101,8 +101,9 @@ def refuse(sentence: str):
 
 def chosen_methods(text: str) -> list[str]:
     known = [e.id for e in registry.entries("method")]
-    if not text:  # every method, the supervised reference last
-        return [m for m in known if m != "supervised"] + (["supervised"] if "supervised" in known else [])
+    if not text:  # every image method (clips and sound have their own tables), the supervised reference last
+        images = [e.id for e in registry.entries("method") if e.cls.input_kind == SampleKind.IMAGE]
+        return [m for m in images if m != "supervised"] + (["supervised"] if "supervised" in images else [])
     wanted = [m.strip() for m in text.split(",") if m.strip()]
     unknown = [m for m in wanted if m not in known]
     if unknown:
