@@ -135,8 +135,20 @@ class RemoteRun:
             self._finish(ray)
         except LeaseLost:  # deleted or taken over: the task's results have no run to go to
             ray.cancel(self.ref, force=True)
+        except (OSError, StoreError) as e:  # the desktop could not store what came (a full disk): end
+            ray.cancel(self.ref, force=True)  # the task rather than the scheduler, and say why
+            self._fail(e)
         self.store.close()
         return True
+
+    def _fail(self, exc: Exception) -> None:
+        from engine.runs.worker import explain
+
+        try:
+            self.store.update_run(self.run_id, lease=self.lease, status=RunStatus.FAILED, ended=time.time(),
+                                  error=explain(exc)[:500], control="")
+        except (OSError, StoreError):
+            pass  # the store itself cannot be written: the run's stale heartbeat will read as crashed
 
     def _drain(self) -> None:
         while not self.events.empty():
