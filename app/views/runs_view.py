@@ -113,6 +113,10 @@ class RunsView(QWidget):
         where_row = QHBoxLayout()
         where_row.addWidget(self.where, 2)
         where_row.addWidget(self.group_field, 1)
+        self.parallel_button = parallel = QPushButton("Parallel coordinates")  # the filter's runs, not the selection
+        parallel.setObjectName("runs_parallel")
+        parallel.clicked.connect(self.parallel_coordinates)
+        where_row.addWidget(parallel)
 
         self.table = QTableView()
         self.table.setObjectName("runs_table")
@@ -142,8 +146,7 @@ class RunsView(QWidget):
         for key, text, slot in (("open", "Open in monitor", self.open_selected), ("clone", "Clone", self.clone),
                                 ("resume", "Resume", self.resume), ("stop", "Stop", self.stop),
                                 ("notes", "Rename / notes", self.edit_notes), ("compare", "Compare", self.compare),
-                                ("export", "Export CSV", self.export), ("delete", "Delete", self.delete),
-                                ("parallel", "Parallel coordinates", self.parallel_coordinates)):
+                                ("export", "Export CSV", self.export), ("delete", "Delete", self.delete)):
             b = QPushButton(text)
             b.setObjectName(f"runs_{key}")
             b.clicked.connect(slot)

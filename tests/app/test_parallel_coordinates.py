@@ -23,7 +23,7 @@ def test_the_button_draws_the_shown_runs_across_their_differing_parameters(qtbot
     view = RunsView(home)
     qtbot.addWidget(view)
     view.show()
-    view.buttons["parallel"].click()
+    view.parallel_button.click()
     dialog = opened[-1]
     qtbot.addWidget(dialog)
     axes = [a.field for a in dialog.plot.view.axes]
@@ -36,7 +36,7 @@ def test_the_button_draws_the_shown_runs_across_their_differing_parameters(qtbot
     assert all(f.exists() and f.stat().st_size > 1000 for f in files)
 
     view.where.setText("method = jigsaw")  # the filter decides which runs are drawn
-    view.buttons["parallel"].click()
+    view.parallel_button.click()
     dialog = opened[-1]
     qtbot.addWidget(dialog)
     assert dialog.plot.runs_drawn == 2 and [a.field for a in dialog.plot.view.axes][0] == "train.lr"
