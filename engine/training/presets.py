@@ -10,9 +10,9 @@ A preset value applies only where the chosen plugin's schema has that parameter,
 preset serves every method (``gray_p`` for those that have it). Explicit values (form
 fields, ``--set``, ``--epochs``) always win over the preset.
 
-The ``quick`` values are the ones docs/methods.md measured on ``shapes`` (Session 5: SimCLR
-on upright shapes with grayscale 0.8, 930 steps of batch 64, kNN 0.536 against 0.134 for
-random init); ``benchmarks/first_run.py`` checks the whole first run end to end. The clip
+The ``quick`` values are the ones docs/methods.md measures on ``shapes`` (session 10, after
+the science-fidelity fixes: SimCLR on upright shapes with grayscale 0.8, 930 steps of batch
+64, kNN 0.360 against 0.134 for random init); ``benchmarks/first_run.py`` checks the whole first run end to end. The clip
 methods' values fit moving_shapes' 8-frame clips (VCOP: 3 clips of 2 frames 1 apart; CVRL:
 clips of 4 consecutive frames; odd-one-out: elements of 4 frames).
 """
