@@ -50,7 +50,7 @@ class ParallelCoordinates(ThemedPlot):
         fg = QColor(theme.colors().plot_fg)
         self._draw_axes(view, fg)
         pos = view.positions
-        colour_by = pos[:, -1] if n else np.zeros(len(pos))
+        colour_by = pos[:, -1]
         band = np.full(len(pos), -1)
         known = ~np.isnan(colour_by)
         band[known] = np.minimum((colour_by[known] * BANDS).astype(int), BANDS - 1)

@@ -21,41 +21,18 @@ from app.formatting import number
 from app.plots.curve_plot import CurvePlot
 from app.plots.method_metrics import accuracy_key
 from engine.metric_labels import metric_title
+from engine.store.parallel_axes import flat_config, varying_fields
 from engine.store.run_record import Run
 
 MAX_CURVES = 16
 KINDS = {"data": "dataset", "method": "method", "backbone": "backbone"}
 
 
-def flatten(config: dict) -> dict:
-    """{"method": {"id": "simclr", "params": {"temperature": 0.5}}} -> {"method": "simclr",
-    "method.temperature": 0.5}; the training settings become "train.<name>"."""
-    out = {}
-    for section, value in config.items():
-        if isinstance(value, dict) and "id" in value:
-            out[section] = value["id"]
-            for k, v in (value.get("params") or {}).items():
-                out[f"{section}.{k}"] = v
-        elif isinstance(value, dict):
-            for k, v in value.items():
-                out[f"{section}.{k}"] = v
-        else:
-            out[section] = value
-    return out
-
-
 def config_rows(runs: list[Run], show_all: bool) -> list[tuple[str, list]]:
     """(key, [value per run]) in a stable order; only differing keys unless ``show_all``."""
-    flats = [flatten(r.config) for r in runs]
-    keys = []
-    for f in flats:
-        keys += [k for k in f if k not in keys]
-    rows = []
-    for key in keys:
-        values = [f.get(key, "—") for f in flats]
-        if show_all or any(v != values[0] for v in values[1:]):
-            rows.append((key, values))
-    return rows
+    flats = [flat_config(r.config) for r in runs]
+    keys = list(dict.fromkeys(k for f in flats for k in f)) if show_all else varying_fields(runs)
+    return [(key, [f.get(key, "—") for f in flats]) for key in keys]
 
 
 def metric_rows(runs: list[Run]) -> list[tuple[str, list]]:

@@ -18,7 +18,6 @@ import numpy as np
 from engine.store.run_filter import MISSING, as_number, field_value
 from engine.store.run_record import Run
 
-SECTIONS = ("data", "method", "backbone", "train")
 LOG_SPAN = 100.0  # max / min at or above which a positive axis is drawn on a log scale
 
 
@@ -36,23 +35,26 @@ class ParallelAxes:
     run_ids: tuple[str, ...]
 
 
-def _flat_params(run: Run) -> dict:
-    """{"data": plugin id, "data.train_size": ..., "method": ..., ..., "train.lr": ...}."""
-    config, out = run.config, {}
-    for section in SECTIONS:
-        entry = config.get(section, {})
-        if section != "train" and isinstance(entry, dict) and "id" in entry:
-            out[section] = entry["id"]  # the plugin chosen is a parameter too
-        params = entry if section == "train" else entry.get("params", {}) if isinstance(entry, dict) else {}
-        if isinstance(params, dict):
-            out.update({f"{section}.{k}": v for k, v in params.items() if not isinstance(v, (dict, list))})
+def flat_config(config: dict) -> dict:
+    """{"method": {"id": "simclr", "params": {"temperature": 0.5}}} -> {"method": "simclr",
+    "method.temperature": 0.5}; the training settings become "train.<name>" (the runs
+    browser's parallel coordinates and Compare read configs through this)."""
+    out = {}
+    for section, value in config.items():
+        if isinstance(value, dict) and "id" in value:
+            out[section] = value["id"]
+            out.update({f"{section}.{k}": v for k, v in (value.get("params") or {}).items()})
+        elif isinstance(value, dict):
+            out.update({f"{section}.{k}": v for k, v in value.items()})
+        else:
+            out[section] = value
     return out
 
 
 def varying_fields(runs: list[Run]) -> list[str]:
     """Parameters (``section.name``, and the data/method/backbone ids) whose value is not the
     same for every run (a run without one counts as a value of its own), in config order."""
-    flat = [_flat_params(r) for r in runs]
+    flat = [flat_config(r.config) for r in runs]
     keys = list(dict.fromkeys(k for params in flat for k in params))
     return [k for k in keys if len({repr(params.get(k, MISSING)) for params in flat}) > 1]
 
