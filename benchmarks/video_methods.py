@@ -107,7 +107,7 @@ def main(argv=None) -> int:
     lines = ["| method | kNN@20 frame-level, shape (%) | linear clip-level, motion (%) | s / epoch |",
              "|---|---|---|---|"]
     for name, row in sorted(rows.items(), key=lambda kv: kv[0] != RANDOM):
-        epoch = f"{statistics.mean(row['epoch_s']):.1f}" if row["epoch_s"] else "–"
+        epoch = f"{statistics.mean(row['epoch_s']):.2f}" if row["epoch_s"] else "–"
         lines.append(f"| {name} | {_cell(row['knn'])} | {_cell(row['linear'])} | {epoch} |")
     table = "\n".join(lines)
     print(table)

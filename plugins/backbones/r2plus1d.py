@@ -5,9 +5,24 @@ feature vector of its own (``frame_features``)."""
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from engine.api import ClipBackboneBase, Param, register_backbone
+
+
+class TemporalConv(nn.Conv3d):
+    """The 3x1x1 temporal convolution, zero-padded in time before the convolution rather than
+    by it: oneDNN's bf16 Conv3d backward with its own time padding gives NaN weight gradients for
+    2-frame inputs on AMD Zen CPUs (torch 2.14), which VCOP's 2-frame clips hit at once. The
+    result is the same convolution; the parameters keep Conv3d's names."""
+
+    def __init__(self, cin: int, cout: int):
+        super().__init__(cin, cout, (3, 1, 1), 1, 0, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (N, C, T, H, W) -> (N, cout, T, H, W)."""
+        return super().forward(F.pad(x, (0, 0, 0, 0, 1, 1)))
 
 
 def _conv(cin: int, cout: int, factorized: bool, stride: int) -> list[nn.Module]:
@@ -18,7 +33,7 @@ def _conv(cin: int, cout: int, factorized: bool, stride: int) -> list[nn.Module]
         return [nn.Conv3d(cin, cout, 3, s, 1, bias=False), nn.BatchNorm3d(cout), nn.ReLU(inplace=True)]
     mid = max(cout // 2, (27 * cin * cout) // (9 * cin + 3 * cout))
     return [nn.Conv3d(cin, mid, (1, 3, 3), s, (0, 1, 1), bias=False), nn.BatchNorm3d(mid), nn.ReLU(inplace=True),
-            nn.Conv3d(mid, cout, (3, 1, 1), 1, (1, 0, 0), bias=False), nn.BatchNorm3d(cout), nn.ReLU(inplace=True)]
+            TemporalConv(mid, cout), nn.BatchNorm3d(cout), nn.ReLU(inplace=True)]
 
 
 @register_backbone

@@ -12,7 +12,7 @@ def _rises(history, key, above, window=10):
 
 
 def test_rotation_learns_the_four_angles():
-    _, h = train_method("rotation", 120, image_size=16, train_size=128, batch_size=16, lr=3e-3)
+    _, h = train_method("rotation", 300, image_size=16, train_size=128, batch_size=16, lr=3e-3)
     _rises(h, "rotation_acc", 0.25 + 0.11)   # chance 1/4
 
 
