@@ -12,13 +12,13 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 
-class _Relay(QObject):
+class Relay(QObject):
     finished = Signal(int, object)   # ticket, result
     failed = Signal(int, str, str)   # ticket, one-line message, traceback
 
 
-class _Task(QRunnable):
-    def __init__(self, ticket: int, fn: Callable[[], Any], relay: _Relay, sentences: tuple = ()):
+class Task(QRunnable):
+    def __init__(self, ticket: int, fn: Callable[[], Any], relay: Relay, sentences: tuple = ()):
         super().__init__()
         self.ticket, self.fn, self.relay, self.sentences = ticket, fn, relay, sentences
 
@@ -52,7 +52,7 @@ class LatestJob(QObject):
         self.pool = pool or QThreadPool.globalInstance()
         self.ticket = 0
         self.pending = 0
-        self.relay = _Relay()
+        self.relay = Relay()
         self.relay.finished.connect(self._finished)
         self.relay.failed.connect(self._failed)
 
@@ -62,7 +62,7 @@ class LatestJob(QObject):
         self.ticket += 1
         self.pending += 1
         self.busy.emit(True)
-        self.pool.start(_Task(self.ticket, fn, self.relay, sentences))
+        self.pool.start(Task(self.ticket, fn, self.relay, sentences))
 
     def _settle(self, ticket: int) -> bool:
         self.pending -= 1

@@ -8,8 +8,6 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from app.jobs import queue_runner
-from app.jobs.store_poller import gui_store
 from engine.runs import process_control as launch
 from engine.store import queue_table
 from engine.store.database import Store
@@ -23,21 +21,18 @@ def start(home: Path, run_id: str) -> subprocess.Popen:
     return proc
 
 
-def resume(home: Path, run_id: str, fresh: bool = False) -> None:
-    """Queue a stopped, crashed or failed run again, to go on from its last checkpoint when
-    the run queue's scheduler has a free device slot for it (``fresh``: at step 0, its metric
-    history discarded); a sweep's run is evaluated after, as its sweep's are. Without a
+def requeue(store: Store, run_id: str, fresh: bool = False) -> bool:
+    """The store's part of resuming a stopped, crashed or failed run: queue it again, to go on
+    from its last checkpoint when the run queue's scheduler has a free device slot for it
+    (``fresh``: at step 0, its metric history discarded); a sweep's run is evaluated after, as
+    its sweep's are. A paused run is un-paused in its own worker instead. Whether the run now
+    waits in the queue (then ``queue_runner.ensure_running``, on the main thread). Without a
     checkpoint and without ``fresh`` it raises ``NoCheckpointError``, for the view to offer the
     fresh start."""
-    store = gui_store(home)
-    try:
-        queued = launch.prepare_resume(store, run_id, fresh=fresh)
-        if queued is not None:  # None: a paused run, un-paused in its own worker
-            queue_table.return_to_queue(store, queued)
-    finally:
-        store.close()
-    if queued is not None:
-        queue_runner.ensure_running(home)
+    queued = launch.prepare_resume(store, run_id, fresh=fresh)
+    if queued is not None:  # None: a paused run, un-paused in its own worker
+        queue_table.return_to_queue(store, queued)
+    return queued is not None
 
 
 def stop(store: Store, run_id: str) -> None:

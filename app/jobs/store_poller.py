@@ -20,8 +20,10 @@ GUI_PATIENCE = 0.5
 
 
 def gui_store(home: Path) -> Store:
-    """A store for the GUI thread: a write under another program's lock fails within a
-    second with a StoreError the view shows, instead of freezing the window."""
+    """A store for the GUI thread's reads (they never wait in WAL mode). The GUI's writes go
+    through ``app.jobs.store_writes.StoreWrites``, off the main thread; should one be made here
+    after all (the window closing stops its runs), it fails within a second with a StoreError
+    instead of freezing the window."""
     return Store(home, busy_timeout=GUI_BUSY_TIMEOUT, patience=GUI_PATIENCE)
 
 

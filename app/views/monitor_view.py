@@ -27,15 +27,16 @@ from PySide6.QtWidgets import (
 from app.formatting import duration, number
 from app.jobs import launcher
 from app.jobs.store_poller import StorePoller
+from app.jobs.store_writes import StoreWrites
 from app.plots.curve_plot import CurvePlot
 from app.plots.method_metrics import accuracy_key, chance_level
 from app.plots.system_plots import SYSTEM_KEYS, SystemPlots
 from app.widgets.buttons import push_button
+from app.views.resume_prompt import resume_runs
 from app.widgets.log_tail import LogTail
 from engine.metric_labels import metric_title
 from engine.runs.paths import RunPaths
 from engine.runs.status import ACTIVE, ERRORED, RESUMABLE, RunStatus
-from engine.store.database import StoreError
 from engine.store.run_record import Run
 from engine.training.reference import CHANCE_KEY, RANDOM_INIT_KEY
 
@@ -56,6 +57,7 @@ class MonitorView(QWidget):
         self.img_per_s = None
         self.latencies = collections.deque(maxlen=20000)  # seconds from a row's time to its plotting
         self.poller = StorePoller(self.home, self)
+        self.writes = StoreWrites(self.home, self)
         self.poller.run_changed.connect(self._run_changed)
         self.poller.rows_arrived.connect(self._rows)
         self.poller.run_missing.connect(lambda _id: self.show_run(None))
@@ -292,26 +294,25 @@ class MonitorView(QWidget):
         self.resume_button.setEnabled(status in RESUMABLE)
 
     # --- actions ------------------------------------------------------------------------------------
-    def _act(self, action) -> None:
+    def _act(self, write) -> None:
+        """``write(store, run_id)`` for the run shown, off the main thread; then a poll."""
         if self.run is None:
             return
-        try:
-            action(self.run.id)
-        except (StoreError, OSError) as e:
-            QMessageBox.warning(self, "Pretext", str(e))
-        self.poller.poll()
+        run_id = self.run.id
+        self.writes.submit(lambda store: write(store, run_id), lambda _: self.poller.poll(),
+                           lambda message: (QMessageBox.warning(self, "Pretext", message), self.poller.poll()))
 
     def stop(self) -> None:
-        self._act(lambda rid: launcher.stop(self.poller.store, rid))
+        self._act(launcher.stop)
 
     def pause(self) -> None:
-        self._act(lambda rid: launcher.pause(self.poller.store, rid, True))
+        self._act(lambda store, rid: launcher.pause(store, rid, True))
 
     def resume(self) -> None:
-        if self.run and self.run.status == RunStatus.PAUSED:
-            self._act(lambda rid: launcher.pause(self.poller.store, rid, False))
-        else:
-            self._act(lambda rid: launcher.resume(self.home, rid))
+        """A paused run goes on in its worker; a stopped, crashed or failed one is queued again
+        (without a checkpoint, the user is asked whether to start it afresh)."""
+        if self.run is not None:
+            resume_runs(self, self.writes, self.home, [self.run], self.poller.poll)
 
     # --- view options --------------------------------------------------------------------------------
     def _set_x_mode(self, mode: str) -> None:
@@ -331,6 +332,7 @@ class MonitorView(QWidget):
             self.plots[key].set_smoothing(weight)
 
     def shutdown(self) -> None:
+        self.writes.finish()
         self.selector_timer.stop()
         self.log_timer.stop()
         self.poller.close()

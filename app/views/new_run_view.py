@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.jobs import queue_runner
-from app.jobs.store_poller import gui_store
+from app.jobs.store_writes import StoreWrites
 from app.settings import app_settings
 from app.widgets.augment_preview import AugmentPreview
 from app.widgets.data_preview import DataPreview
@@ -45,6 +45,7 @@ class NewRunView(QWidget):
     def __init__(self, home: Path, parent=None):
         super().__init__(parent)
         self.home = Path(home)
+        self.writes = StoreWrites(self.home, self)
         self.ready = False
         self.config: dict | None = None
         self.pickers: dict[str, PluginPicker] = {}
@@ -252,25 +253,33 @@ class NewRunView(QWidget):
             self.augment_preview.request(config)
 
     # --- start, clone ---------------------------------------------------------------------------
-    def start(self) -> str | None:
+    def start(self) -> None:
+        """Queue the form's run (off the main thread: the store may be locked by another
+        program); it starts when a device slot is free (one run per device by default), and
+        ``run_started`` says its id once it is queued."""
         config = self.validate()
         if config is None:
-            return None
-        store = gui_store(self.home)
-        try:  # into the run queue: it starts when a device slot is free (one run per device by default)
-            run_id = queue_table.enqueue_run(store, config, self.name.text().strip())
-        finally:
-            store.close()
+            return
+        name = self.name.text().strip()
+        self.start_button.setEnabled(False)  # one press, one run
+        self.writes.submit(lambda store: queue_table.enqueue_run(store, config, name),
+                           lambda run_id: self._queued(run_id, config), self._not_queued)
+
+    def _queued(self, run_id: str, config: dict) -> None:
+        self.validate()  # Start is enabled again
         try:
             queue_runner.ensure_running(self.home)
         except OSError as e:
             QMessageBox.warning(self, "Could not start the run queue",
                                 f"The run is queued, but the queue's scheduler did not start: {e}")
-            return None
+            return
         self._remember(config)
         self.name.clear()
         self.run_started.emit(run_id)
-        return run_id
+
+    def _not_queued(self, message: str) -> None:
+        self.validate()
+        QMessageBox.warning(self, "Could not queue the run", message)
 
     def load_config(self, config: dict, name: str = "") -> None:
         """Pre-fill the form from a stored run's config (clone); every field stays editable."""

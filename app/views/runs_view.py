@@ -30,17 +30,18 @@ from PySide6.QtWidgets import (
 from app.jobs import launcher
 from app.jobs.background_job import LatestJob
 from app.jobs.store_poller import gui_store
+from app.jobs.store_writes import StoreWrites
 from app.plots.curve_plot import CurvePlot
 from app.plots.method_metrics import accuracy_key
 from app.settings import app_settings
 from app.theme import mark_invalid
 from app.views.compare_dialog import CompareDialog
 from app.views.parallel_coordinates_dialog import ParallelCoordinatesDialog
+from app.views.resume_prompt import resume_runs
 from app.views.run_notes_dialog import RunNotesDialog
 from app.widgets.run_groups import GROUP_METRICS, RunGroups
 from app.widgets.runs_model import COLUMNS, RunsFilter, RunsModel
 from engine.metric_labels import metric_title
-from engine.runs.process_control import NoCheckpointError
 from engine.runs.status import ACTIVE, RESUMABLE, RunStatus
 from engine.store.database import StoreError
 from engine.store.export import export_metrics
@@ -70,7 +71,8 @@ class RunsView(QWidget):
     def __init__(self, home: Path, parent=None):
         super().__init__(parent)
         self.home = Path(home)
-        self.store = gui_store(self.home)
+        self.store = gui_store(self.home)  # reads only; writes go through self.writes
+        self.writes = StoreWrites(self.home, self)
         self.model = RunsModel(self)
         self.proxy = RunsFilter(self)
         self.proxy.setSourceModel(self.model)
@@ -319,43 +321,40 @@ class RunsView(QWidget):
             self.clone_requested.emit(run.config, f"{run.name}-clone")
 
     def _each(self, runs, action, verb: str):
-        problems = []
-        for run in runs:
-            try:
-                action(run)
-            except (StoreError, OSError) as e:
-                problems.append(f"{run.name}: {e}")
-        if problems:
-            QMessageBox.warning(self, f"Could not {verb}", "\n".join(problems))
-        self.refresh()
+        """``action(store, run)`` for each of ``runs`` off the main thread; then one message
+        naming those that failed, and a refresh."""
+        def write(store):
+            problems = []
+            for run in runs:
+                try:
+                    action(store, run)
+                except (StoreError, OSError) as e:
+                    problems.append(f"{run.name}: {e}")
+            return problems
+
+        def done(problems):
+            if problems:
+                QMessageBox.warning(self, f"Could not {verb}", "\n".join(problems))
+            self.refresh()
+
+        self.writes.submit(write, done, lambda message: done([message]))
 
     def resume(self):
-        def go(run):
-            if run.status == RunStatus.PAUSED:  # its worker is alive and waiting: just let it go on
-                launcher.pause(self.store, run.id, False)
-            else:
-                try:
-                    launcher.resume(self.home, run.id)
-                except NoCheckpointError as e:
-                    if self._confirm_fresh_start(run, e.rows):
-                        launcher.resume(self.home, run.id, fresh=True)
-
+        """Paused runs go on in their workers; stopped, crashed and failed ones wait in the run
+        queue; one without a checkpoint asks whether to start afresh."""
         chosen = [r for r in self.selected_runs() if r.status in RESUMABLE]
-        self._each(chosen, go, "resume")
         ids = {r.id for r in chosen}
-        self.runs_resumed.emit([r.id for r in self.model.runs if r.id in ids and r.status in ACTIVE])
 
-    def _confirm_fresh_start(self, run, rows: int) -> bool:
-        answer = QMessageBox.question(
-            self, "Start afresh?",
-            f"{run.name} ({run.short_id}) has no checkpoint to resume from. Start it again at step 0? "
-            f"Its {rows} metric rows will be discarded.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
-        return answer == QMessageBox.StandardButton.Yes
+        def after():
+            self.refresh()
+            self.runs_resumed.emit([r.id for r in self.model.runs if r.id in ids and r.status in ACTIVE])
+
+        if chosen:
+            resume_runs(self, self.writes, self.home, chosen, after)
 
     def stop(self):
         runs = [r for r in self.selected_runs() if r.status in ACTIVE]
-        self._each(runs, lambda r: launcher.stop(self.store, r.id), "stop")
+        self._each(runs, lambda store, r: launcher.stop(store, r.id), "stop")
 
     def edit_notes(self):
         run = self._one()
@@ -365,8 +364,7 @@ class RunsView(QWidget):
         if dialog.exec() == RunNotesDialog.Accepted:
             fields = dialog.fields()
             fields["name"] = fields["name"] or run.name
-            self.store.update_run(run.id, **fields)
-            self.refresh()
+            self._each([run], lambda store, r: store.update_run(r.id, **fields), "save the notes")
 
     def compare(self):
         runs = self.selected_runs()
@@ -393,7 +391,7 @@ class RunsView(QWidget):
             folder = QFileDialog.getExistingDirectory(self, "Export metrics of the selected runs to")
             targets = [(r, Path(folder) / f"{r.name}-{r.id}.csv") for r in runs] if folder else []
         paths = {r.id: p for r, p in targets}
-        self._each([r for r, _ in targets], lambda r: export_metrics(self.store, r, paths[r.id]), "export")
+        self._each([r for r, _ in targets], lambda store, r: export_metrics(store, r, paths[r.id]), "export")
 
     def delete(self):
         runs = self.selected_runs()
@@ -408,7 +406,7 @@ class RunsView(QWidget):
                                       "checkpoints and metrics? This cannot be undone.",
                                       QMessageBox.Yes | QMessageBox.Cancel, QMessageBox.Cancel)
         if answer == QMessageBox.Yes:
-            self._each(runs, lambda r: self.store.delete_run(r.id), "delete")
+            self._each(runs, lambda store, r: store.delete_run(r.id), "delete")
 
     def _menu(self, pos):
         menu = QMenu(self)
@@ -456,5 +454,6 @@ class RunsView(QWidget):
         return [k for k in keys if isinstance(k, str)] if isinstance(keys, list) else []
 
     def shutdown(self) -> None:
+        self.writes.finish()
         self.timer.stop()
         self.store.close()

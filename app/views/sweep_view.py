@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from app.jobs import queue_runner
 from app.jobs.background_job import LatestJob
-from app.jobs.store_poller import gui_store
+from app.jobs.store_writes import StoreWrites
 from engine.params import ParamError, parse_assignments
 from engine.store.database import StoreError
 
@@ -87,6 +87,7 @@ class SweepView(QWidget):
     def __init__(self, home: Path, parent=None):
         super().__init__(parent)
         self.home = Path(home)
+        self.writes = StoreWrites(self.home, self)
         self.ready = False
         self.rows: list[AxisRow] = []
         self.study = narrow(QComboBox())
@@ -341,20 +342,20 @@ class SweepView(QWidget):
         return int(item.text()) if item else None
 
     def steer(self, action: str) -> None:
+        """Pause, resume or cancel the selected sweep (off the main thread); then a refresh."""
         from engine.sweeps import control
 
         sweep_id = self.selected()
         if sweep_id is None:
             return
-        store = gui_store(self.home)
-        try:
-            getattr(control, action)(store, sweep_id)
-            self.message.setText(f"sweep {sweep_id}: {action} done")
-        except StoreError as e:
-            self.message.setText(str(e))
-        finally:
-            store.close()
-        self.refresh()
+
+        def said(text: str) -> None:
+            self.message.setText(text)
+            self.refresh()
+
+        self.writes.submit(lambda store: getattr(control, action)(store, sweep_id),
+                           lambda _: said(f"sweep {sweep_id}: {action} done"), said)
 
     def shutdown(self) -> None:
+        self.writes.finish()
         self.timer.stop()

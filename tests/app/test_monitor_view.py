@@ -9,6 +9,7 @@ from app.jobs import launcher
 from app.views.monitor_view import MonitorView
 from engine.store.database import Store
 from tests.app.conftest import tiny_config, wait_status
+from tests.app.gui_waits import writes_done
 
 
 def _fake_running_run(home, plugins):
@@ -93,6 +94,7 @@ def test_a_crashed_run_shows_its_error_and_resumes(qtbot, home, plugins):
     assert view.error_panel.isVisibleTo(view)
     assert "crashed" in view.error.text() and "exited" in view.error.text()
     qtbot.mouseClick(view.resume_checkpoint, Qt.LeftButton)
+    writes_done(qtbot, view)
     assert wait_status(home, run_id, ("completed", "failed"), 60) == "completed"
     qtbot.waitUntil(lambda: view.run.status == "completed" and not view.error_panel.isVisibleTo(view),
                     timeout=5000)
@@ -113,6 +115,7 @@ def test_stop_and_pause_steer_a_real_worker(qtbot, home, plugins):
     qtbot.mouseClick(view.resume_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: view.run.status == "running", timeout=5000)
     qtbot.mouseClick(view.stop_button, Qt.LeftButton)
+    writes_done(qtbot, view)
     assert wait_status(home, run_id, ("stopped", "completed", "failed"), 30) == "stopped"
     qtbot.waitUntil(lambda: view.run.status == "stopped", timeout=5000)
     assert store.run_dir(run_id).last_checkpoint.exists()

@@ -14,6 +14,7 @@ from engine.runs.status import RunStatus
 from engine.store.database import Store
 from engine.store.run_record import Run
 from tests.app.conftest import tiny_config
+from tests.app.gui_waits import writes_done
 
 
 def _make_runs(home):
@@ -91,10 +92,12 @@ def test_delete_and_export(qtbot, home, plugins, tmp_path, monkeypatch):
     monkeypatch.setattr("app.views.runs_view.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
     view.select_ids([ids["alpha"]])
     view.export()
+    writes_done(qtbot, view)
     rows = list(csv.DictReader(open(out)))
     assert [float(r["loss"]) for r in rows] == [3.0, 2.0, 1.0, 0.0]
     monkeypatch.setattr("app.views.runs_view.QMessageBox.question", lambda *a, **k: QMessageBox.Yes)
     view.delete()
+    writes_done(qtbot, view)
     assert view.proxy.rowCount() == 2
     assert not store.run_dir(ids["alpha"]).root.exists()
     view.shutdown()
@@ -214,6 +217,7 @@ def test_resume_without_a_checkpoint_offers_a_fresh_start_and_keeps_history_on_n
     view, started, asked = _resume_answering(qtbot, home, monkeypatch, QMessageBox.StandardButton.No)
     view.select_ids([run])
     view.resume()
+    writes_done(qtbot, view)
     assert len(asked) == 1 and "2 metric rows" in asked[0] and "step 0" in asked[0]
     assert started == [] and store.get_run(run).status == "stopped"
     assert len(store.metric_series(run, "loss")[0]) == 2  # history kept
@@ -224,6 +228,7 @@ def test_resume_without_a_checkpoint_starts_afresh_on_yes(qtbot, home, plugins, 
     view, started, asked = _resume_answering(qtbot, home, monkeypatch, QMessageBox.StandardButton.Yes)
     view.select_ids([run])
     view.resume()
+    writes_done(qtbot, view)
     assert len(asked) == 1 and started == [run]
     fresh = store.get_run(run)
     assert fresh.status == "queued" and fresh.step == 0
@@ -263,6 +268,7 @@ def test_the_buttons_follow_the_runs_after_delete_resume_and_a_refresh(qtbot, ho
     assert len(view.overlay.series) == 1
     monkeypatch.setattr("app.views.runs_view.QMessageBox.question", lambda *a, **k: QMessageBox.Yes)
     view.delete()
+    writes_done(qtbot, view)
     assert view.selected_runs() == []
     for key in ("open", "clone", "notes", "delete", "export", "resume", "stop", "compare"):
         assert not view.buttons[key].isEnabled(), key
@@ -276,9 +282,10 @@ def test_the_buttons_follow_the_runs_after_delete_resume_and_a_refresh(qtbot, ho
     assert list(view.overlay.series) == [f"beta ({ids['beta'][-4:]})"]
 
     assert view.buttons["resume"].isEnabled()  # beta failed
-    monkeypatch.setattr("app.views.runs_view.launcher.resume",
-                        lambda home, run_id: store.requeue(run_id))
+    monkeypatch.setattr("app.views.resume_prompt.launcher.requeue",
+                        lambda writer, run_id, fresh=False: writer.requeue(run_id) is None)
     view.resume()
+    writes_done(qtbot, view)
     assert view.selected_runs()[0].status == RunStatus.QUEUED
     assert not view.buttons["resume"].isEnabled() and view.buttons["stop"].isEnabled()
     store.update_run(ids["beta"], status="completed")  # the store moves on: the next refresh follows
