@@ -197,7 +197,7 @@ def main(argv=None) -> int:
     print(f"soak: {args.runs} concurrent runs for {(time.monotonic() - began) / 60:.1f} min in {home}")
     print(f"runs started     {c['started']}")
     for what in ("killed", "resumed", "concurrent resumes", "frozen", "pause storms", "lock holds"):
-        print(f"{what:<17}{c[what]}")
+        print(f"{what:<19}{c[what]}")
     print(f"completed        {c['completed']}")
     print(f"stopped at end   {c['stopped']}")
     print(f"metric rows      expected {expected} (from each run's final step), found {found}")
