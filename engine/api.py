@@ -81,7 +81,7 @@ from engine.ssl.augment import (
     view_params,
 )
 from engine.ssl.av_method import AV_PARAMS, AudioVisualMethod
-from engine.ssl.classification import classification_loss
+from engine.ssl.classification import classification_loss, supervised_params
 from engine.ssl.clips import (
     as_single_frames,
     augment_clips,
@@ -130,7 +130,7 @@ __all__ = [
     "MomentumPair", "momentum_params", "shuffled_forward", "momentum_at", "ema_update", "frozen_copy", "FeatureQueue",
     "stage_shapes", "gather_with_grad", "concat_all_gather", "rank_rows",
     # pretext-task helpers
-    "classification_loss", "contrastive_accuracy", "pair_retrieval_accuracy", "ranked_first", "pair_chance", "image_ids", "InstanceIds", "rgb_to_lab", "lab_to_rgb", "sobel",
+    "classification_loss", "supervised_params", "contrastive_accuracy", "pair_retrieval_accuracy", "ranked_first", "pair_chance", "image_ids", "InstanceIds", "rgb_to_lab", "lab_to_rgb", "sobel",
     "grid_origins", "crop_patches", "standardize", "upsample_to", "to_unit_range", "mosaic",
     # clips
     "need_frames", "sorted_frames", "gather_frames", "motion_energy", "augment_clips", "as_single_frames",

@@ -8,13 +8,13 @@ from torch import nn
 
 from engine.api import (
     MethodPlugin,
-    Param,
     ParamError,
     SampleKind,
     augment_clips,
     classification_loss,
     normalize,
     register_method,
+    supervised_params,
     tile_frames,
     to_float,
 )
@@ -31,11 +31,7 @@ class SupervisedClip(MethodPlugin):
     input_kind = SampleKind.CLIP
     needs_labels = True
     accuracy_key = "train_acc"
-    params = [
-        Param("crop_min", "float", 0.5, "smallest random crop (area fraction); 1 turns cropping off", 0.05, 1.0),
-        Param("flip_p", "float", 0.5, "probability of a horizontal flip", 0.0, 1.0),
-        Param("label_smoothing", "float", 0.0, "label smoothing of the cross-entropy (Szegedy et al., 2016)", 0.0, 0.5),
-    ]
+    params = supervised_params()
 
     def __init__(self, backbone, image_size=32, num_classes=None, **p):
         super().__init__(backbone, image_size, num_classes, **p)
