@@ -81,7 +81,7 @@ from engine.ssl.augment import (
     view_params,
 )
 from engine.ssl.av_method import AV_PARAMS, AudioVisualMethod
-from engine.ssl.classification import classification_loss, supervised_params
+from engine.ssl.classification import classification_loss
 from engine.ssl.clips import (
     as_single_frames,
     augment_clips,
@@ -99,6 +99,7 @@ from engine.ssl.instance_ids import InstanceIds
 from engine.ssl.lab_color import lab_to_rgb, rgb_to_lab
 from engine.ssl.log_mel import log_mel, mel_filterbank
 from engine.ssl.method import MethodPlugin
+from engine.ssl.supervised_reference import SupervisedMethod
 from engine.ssl.metrics import contrastive_accuracy, pair_chance, pair_retrieval_accuracy, ranked_first
 from engine.ssl.momentum import MomentumPair, ema_update, frozen_copy, momentum_at, momentum_params
 from engine.ssl.multicrop import MultiCrop, multicrop_from, multicrop_params, swapped_cross_entropy
@@ -115,7 +116,7 @@ __all__ = [
     "Param", "ParamError", "DataError", "register_dataset", "register_backbone", "register_method",
     "get_entry", "create_method", "create_backbone",
     # bases and declared capabilities
-    "DatasetPlugin", "Split", "SPLITS", "SplitSpec", "Chunk", "BackboneBase", "ClipBackboneBase", "MethodPlugin", "PatchTaskMethod",
+    "DatasetPlugin", "Split", "SPLITS", "SplitSpec", "Chunk", "BackboneBase", "ClipBackboneBase", "MethodPlugin", "SupervisedMethod", "PatchTaskMethod",
     "TwoViewMethod", "ProjectedPairMethod", "FrameTupleMethod", "Capability", "SampleKind",
     # dataset building blocks
     "chunk_length", "resize_images", "fingerprint", "stratified_split", "held_out_part", "hold_out_params", "check_class_folder", "ClassFolderSource", "list_class_items", "EXTENSIONS", "decode_square",
@@ -130,7 +131,7 @@ __all__ = [
     "MomentumPair", "momentum_params", "shuffled_forward", "momentum_at", "ema_update", "frozen_copy", "FeatureQueue",
     "stage_shapes", "gather_with_grad", "concat_all_gather", "rank_rows",
     # pretext-task helpers
-    "classification_loss", "supervised_params", "contrastive_accuracy", "pair_retrieval_accuracy", "ranked_first", "pair_chance", "image_ids", "InstanceIds", "rgb_to_lab", "lab_to_rgb", "sobel",
+    "classification_loss", "contrastive_accuracy", "pair_retrieval_accuracy", "ranked_first", "pair_chance", "image_ids", "InstanceIds", "rgb_to_lab", "lab_to_rgb", "sobel",
     "grid_origins", "crop_patches", "standardize", "upsample_to", "to_unit_range", "mosaic",
     # clips
     "need_frames", "sorted_frames", "gather_frames", "motion_energy", "augment_clips", "as_single_frames",
