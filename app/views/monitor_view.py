@@ -31,8 +31,8 @@ from app.jobs.store_writes import StoreWrites
 from app.plots.curve_plot import CurvePlot
 from app.plots.method_metrics import accuracy_key, chance_level
 from app.plots.system_plots import SYSTEM_KEYS, SystemPlots
-from app.widgets.buttons import push_button
 from app.views.resume_prompt import resume_runs
+from app.widgets.buttons import push_button
 from app.widgets.log_tail import LogTail
 from engine.metric_labels import metric_title
 from engine.runs.paths import RunPaths

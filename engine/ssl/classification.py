@@ -10,8 +10,6 @@ what the classes are, not in how they are scored.
 from __future__ import annotations
 
 import torch
-
-from engine.params import Param
 import torch.nn.functional as F
 
 
@@ -22,13 +20,3 @@ def classification_loss(logits: torch.Tensor, labels: torch.Tensor, key: str,
     ``F.cross_entropy`` (Szegedy et al., 2016), the accuracy is unaffected by it."""
     loss = F.cross_entropy(logits.float(), labels, label_smoothing=label_smoothing)
     return loss, {key: (logits.argmax(1) == labels).float().mean()}
-
-
-def supervised_params() -> list:
-    """The supervised references' settings (images and clips alike): the standard CIFAR recipe's
-    crop and flip, and optional label smoothing (Szegedy et al., 2016)."""
-    return [
-        Param("crop_min", "float", 0.5, "smallest random crop (area fraction); 1 turns cropping off", 0.05, 1.0),
-        Param("flip_p", "float", 0.5, "probability of a horizontal flip", 0.0, 1.0),
-        Param("label_smoothing", "float", 0.0, "label smoothing of the cross-entropy (Szegedy et al., 2016)", 0.0, 0.5),
-    ]

@@ -7,16 +7,20 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from engine.params import ParamError
+from engine.params import Param, ParamError
 from engine.ssl.augment import normalize
-from engine.ssl.classification import classification_loss, supervised_params
+from engine.ssl.classification import classification_loss
 from engine.ssl.method import MethodPlugin
 
 
 class SupervisedMethod(MethodPlugin):
     needs_labels = True
     accuracy_key = "train_acc"
-    params = supervised_params()
+    params = [  # the standard CIFAR recipe's crop and flip (He et al., 2016)
+        Param("crop_min", "float", 0.5, "smallest random crop (area fraction); 1 turns cropping off", 0.05, 1.0),
+        Param("flip_p", "float", 0.5, "probability of a horizontal flip", 0.0, 1.0),
+        Param("label_smoothing", "float", 0.0, "label smoothing of the cross-entropy (Szegedy et al., 2016)", 0.0, 0.5),
+    ]
 
     def __init__(self, backbone, image_size=32, num_classes=None, **p):
         super().__init__(backbone, image_size, num_classes, **p)
