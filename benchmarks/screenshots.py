@@ -68,6 +68,14 @@ def main(argv=None) -> int:
             QTimer.singleShot(50, loop.quit)
             loop.exec()
 
+    def start() -> str:
+        """Press Start and wait for the run to be queued (the store write is off the main thread)."""
+        started = []
+        view.run_started.connect(started.append)
+        view.start()
+        wait(lambda: bool(started))
+        return started[0]
+
     def grab(name):
         wait(lambda: True)
         app.processEvents()
@@ -88,7 +96,7 @@ def main(argv=None) -> int:
     view.name.setText("simclr-t0.5")
     wait(lambda: view.data_preview.last is not None and view.augment_preview.last is not None)
 
-    first = view.start()
+    first = start()
     monitor = window.monitor
     wait(lambda: monitor.run is not None and monitor.run.status in ("completed", "failed", "crashed"))
     monitor.smoothing.setValue(60)
@@ -100,7 +108,7 @@ def main(argv=None) -> int:
     window.runs.clone()
     view.forms["method"].set_values({"temperature": 0.2})
     view.forms["train"].set_values({"epochs": 3})
-    second = view.start()
+    second = start()
     wait(lambda: monitor.run is not None and monitor.run.id == second and monitor.run.status == "completed")
     monitor.show_run(first)
     wait(lambda: monitor.plots["loss"].point_count() > 0)
