@@ -37,6 +37,9 @@ def add_parsers(subparsers) -> None:
                    help="clip data: one sample per frame (default) or per clip")
     p.add_argument("--target", default="label",
                    help="clip data: the labelling to read out (label, or e.g. motion_labels)")
+    p.add_argument("--validation", type=float, metavar="FRACTION",
+                   help="score on a stratified validation split of this share of train instead of test "
+                        "(choosing settings; the test split is not read)")
     p.add_argument("--json", action="store_true", help="print the stored results as JSON")
     p.add_argument("--progress", choices=("bar", "jsonl"), default="bar",
                    help="bar: a progress bar on stderr and one line per result (default); jsonl: one "
@@ -158,10 +161,12 @@ def _run_eval(args, events) -> int:
     from engine.cli.progress import CountBar
     from engine.evaluation.evaluate import evaluate
     from engine.evaluation.progress_events import JobStarted, ResultStored
+    from engine.data.validation_view import Validation
     from engine.evaluation.protocols.clip_readout import ClipReadout
 
     protocol_ids, per, data = _plan(args)
     readout = ClipReadout.of(getattr(args, "level", None), getattr(args, "target", None))
+    validation = Validation(args.validation) if getattr(args, "validation", None) is not None else None
     jobs = [(rid, pid) for rid in _targets(args.home, args.runs, args.baseline) for pid in protocol_ids]
     if events:
         events.emit(JobStarted(len(jobs), list(dict.fromkeys(r for r, _ in jobs)), protocol_ids))
@@ -169,7 +174,7 @@ def _run_eval(args, events) -> int:
     for index, (run_id, pid) in enumerate(jobs):
         progress = events.step(index, run_id, pid) if events else CountBar(f"{pid} {run_id}")
         row = evaluate(args.home, run_id, pid, per[pid], data, progress=progress, device=args.device,
-                       readout=readout)
+                       readout=readout, validation=validation)
         results.append(row)
         if events:
             events.emit(ResultStored(index, row["run_id"], pid, row["id"], row["dataset"], row["checkpoint"],

@@ -22,7 +22,7 @@ from engine.store.run_record import RANDOM_METHOD
 
 
 def evaluate(home, run_id: str, protocol: str, params: dict | None = None, data: dict | None = None,
-             progress=None, device: str = "auto", readout=None) -> dict:
+             progress=None, device: str = "auto", readout=None, validation=None) -> dict:
     """Run ``protocol`` on run ``run_id`` (id or name) and store the result.
 
     params: protocol parameters (strings or typed values; defaults for the rest).
@@ -31,6 +31,8 @@ def evaluate(home, run_id: str, protocol: str, params: dict | None = None, data:
     progress: ``progress(done, total, note)``, called as work advances (``total`` = 1000).
     readout: for clip data, a ``ClipReadout`` (frame or clip level, which labelling); the
         default reads frames against ``label``. Stored with the parameters (``level``, ``target``).
+    validation: a ``Validation`` (fraction, seed) to score on a split carved from train instead
+        of test (choosing settings); stored with the parameters, and the test split is not read.
     Returns the stored row: ``{"id", "run_id", "protocol", "dataset", "checkpoint", "params",
     "results", "headline"}``. Raises ParamError/StoreError/DataError with one sentence on
     bad input (unknown protocol, parameter, run without a checkpoint, data without labels)."""
@@ -44,10 +46,11 @@ def evaluate(home, run_id: str, protocol: str, params: dict | None = None, data:
     try:
         run = store.get_run(run_id)
         run.check_usable()
-        ctx = EvalContext(home, store, run, data, device, progress, readout)
+        ctx = EvalContext(home, store, run, data, device, progress, readout, validation)
         results = cls.run(ctx, p)
         stored = {**p, "data": ctx.data_config, "image_size": ctx.image_size,
-                  **(ctx.readout.to_json() if ctx.readout else {})}
+                  **(ctx.readout.to_json() if ctx.readout else {}),
+                  **(validation.to_json() if validation else {})}
         eval_id = store.add_eval(ctx.run_id, protocol, ctx.dataset_id, stored, results, ctx.checkpoint)
     finally:
         store.close()

@@ -50,9 +50,11 @@ class ClipReadout:
 
 def readout_suffix(params: dict) -> str:
     """The comparison table's column suffix of an eval row's stored parameters: "" for image
-    data, `` (clip)`` / `` (frame)``, and the target when it is not ``label``."""
-    level = params.get("level")
-    if not level:
-        return ""
-    target = params.get("target", "label")
-    return f" ({level})" if target == "label" else f" ({level}, {target})"
+    data, `` (clip)`` / `` (frame)``, and the target when it is not ``label``; ``validation``
+    when the row was scored on a validation split carved from train rather than on test."""
+    tags = [params["level"]] if params.get("level") else []
+    if tags and params.get("target", "label") != "label":
+        tags.append(params["target"])
+    if params.get("validation"):
+        tags.append("validation")
+    return f" ({', '.join(tags)})" if tags else ""

@@ -27,6 +27,7 @@ from engine.data.cache_limit import enforce_limit, touch
 from engine.data.dataset import DataError, resize_images
 from engine.data.frames import FramesOf
 from engine.data.npz_cache import load_or_build
+from engine.data.validation_view import Validation, ValidationOf
 from engine.data.tensors import images_to_tensor
 from engine.evaluation.protocols.clip_readout import ClipReadout, FeatureLevel
 from engine.params import ParamError
@@ -135,7 +136,8 @@ class EvalContext:
     """One evaluation of one run: lazy data, backbone and cached features."""
 
     def __init__(self, home: Path, store: Store, run: Run, data: dict | None = None,
-                 device: str = "auto", progress=None, readout: ClipReadout | None = None):
+                 device: str = "auto", progress=None, readout: ClipReadout | None = None,
+                 validation: Validation | None = None):
         self.home, self.store, self.run = Path(home), store, run
         self.run_id, self.config = run.id, run.config
         self.run_dir = store.run_dir(self.run_id)
@@ -154,6 +156,9 @@ class EvalContext:
         else:
             self.data_config, self.dataset = self.config["data"], own
         self.dataset_id = self.data_config["id"]
+        self.validation = validation
+        if validation is not None:  # before the frames view: whole clips are held out
+            self.dataset = ValidationOf(self.dataset, validation)
         self._frac = (0.0, 1.0)  # the share of the whole evaluation the current phase covers
         self._input = None
         self._read_clips(readout or ClipReadout())
@@ -255,7 +260,8 @@ class EvalContext:
     def _cache_path(self, split: str, kind: str) -> Path:
         st = self.ckpt_path.stat()
         key = json.dumps({"run": self.run_id, "ckpt": [str(self.ckpt_path), st.st_size, st.st_mtime_ns],
-                          "data": self.data_config, "split": split, "size": self.image_size, "kind": kind},
+                          "data": self.data_config, "split": split,
+                          "validation": self.validation.to_json() if self.validation else None, "size": self.image_size, "kind": kind},
                          sort_keys=True, default=str)
         digest = hashlib.sha1(key.encode()).hexdigest()[:16]
         return RunPaths(self.home).cache / "features" / f"{self.run_id}-{digest}-{split}.npz"
