@@ -7,6 +7,10 @@ shape label (``knn``, frame level) and a clip-level linear probe on the motion l
 (``linear``, clip level, ``motion_labels``), next to a ``random init`` backbone of the same
 seed. Prints a Markdown table (mean +- s.d. over seeds) with the time per epoch.
 
+``--select FRACTION`` is for choosing settings: both read-outs are scored on a stratified
+validation split of that share of train (whole clips), and the test split is never read;
+the reported table (without it) reads test once per row.
+
     python benchmarks/video_methods.py --methods shuffle_learn,cvrl --seeds 0,1 --epochs 5
 """
 from __future__ import annotations
@@ -22,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine import registry  # noqa: E402
 from engine.capabilities import SampleKind  # noqa: E402
+from engine.data.validation_view import Validation  # noqa: E402
 from engine.evaluation.evaluate import evaluate, random_baseline  # noqa: E402
 from engine.evaluation.protocols.clip_readout import ClipReadout  # noqa: E402
 from engine.runs.paths import RunPaths  # noqa: E402
@@ -43,23 +48,43 @@ def parse_args(argv=None):
     ap.add_argument("--backbone", default="r2plus1d")
     ap.add_argument("--width", type=int, default=16)
     ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--lr", type=float, help="learning rate (default: each method's preset or recipe)")
+    ap.add_argument("--image-backbone", default="convnet", help="framewise: the image backbone on each frame")
+    ap.add_argument("--data-set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a moving_shapes parameter, e.g. background=plain or motions=moves")
+    ap.add_argument("--method-set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a method parameter for every method that has it")
+    ap.add_argument("--select", type=float, metavar="FRACTION",
+                    help="choose settings: score on a validation split of this share of train; test is not read")
     ap.add_argument("--home", help="experiment home (default: a temporary folder)")
     ap.add_argument("--out", help="also write the table here")
     return ap.parse_args(argv)
 
 
-def readouts(home, run_id: str) -> dict:
-    knn = evaluate(home, run_id, "knn", {"k": "20"})
-    lin = evaluate(home, run_id, "linear", {"max_iter": "100"}, readout=ClipReadout.of("clip", "motion_labels"))
+def readouts(home, run_id: str, args) -> dict:
+    val = Validation(args.select) if args.select else None
+    knn = evaluate(home, run_id, "knn", {"k": "20"}, validation=val)
+    lin = evaluate(home, run_id, "linear", {"max_iter": "100"}, readout=ClipReadout.of("clip", "motion_labels"),
+                   validation=val)
     return {"knn": knn["results"]["top1"]["20"], "linear": lin["results"]["top1"]}
+
+
+def data_params(args) -> dict:
+    return {"image_size": str(args.image_size), "train_size": str(args.train_size),
+            "test_size": str(args.test_size), **dict(kv.split("=", 1) for kv in args.data_set)}
 
 
 def train(home, method: str, seed: int, args) -> tuple[str, float]:
     """-> (run id, seconds per epoch) of one pre-training run."""
-    sets = {"image_size": str(args.image_size), "train_size": str(args.train_size),
-            "test_size": str(args.test_size), "width": str(args.width)}
-    config = build_config("moving_shapes", method, args.backbone, sets=sets, preset="quick",
-                          train={"epochs": args.epochs, "batch_size": args.batch_size, "seed": seed, "knn_every": 0})
+    sets = {**data_params(args), "width": str(args.width)}
+    if args.backbone == "framewise":
+        sets["image_backbone"] = args.image_backbone
+    own = {p.name for p in registry.get("method", method).cls.params}
+    sets.update({k: v for k, v in (kv.split("=", 1) for kv in args.method_set) if k in own})
+    train_cfg = {"epochs": args.epochs, "batch_size": args.batch_size, "seed": seed, "knn_every": 0}
+    if args.lr:
+        train_cfg["lr"] = args.lr
+    config = build_config("moving_shapes", method, args.backbone, sets=sets, preset="quick", train=train_cfg)
     store = Store(home)
     run_id = store.create_run(config)
     store.close()
@@ -83,14 +108,13 @@ def main(argv=None) -> int:
     methods = [m for m in args.methods.split(",") if m] or [
         e.id for e in registry.entries("method") if e.cls.input_kind == SampleKind.CLIP]
     seeds = [int(s) for s in args.seeds.split(",")]
-    data = registry.resolve_params("dataset", "moving_shapes", {"image_size": args.image_size,
-                                   "train_size": args.train_size, "test_size": args.test_size})
+    data = registry.resolve_params("dataset", "moving_shapes", data_params(args))
     registry.create_dataset("moving_shapes", data, RunPaths(home).cache).prepare()  # generated before any timing
     rows: dict[str, dict] = {}
     for seed in seeds:  # every method at one seed first: an interrupted run still compares them all
         for method in methods:
             run_id, per_epoch = train(home, method, seed, args)
-            got = readouts(home, run_id)
+            got = readouts(home, run_id, args)
             row = rows.setdefault(method, {"knn": [], "linear": [], "epoch_s": []})
             row["knn"].append(got["knn"])
             row["linear"].append(got["linear"])
@@ -98,7 +122,7 @@ def main(argv=None) -> int:
             base = rows.setdefault(RANDOM, {"knn": [], "linear": [], "epoch_s": [], "seeds": set()})
             if seed not in base["seeds"]:
                 base["seeds"].add(seed)
-                got = readouts(home, random_baseline(home, run_id))
+                got = readouts(home, random_baseline(home, run_id), args)
                 base["knn"].append(got["knn"])
                 base["linear"].append(got["linear"])
             print(f"{method} seed {seed}: knn {row['knn'][-1]:.3f} linear {row['linear'][-1]:.3f} "
