@@ -61,11 +61,19 @@ def test_eval_several_protocols_with_a_baseline_prints_json(trained, capsys):
 
 def test_eval_bad_input_exits_2_with_one_line(trained, capsys):
     home, run_id = trained
-    for argv in (["--protocol", "nope"], ["--set", "bogus=1"], ["--set", "k=x"]):
+    for argv in (["--protocol", "nope"], ["--set", "bogus=1"], ["--set", "k=x"], ["--validation", "1.5"]):
         assert cli("eval", run_id, *argv, "--home", str(home)) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("error: ")
     assert cli("eval", "missing-run", "--home", str(home)) == 2
+
+
+def test_eval_on_a_validation_split_of_train(trained, capsys):
+    home, run_id = trained
+    assert cli("eval", run_id, "--set", "k=5", "--validation", "0.25", "--json", "--home", str(home)) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["params"]["validation"] == {"fraction": 0.25, "seed": 0}
+    assert row["results"]["train_size"] + row["results"]["test_size"] == 48  # all of train, none of test
 
 
 def test_evals_lists_and_writes_tables(trained, capsys, tmp_path):
