@@ -17,3 +17,20 @@ def test_video_benchmark_writes_a_row_per_method_and_random_init(tmp_path):
             if line.startswith("| ") and "---" not in line and "method" not in line}
     assert set(rows) == {"random init", "slow_features"}
     assert 0.0 <= float(rows["slow_features"][2]) <= 100.0 and float(rows["slow_features"][4]) > 0
+
+
+def test_video_benchmark_selects_on_a_validation_split_with_a_framewise_backbone(tmp_path):
+    torch.set_num_threads(1)
+    home = tmp_path / "home"
+    code = load_script("video_methods").main([
+        "--methods", "supervised_clip", "--seeds", "0", "--epochs", "1", "--image-size", "16", "--train-size", "32",
+        "--test-size", "16", "--width", "8", "--batch-size", "16", "--backbone", "framewise", "--select", "0.25",
+        "--data-set", "background=plain", "--home", str(home)])
+    assert code == 0
+    from engine.store.database import Store
+
+    store = Store(home)
+    evals = store.evals()
+    store.close()
+    assert evals and all(e["params"]["validation"] == {"fraction": 0.25, "seed": 0} for e in evals)
+    assert {e["params"]["data"]["params"]["background"] for e in evals} == {"plain"}
