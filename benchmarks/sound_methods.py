@@ -58,7 +58,7 @@ def heldout_pretext(method, test, key: str) -> float:
     return sum(accs) / len(accs)
 
 
-def train(step_loss, params, steps: int, seed: int) -> None:
+def train(step_loss, params, steps: int) -> None:
     """``steps`` Adam steps (lr 2e-3) of ``step_loss(step) -> loss``."""
     opt = torch.optim.Adam(params, lr=2e-3)
     for step in range(steps):
@@ -100,7 +100,7 @@ def train_av(method, trn, steps, seed) -> None:
         out = method.training_step(trn[torch.randint(len(trn), (32,), generator=g)])
         method.on_step_end((step + 1) / steps)
         return out["loss"]
-    train(step_loss, method.parameters(), steps, seed)
+    train(step_loss, method.parameters(), steps)
 
 
 def supervised_knn(seed, args, trn, tst, train_s, test_s, num_classes) -> float:
@@ -119,7 +119,7 @@ def supervised_knn(seed, args, trn, tst, train_s, test_s, num_classes) -> float:
         t = int(torch.randint(trn.frames.shape[1], (1,), generator=g))
         return F.cross_entropy(head(backbone.forward_features(frames(trn.frames[idx, t:t + 1]))), labels[idx])
     backbone.train()
-    train(step_loss, [*backbone.parameters(), *head.parameters()], args.steps, seed)
+    train(step_loss, [*backbone.parameters(), *head.parameters()], args.steps)
     backbone.eval()
     return visual_knn(lambda x: backbone.forward_features(frames(x)), trn, tst, train_s, test_s)
 

@@ -108,6 +108,11 @@ def main(argv=None) -> int:
     methods = [m for m in args.methods.split(",") if m] or [
         e.id for e in registry.entries("method") if e.cls.input_kind == SampleKind.CLIP]
     seeds = [int(s) for s in args.seeds.split(",")]
+    known = {p.name for m in methods for p in registry.get("method", m).cls.params}
+    unknown = [kv.split("=", 1)[0] for kv in args.method_set if kv.split("=", 1)[0] not in known]
+    if unknown:
+        print(f"error: no method benchmarked here has a parameter {unknown[0]!r}", file=sys.stderr)
+        return 2
     data = registry.resolve_params("dataset", "moving_shapes", data_params(args))
     registry.create_dataset("moving_shapes", data, RunPaths(home).cache).prepare()  # generated before any timing
     rows: dict[str, dict] = {}

@@ -159,9 +159,9 @@ def cmd_eval(args) -> int:
 def _run_eval(args, events) -> int:
     """Evaluate; progress as a bar and result lines (``events`` None) or as events."""
     from engine.cli.progress import CountBar
+    from engine.data.validation_view import Validation
     from engine.evaluation.evaluate import evaluate
     from engine.evaluation.progress_events import JobStarted, ResultStored
-    from engine.data.validation_view import Validation
     from engine.evaluation.protocols.clip_readout import ClipReadout
 
     protocol_ids, per, data = _plan(args)

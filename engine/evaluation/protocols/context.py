@@ -27,8 +27,8 @@ from engine.data.cache_limit import enforce_limit, touch
 from engine.data.dataset import DataError, resize_images
 from engine.data.frames import FramesOf
 from engine.data.npz_cache import load_or_build
-from engine.data.validation_view import Validation, ValidationOf
 from engine.data.tensors import images_to_tensor
+from engine.data.validation_view import Validation, ValidationOf
 from engine.evaluation.protocols.clip_readout import ClipReadout, FeatureLevel
 from engine.params import ParamError
 from engine.runs.paths import RunDir, RunPaths
@@ -259,9 +259,10 @@ class EvalContext:
     # --- frozen features --------------------------------------------------------------------------
     def _cache_path(self, split: str, kind: str) -> Path:
         st = self.ckpt_path.stat()
+        held_out = self.validation.to_json() if self.validation else None  # its train is not the whole train
         key = json.dumps({"run": self.run_id, "ckpt": [str(self.ckpt_path), st.st_size, st.st_mtime_ns],
-                          "data": self.data_config, "split": split,
-                          "validation": self.validation.to_json() if self.validation else None, "size": self.image_size, "kind": kind},
+                          "data": self.data_config, "split": split, "validation": held_out,
+                          "size": self.image_size, "kind": kind},
                          sort_keys=True, default=str)
         digest = hashlib.sha1(key.encode()).hexdigest()[:16]
         return RunPaths(self.home).cache / "features" / f"{self.run_id}-{digest}-{split}.npz"
