@@ -1,24 +1,12 @@
-"""Starting, steering and reaping engine workers from the GUI (through ``engine.runs.process_control``).
-
-The GUI keeps the ``Popen`` of each worker it started only to reap it when it exits (so no
-zombie lingers); the run's state always comes from the store.
+"""Steering engine workers from the GUI (through ``engine.runs.process_control``): resume, stop,
+pause. Workers are started by the run queue's scheduler (``app.jobs.queue_runner``), never by the
+window, so the window holds no worker's process; a run's state always comes from the store.
 """
 from __future__ import annotations
-
-import subprocess
-from pathlib import Path
 
 from engine.runs import process_control as launch
 from engine.store import queue_table
 from engine.store.database import Store
-
-_children: list[subprocess.Popen] = []
-
-
-def start(home: Path, run_id: str) -> subprocess.Popen:
-    proc = launch.spawn_worker(Path(home), run_id)
-    _children.append(proc)
-    return proc
 
 
 def requeue(store: Store, run_id: str, fresh: bool = False) -> bool:
@@ -41,26 +29,3 @@ def stop(store: Store, run_id: str) -> None:
 
 def pause(store: Store, run_id: str, paused: bool = True) -> None:
     launch.request_pause(store, run_id, paused)
-
-
-def reap() -> None:
-    """Collect exited children; keep the rest."""
-    _children[:] = [p for p in _children if p.poll() is None]
-
-
-def children() -> list[subprocess.Popen]:
-    return list(_children)
-
-
-def kill_children(timeout: float = 10.0) -> None:
-    """Terminate every worker this process started (tests, or an app that stops its runs)."""
-    for p in _children:
-        if p.poll() is None:
-            p.terminate()
-    for p in _children:
-        try:
-            p.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-    _children.clear()

@@ -221,7 +221,6 @@ class MainWindow(QMainWindow):
         return [r for r in runs if r.status != RunStatus.QUEUED or r.pid is not None]
 
     def refresh_status(self) -> None:
-        launcher.reap()
         queue_runner.serve_waiting(self.home)  # runs started here that wait for a slot need a scheduler
         runs = self.store.watched_runs(self.started_here)  # active runs and the ones to announce
         active = [r for r in runs if r.status in ACTIVE and (r.status != RunStatus.QUEUED or r.pid is not None)]

@@ -27,9 +27,8 @@ def temp_settings(tmp_path):
 @pytest.fixture(autouse=True)
 def no_workers_left(tmp_path):
     yield
-    from app.jobs import launcher, queue_runner
+    from app.jobs import queue_runner
 
-    launcher.kill_children()
     queue_runner.stop()  # the run queue's scheduler (New run's Start, sweeps) ...
     _end_queue_workers(tmp_path / "home")  # ... and the workers it started, not children of ours
     QThreadPool.globalInstance().waitForDone(60000)  # previews still computing end before the next test

@@ -5,8 +5,8 @@ import time
 
 from PySide6.QtCore import Qt
 
-from app.jobs import launcher
 from app.views.monitor_view import MonitorView
+from engine.runs.process_control import spawn_worker
 from engine.store.database import Store
 from tests.app.conftest import tiny_config, wait_status
 from tests.app.gui_waits import writes_done
@@ -104,7 +104,7 @@ def test_a_crashed_run_shows_its_error_and_resumes(qtbot, home, plugins):
 def test_stop_and_pause_steer_a_real_worker(qtbot, home, plugins):
     store = Store(home)
     run_id = store.create_run(tiny_config(epochs=50, knn_every=0), "long")
-    launcher.start(home, run_id)
+    worker = spawn_worker(home, run_id)  # as the run queue's scheduler starts it
     view = _monitor(qtbot, home)
     view.show_run(run_id)
     qtbot.waitUntil(lambda: view.plots["loss"].point_count("loss") >= 2, timeout=60000)
@@ -118,6 +118,7 @@ def test_stop_and_pause_steer_a_real_worker(qtbot, home, plugins):
     writes_done(qtbot, view)
     assert wait_status(home, run_id, ("stopped", "completed", "failed"), 30) == "stopped"
     qtbot.waitUntil(lambda: view.run.status == "stopped", timeout=5000)
+    assert worker.wait(timeout=30) == 0  # Stop ends the worker process itself, cleanly
     assert store.run_dir(run_id).last_checkpoint.exists()
     assert store.get_run(run_id).step < 200  # 50 epochs of 4 steps: it did stop early
     view.shutdown()

@@ -44,8 +44,8 @@ def test_a_worker_that_dies_before_reporting_is_crashed_with_its_last_words(home
 
 GUI = """
 import sys, time
-from app.jobs import launcher
-proc = launcher.start(sys.argv[1], sys.argv[2])
+from engine.runs.process_control import spawn_worker
+proc = spawn_worker(sys.argv[1], sys.argv[2])
 print(proc.pid, flush=True)
 time.sleep(600)
 """
