@@ -30,6 +30,7 @@ from engine.data.av_batch import av_batch  # noqa: E402
 from engine.data.stratified_split import stratified_split  # noqa: E402
 from engine.data.validation_view import take  # noqa: E402
 from engine.evaluation.cross_modal import evaluate_sound  # noqa: E402
+from engine.params import ParamError  # noqa: E402
 from engine.ssl.augment import normalize, to_float  # noqa: E402
 
 METHODS = {"avc": {"fusion": "distance", "pairing": "both"}, "av_sync": {}, "avid": {"temperature": 0.1},
@@ -83,11 +84,21 @@ def av_figures(mid, method, train_s, test_s, trn, tst) -> dict:
             "knn": visual_knn(method.embed, trn, tst, train_s, test_s)}
 
 
+def param_names(mid: str) -> set[str]:
+    return {p.name for p in registry.get("method", mid).schema}
+
+
+def method_sets(args, mid: str) -> dict:
+    """The ``--method-set KEY=VALUE`` items that ``mid`` has a parameter for."""
+    return {k: v for k, v in (kv.split("=", 1) for kv in args.method_set) if k in param_names(mid)}
+
+
 def av_method(mid, seed, args, num_classes):
     torch.manual_seed(seed)
     backbone = registry.create_backbone("framewise", {"width": args.width}, 16)
     method = registry.create_method(mid, backbone, {"audio_width": args.width, "audio_mels": 32,
-                                                    "audio_hop_ms": 20.0, **METHODS[mid]}, 16, num_classes)
+                                                    "audio_hop_ms": 20.0, **METHODS[mid], **method_sets(args, mid)},
+                                    16, num_classes)
     method.set_seed(seed)
     return method
 
@@ -134,8 +145,8 @@ def cell(values) -> str:
 
 
 def splits(args):
-    data = {"image_size": 16, "frames": 8, "fps": 8.0, "sample_rate": 8000, "num_classes": 4,
-            "train_size": args.train_size, "test_size": 120}
+    data = {"image_size": args.image_size, "frames": 8, "fps": 8.0, "sample_rate": 8000, "num_classes": 4,
+            "train_size": args.train_size, "test_size": 120, "background": args.background}
     ds = registry.create_dataset("sounding_shapes", data)
     train_s = ds.split("train")
     if args.select:
@@ -149,19 +160,40 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=250)
     ap.add_argument("--train-size", type=int, default=480)
     ap.add_argument("--width", type=int, default=8)
+    ap.add_argument("--image-size", type=int, default=16)
+    ap.add_argument("--background", choices=("textured", "plain"), default="textured")
     ap.add_argument("--seeds", default="0")
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--select", type=float, metavar="FRACTION",
                     help="choose settings: score on a validation split of this share of train; test is not read")
+    ap.add_argument("--method-set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a method parameter for every benchmarked method that has it")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     registry.discover()
+    methods = args.methods.split(",")
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        print(f"error: {unknown[0]!r} is not an audio-visual method benchmarked here ({', '.join(METHODS)})",
+              file=sys.stderr)
+        return 2
+    keys = [kv.split("=", 1)[0] for kv in args.method_set]
+    stray = [k for k in keys if not any(k in param_names(m) for m in methods)]
+    if stray:
+        print(f"error: no method benchmarked here has a parameter {stray[0]!r}", file=sys.stderr)
+        return 2
+    try:
+        for mid in methods:
+            registry.resolve_params("method", mid, method_sets(args, mid))
+    except ParamError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     data, train_s, test_s = splits(args)
     trn = av_batch(train_s.images, train_s.audio, 8000)
     tst = av_batch(test_s.images, test_s.audio, 8000)
     rows: dict[tuple[str, str], dict] = {}
     for seed in (int(s) for s in args.seeds.split(",")):
-        for mid in args.methods.split(","):
+        for mid in methods:
             for init in ("random", "trained"):
                 t0 = time.time()
                 method = av_method(mid, seed, args, data["num_classes"])
@@ -177,7 +209,7 @@ def main(argv=None) -> int:
     scored = f"validation split ({args.select:g} of train)" if args.select else f"{len(test_s.labels)} test clips"
     print(f"sounding_shapes {data}; scored on {scored}; framewise convnet width {args.width}, l3_audio width "
           f"{args.width}, 32 mels, 20 ms hop; {args.steps} Adam steps (lr 2e-3, batch 32), one CPU thread; "
-          f"seeds {args.seeds}")
+          f"seeds {args.seeds}" + "".join(f"; {kv}" for kv in args.method_set))
     print("| method | init | held-out pretext acc | audio probe | frame->sound R@1 | sound->frame R@1 | visual kNN |")
     print("|---|---|---|---|---|---|---|")
     for (mid, init), r in rows.items():

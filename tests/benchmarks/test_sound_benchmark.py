@@ -17,3 +17,11 @@ def test_sound_benchmark_prints_method_random_and_supervised_rows(capsys):
     names = {(r[1].strip(), r[2].strip()) for r in rows[1:]}
     assert names == {("av_sync", "random"), ("av_sync", "trained"), ("supervised (visual)", "trained")}
     assert "validation split" in out and "±" in out  # two seeds: mean and spread
+
+
+def test_sound_benchmark_refuses_unknown_methods_and_parameters_in_one_sentence(capsys):
+    script = load_script("sound_methods")
+    for argv in (["--methods", "simclr"], ["--method-set", "nonsense=1"], ["--method-set", "fusion=sideways"]):
+        assert script.main(["--steps", "1", *argv]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
