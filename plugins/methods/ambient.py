@@ -40,7 +40,10 @@ class OnlineKMeans(nn.Module):
         self.register_buffer("started", torch.zeros((), dtype=torch.bool))
 
     def assign(self, stats: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-        """stats: (N, D) -> (N,) int64 cluster ids, after one update of the centroids."""
+        """stats: (N, D) -> (N,) int64 cluster ids, after one update of the centroids while
+        training; in eval mode (held-out clips) the centroids are only read."""
+        if not self.training and bool(self.started):
+            return torch.cdist((stats - self.mean) / self.var.sqrt(), self.centroids).argmin(1)
         if not bool(self.started):
             self.mean.copy_(stats.mean(0))
             self.var.copy_(stats.var(0) + 1e-4)
