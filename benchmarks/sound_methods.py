@@ -10,7 +10,7 @@ ceiling at this budget). Several seeds give mean +- s.d.; prints a markdown tabl
 ``--select FRACTION`` is for choosing settings: training uses the rest of train and every
 figure is scored on a stratified validation split of that share of train; test is not read.
 
-    python benchmarks/sound_methods.py --steps 250 --train-size 480 --seeds 0,1,2
+    python benchmarks/sound_methods.py --steps 1000 --train-size 480 --image-size 32 --seeds 0,1,2
 """
 from __future__ import annotations
 
