@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from app.jobs.background_job import LatestJob
 from app.theme import restyle
 from app.widgets.image_grid import ImageGrid
+from app.widgets.sound_player import SoundPlayer
 from app.widgets.sound_strip import SoundStrip
 from engine.data.preview import data_preview
 
@@ -37,6 +38,7 @@ class DataPreview(QWidget):
         self.sounds.setObjectName("sound_previews")
         QVBoxLayout(self.sounds).setContentsMargins(0, 0, 0, 0)
         self.sounds.hide()
+        self.player = SoundPlayer(self)  # one sound at a time across the strips
         layout = QVBoxLayout(self)
         layout.addWidget(self.header)
         layout.addWidget(self.classes)
@@ -80,6 +82,7 @@ class DataPreview(QWidget):
 
     def _show_sounds(self, result) -> None:
         """The first clips' frames over their spectrograms (hidden for data without sound)."""
+        self.player.stop()
         layout = self.sounds.layout()
         while layout.count():
             item = layout.takeAt(0)
@@ -91,7 +94,8 @@ class DataPreview(QWidget):
             return
         for i, spec in enumerate(specs[:SOUNDS]):
             frames = result.clips[i] if result.clips is not None else None
-            layout.addWidget(SoundStrip(frames, spec, result.labels[i]))
+            layout.addWidget(SoundStrip(frames, spec, result.labels[i], result.sounds[i], result.sample_rate,
+                                        self.player))
 
     def sound_count(self) -> int:
         return self.sounds.layout().count() if self.sounds.isVisible() else 0

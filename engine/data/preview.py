@@ -27,7 +27,8 @@ class DataSample:
     unreadable files the split left out. For clip data ``images`` are the clips' middle
     frames and ``clips`` (n, T, H, W, 3) the whole clips (None for image data). For data with
     sound ``spectrograms`` are their (n, mels, frames) log-mel images in [0, 1]
-    (engine.data.sound_preview; None without sound); a sounds-only dataset (sound_folder)
+    (engine.data.sound_preview; None without sound), ``sounds`` the (n, L) int16 waveforms
+    themselves at ``sample_rate`` Hz (for playing them); a sounds-only dataset (sound_folder)
     has ``images`` None."""
     info: dict
     split: str
@@ -36,6 +37,8 @@ class DataSample:
     skipped: int
     clips: np.ndarray | None = None
     spectrograms: np.ndarray | None = None
+    sounds: np.ndarray | None = None
+    sample_rate: int | None = None
 
 
 def preview_dataset(home, data_id: str, params: dict):
@@ -74,12 +77,14 @@ def data_preview(home, data_id: str, params: dict, n: int = 24, progress=None) -
     idx = sample_indices(len(split), n)
     labels = [split.classes[int(split.labels[i])] if split.labels is not None and split.classes else ""
               for i in idx]
-    spectrograms = None
+    sound = {}
     if split.audio is not None:
         from engine.data.sound_preview import spectrogram_images
 
-        spectrograms = spectrogram_images(split.audio[idx], split.sample_rate)
+        sounds = np.array(split.audio[idx], np.int16)  # a copy: the memory map may be rebuilt
+        sound = {"spectrograms": spectrogram_images(sounds, split.sample_rate), "sounds": sounds,
+                 "sample_rate": int(split.sample_rate)}
     samples = None if split.images is None else split.images[idx]
     if samples is not None and samples.ndim == 5:
-        return DataSample(info, name, samples[:, samples.shape[1] // 2], labels, split.skipped, samples, spectrograms)
-    return DataSample(info, name, samples, labels, split.skipped, spectrograms=spectrograms)
+        return DataSample(info, name, samples[:, samples.shape[1] // 2], labels, split.skipped, samples, **sound)
+    return DataSample(info, name, samples, labels, split.skipped, **sound)
