@@ -26,6 +26,8 @@ PACKAGE_OF = {
     "libxcb-xkb.so.1": "libxcb-xkb1", "libxcb-shm.so.0": "libxcb-shm0", "libxcb-sync.so.1": "libxcb-sync1",
     "libxcb-xfixes.so.0": "libxcb-xfixes0", "libxcb-render.so.0": "libxcb-render0",
     "libxcb-util.so.1": "libxcb-util1", "libfreetype.so.6": "libfreetype6",
+    # Qt Multimedia's audio output (the New run preview's Play button)
+    "libpulse.so.0": "libpulse0",
 }
 NOT_FOUND = re.compile(r"^\s*(\S+)\s*=>\s*not found", re.M)
 
