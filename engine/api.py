@@ -99,7 +99,6 @@ from engine.ssl.instance_ids import InstanceIds
 from engine.ssl.lab_color import lab_to_rgb, rgb_to_lab
 from engine.ssl.log_mel import log_mel, mel_filterbank
 from engine.ssl.method import MethodPlugin
-from engine.ssl.supervised_reference import SupervisedMethod
 from engine.ssl.metrics import contrastive_accuracy, pair_chance, pair_retrieval_accuracy, ranked_first
 from engine.ssl.momentum import MomentumPair, ema_update, frozen_copy, momentum_at, momentum_params
 from engine.ssl.multicrop import MultiCrop, multicrop_from, multicrop_params, swapped_cross_entropy
@@ -108,6 +107,7 @@ from engine.ssl.patches import crop_patches, grid_origins, mosaic, standardize, 
 from engine.ssl.shuffle_bn import shuffled_forward
 from engine.ssl.sobel import sobel
 from engine.ssl.stage_shapes import stage_shapes
+from engine.ssl.supervised_reference import SupervisedMethod
 from engine.ssl.two_view import ProjectedPairMethod, TwoViewMethod
 from engine.training.distributed import concat_all_gather, gather_with_grad, rank_rows
 

@@ -23,11 +23,11 @@ from engine.data.record_cache import (
     CachedSplit,
     CacheFiles,
     Progress,
+    normal_key,
+    open_cached,
     read_json,
     remove_files,
     write_json,
-    normal_key,
-    open_cached,
 )
 
 try:  # POSIX; elsewhere two processes building one split at once is not guarded

@@ -27,7 +27,6 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-
 FORMAT = 1
 VERIFY_ALL_BYTES = 1 << 30   # verify every chunk of caches up to 1 GiB; sample larger ones
 SAMPLED_CHUNKS = 8

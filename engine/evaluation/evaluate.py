@@ -20,7 +20,6 @@ from engine.store.database import Store, StoreError
 from engine.store.run_record import RANDOM_METHOD
 
 
-
 def evaluate(home, run_id: str, protocol: str, params: dict | None = None, data: dict | None = None,
              progress=None, device: str = "auto", readout=None, validation=None) -> dict:
     """Run ``protocol`` on run ``run_id`` (id or name) and store the result.

@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 
 from engine import registry
+from engine.capabilities import SampleKind
 from engine.data.dataset import DataError
 from engine.data.frames import as_input
 from engine.data.tensors import images_to_tensor
@@ -21,7 +22,6 @@ from engine.evaluation.weighted_knn import extract_features, knn_accuracy
 from engine.runs.paths import RunDir
 from engine.runs.status import RunStatus
 from engine.training import checkpoint, distributed
-from engine.capabilities import SampleKind
 from engine.training.audio_batches import AudioBatches
 from engine.training.batch_source import BatchSource
 from engine.training.device import pick_device

@@ -12,6 +12,7 @@ from engine.api import (
     standardize,
     to_float,
 )
+
 CENTRE = 4
 NEIGHBOURS = (0, 1, 2, 3, 5, 6, 7, 8)  # grid positions of the 8 classes, row-major
 

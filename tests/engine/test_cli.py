@@ -2,12 +2,12 @@
 bad input."""
 import csv
 import json
-from datetime import datetime
 import os
 import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
