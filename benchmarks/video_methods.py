@@ -54,6 +54,8 @@ def parse_args(argv=None):
                     help="a moving_shapes parameter, e.g. background=plain or motions=moves")
     ap.add_argument("--method-set", action="append", default=[], metavar="KEY=VALUE",
                     help="a method parameter for every method that has it")
+    ap.add_argument("--backbone-set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a clip backbone parameter, e.g. pooling=concat for framewise")
     ap.add_argument("--select", type=float, metavar="FRACTION",
                     help="choose settings: score on a validation split of this share of train; test is not read")
     ap.add_argument("--home", help="experiment home (default: a temporary folder)")
@@ -79,6 +81,7 @@ def train(home, method: str, seed: int, args) -> tuple[str, float]:
     sets = {**data_params(args), "width": str(args.width)}
     if args.backbone == "framewise":
         sets["image_backbone"] = args.image_backbone
+    sets.update(kv.split("=", 1) for kv in args.backbone_set)
     own = {p.name for p in registry.get("method", method).cls.params}
     sets.update({k: v for k, v in (kv.split("=", 1) for kv in args.method_set) if k in own})
     train_cfg = {"epochs": args.epochs, "batch_size": args.batch_size, "seed": seed, "knn_every": 0}
@@ -112,6 +115,11 @@ def main(argv=None) -> int:
     unknown = [kv.split("=", 1)[0] for kv in args.method_set if kv.split("=", 1)[0] not in known]
     if unknown:
         print(f"error: no method benchmarked here has a parameter {unknown[0]!r}", file=sys.stderr)
+        return 2
+    own = {p.name for p in registry.get("backbone", args.backbone).cls.params}
+    unknown = [kv.split("=", 1)[0] for kv in args.backbone_set if kv.split("=", 1)[0] not in own]
+    if unknown:
+        print(f"error: backbone {args.backbone} has no parameter {unknown[0]!r}", file=sys.stderr)
         return 2
     data = registry.resolve_params("dataset", "moving_shapes", data_params(args))
     registry.create_dataset("moving_shapes", data, RunPaths(home).cache).prepare()  # generated before any timing

@@ -33,7 +33,7 @@ class FrameTupleMethod(MethodPlugin):
 
     def __init__(self, backbone, image_size: int = 32, num_classes: int | None = None, **params):
         super().__init__(backbone, image_size, num_classes, **params)
-        f = backbone.num_features
+        f = backbone.frame_dims  # each frame is encoded alone, whatever the backbone's clip pooling
         self.embedding = nn.Linear(f, params["embed_dim"]) if params["embed_dim"] else nn.Identity()
 
     def tuples(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -50,6 +50,6 @@ class FrameTupleMethod(MethodPlugin):
         """x: (N, T, 3, H, W) uint8 -> {"loss", the loss's metrics}: one crop per tuple."""
         frames = augment_clips(to_float(self.tuples(x, self.gen)), self.image_size,
                                (self.hparams["crop_min"], 1.0), 0.5, gen=self.gen)
-        f = self.backbone.forward_features(normalize(as_single_frames(frames)))
+        f = self.backbone.frame_features(normalize(as_single_frames(frames)))[:, 0]   # (N*K, frame_dims)
         loss, metrics = self.tuple_loss(self.embedding(f).view(len(x), self.tuple_frames, -1))
         return {"loss": loss, **metrics}

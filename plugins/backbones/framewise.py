@@ -4,6 +4,7 @@ Karpathy et al., 2014, or concatenated in time order, their "late fusion")."""
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from engine.api import (
     ClipBackboneBase,
@@ -30,8 +31,9 @@ class FrameWise(ClipBackboneBase):
         Param("image_backbone", "choice", "convnet", "the built-in image backbone run on each frame (at its "
               "defaults, with this width where it has one)", choices=IMAGE_BACKBONES),
         Param("pooling", "choice", "mean", "mean: average the frame features over time; concat: concatenate "
-              "them in time order (the clip must then have concat_frames frames)", choices=("mean", "concat")),
-        Param("concat_frames", "int", 8, "frames per clip when pooling is concat", 1, 256),
+              "them in time order over concat_frames equal time bins", choices=("mean", "concat")),
+        Param("concat_frames", "int", 8, "time bins of concat pooling: a clip of this many frames is concatenated "
+              "frame by frame; a longer one averages within each bin, a shorter one repeats its frames", 1, 256),
         Param("width", "int", 32, "width of the image backbone, where it has one", 8, 256),
     ]
 
@@ -58,13 +60,15 @@ class FrameWise(ClipBackboneBase):
         return self.image.forward_features(x.flatten(0, 1)).view(n, t, -1)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """x: (N, T, 3, H, W) -> (N, num_features), frame features pooled over time."""
+        """x: (N, T, 3, H, W) -> (N, num_features), frame features pooled over time: their mean,
+        or (concat) their concatenation over ``concat_frames`` time bins, (N, concat_frames * frame_dims)."""
         f = self.frame_features(x)
         if self.pooling == "mean":
             return f.mean(dim=1)
+        # Binning keeps the width fixed for any clip length, so sub-clips (CVRL's, VCOP's)
+        # and whole clips at evaluation share one feature space.
         if f.shape[1] != self.concat_frames:
-            raise ParamError(f"framewise with concat pooling takes clips of {self.concat_frames} frames, "
-                             f"not {f.shape[1]}; set concat_frames")
+            f = F.adaptive_avg_pool1d(f.transpose(1, 2), self.concat_frames).transpose(1, 2)
         return f.flatten(1)
 
     def stages(self, x: torch.Tensor) -> list[torch.Tensor]:

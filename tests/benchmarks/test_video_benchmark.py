@@ -34,3 +34,20 @@ def test_video_benchmark_selects_on_a_validation_split_with_a_framewise_backbone
     store.close()
     assert evals and all(e["params"]["validation"] == {"fraction": 0.25, "seed": 0} for e in evals)
     assert {e["params"]["data"]["params"]["background"] for e in evals} == {"plain"}
+
+
+def test_video_benchmark_passes_backbone_settings_and_refuses_unknown_ones(tmp_path, capsys):
+    torch.set_num_threads(1)
+    home = tmp_path / "home"
+    script = load_script("video_methods")
+    tiny = ["--methods", "slow_features", "--seeds", "0", "--epochs", "1", "--image-size", "16", "--train-size", "32",
+            "--test-size", "16", "--width", "8", "--batch-size", "16", "--backbone", "framewise", "--home", str(home)]
+    assert script.main([*tiny, "--backbone-set", "frames=4"]) == 2
+    assert "no parameter 'frames'" in capsys.readouterr().err
+    assert script.main([*tiny, "--backbone-set", "pooling=concat"]) == 0
+    from engine.store.database import Store
+
+    store = Store(home)
+    runs = store.list_runs()
+    store.close()
+    assert runs and {r.config["backbone"]["params"]["pooling"] for r in runs} == {"concat"}

@@ -129,3 +129,18 @@ def test_method_takes_a_training_step(entry, tiny_batch, tiny_clips, tiny_av):
     assert method.embed(x[:4]).shape[0] == 4
     if sound:
         assert isinstance(x, AVBatch) and method.embed_audio(x[:4]).shape[0] == 4
+
+
+@pytest.mark.parametrize("entry", [e for e in reg.entries("method") if e.cls.input_kind == SampleKind.CLIP],
+                         ids=lambda e: e.id)
+def test_clip_method_trains_on_framewise_concat_pooling(entry, tiny_clips):
+    """Concatenated (late-fusion) pooling changes the clip feature's width; a method that
+    encodes single frames or shorter sub-clips must still build and step, or be refused."""
+    torch.manual_seed(0)
+    x, y, n_cls = tiny_clips
+    params = get_preset("quick").values_for("method", entry.schema)
+    backbone = reg.create_backbone("framewise", {"width": 8, "pooling": "concat", "concat_frames": FRAMES}, TINY)
+    method = reg.create_method(entry.id, backbone, params, image_size=TINY, num_classes=n_cls)
+    out = method.training_step(x, y if entry.cls.needs_labels else None)
+    assert torch.isfinite(out["loss"])
+    assert method.embed(x[:4]).shape == (4, backbone.num_features)
