@@ -29,12 +29,21 @@ from engine.capabilities import SampleKind  # noqa: E402
 from engine.data.validation_view import Validation  # noqa: E402
 from engine.evaluation.evaluate import evaluate, random_baseline  # noqa: E402
 from engine.evaluation.protocols.clip_readout import ClipReadout  # noqa: E402
+from engine.params import ParamError, parse_assignments  # noqa: E402
 from engine.runs.paths import RunPaths  # noqa: E402
 from engine.runs.worker import execute  # noqa: E402
 from engine.store.database import Store  # noqa: E402
 from engine.training.config import build_config  # noqa: E402
 
 RANDOM = "random init"
+
+
+def assignment(item: str) -> tuple[str, str]:
+    """argparse type of one KEY=VALUE item: a malformed one is argparse's one line, exit 2."""
+    try:
+        return next(iter(parse_assignments([item]).items()))
+    except ParamError:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {item!r}") from None
 
 
 def parse_args(argv=None):
@@ -50,11 +59,11 @@ def parse_args(argv=None):
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--lr", type=float, help="learning rate (default: each method's preset or recipe)")
     ap.add_argument("--image-backbone", default="convnet", help="framewise: the image backbone on each frame")
-    ap.add_argument("--data-set", action="append", default=[], metavar="KEY=VALUE",
+    ap.add_argument("--data-set", action="append", default=[], type=assignment, metavar="KEY=VALUE",
                     help="a moving_shapes parameter, e.g. background=plain or motions=moves")
-    ap.add_argument("--method-set", action="append", default=[], metavar="KEY=VALUE",
+    ap.add_argument("--method-set", action="append", default=[], type=assignment, metavar="KEY=VALUE",
                     help="a method parameter for every method that has it")
-    ap.add_argument("--backbone-set", action="append", default=[], metavar="KEY=VALUE",
+    ap.add_argument("--backbone-set", action="append", default=[], type=assignment, metavar="KEY=VALUE",
                     help="a clip backbone parameter, e.g. pooling=concat for framewise")
     ap.add_argument("--select", type=float, metavar="FRACTION",
                     help="choose settings: score on a validation split of this share of train; test is not read")
@@ -73,7 +82,7 @@ def readouts(home, run_id: str, args) -> dict:
 
 def data_params(args) -> dict:
     return {"image_size": str(args.image_size), "train_size": str(args.train_size),
-            "test_size": str(args.test_size), **dict(kv.split("=", 1) for kv in args.data_set)}
+            "test_size": str(args.test_size), **dict(args.data_set)}
 
 
 def train(home, method: str, seed: int, args) -> tuple[str, float]:
@@ -81,9 +90,9 @@ def train(home, method: str, seed: int, args) -> tuple[str, float]:
     sets = {**data_params(args), "width": str(args.width)}
     if args.backbone == "framewise":
         sets["image_backbone"] = args.image_backbone
-    sets.update(kv.split("=", 1) for kv in args.backbone_set)
+    sets.update(args.backbone_set)
     own = {p.name for p in registry.get("method", method).cls.params}
-    sets.update({k: v for k, v in (kv.split("=", 1) for kv in args.method_set) if k in own})
+    sets.update({k: v for k, v in args.method_set if k in own})
     train_cfg = {"epochs": args.epochs, "batch_size": args.batch_size, "seed": seed, "knn_every": 0}
     if args.lr:
         train_cfg["lr"] = args.lr
@@ -112,16 +121,21 @@ def main(argv=None) -> int:
         e.id for e in registry.entries("method") if e.cls.input_kind == SampleKind.CLIP]
     seeds = [int(s) for s in args.seeds.split(",")]
     known = {p.name for m in methods for p in registry.get("method", m).cls.params}
-    unknown = [kv.split("=", 1)[0] for kv in args.method_set if kv.split("=", 1)[0] not in known]
+    unknown = [k for k, _ in args.method_set if k not in known]
     if unknown:
         print(f"error: no method benchmarked here has a parameter {unknown[0]!r}", file=sys.stderr)
         return 2
     own = {p.name for p in registry.get("backbone", args.backbone).cls.params}
-    unknown = [kv.split("=", 1)[0] for kv in args.backbone_set if kv.split("=", 1)[0] not in own]
+    unknown = [k for k, _ in args.backbone_set if k not in own]
     if unknown:
         print(f"error: backbone {args.backbone} has no parameter {unknown[0]!r}", file=sys.stderr)
         return 2
-    data = registry.resolve_params("dataset", "moving_shapes", data_params(args))
+    try:  # a bad value is one sentence too, before anything is generated or trained
+        registry.resolve_params("backbone", args.backbone, dict(args.backbone_set))
+        data = registry.resolve_params("dataset", "moving_shapes", data_params(args))
+    except ParamError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     registry.create_dataset("moving_shapes", data, RunPaths(home).cache).prepare()  # generated before any timing
     rows: dict[str, dict] = {}
     for seed in seeds:  # every method at one seed first: an interrupted run still compares them all

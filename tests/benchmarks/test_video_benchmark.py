@@ -1,6 +1,7 @@
 """benchmarks/video_methods.py runs end to end on a tiny budget and writes its table."""
 from __future__ import annotations
 
+import pytest
 import torch
 
 from tests.benchmarks.script_loader import load_script
@@ -44,6 +45,11 @@ def test_video_benchmark_passes_backbone_settings_and_refuses_unknown_ones(tmp_p
             "--test-size", "16", "--width", "8", "--batch-size", "16", "--backbone", "framewise", "--home", str(home)]
     assert script.main([*tiny, "--backbone-set", "frames=4"]) == 2
     assert "no parameter 'frames'" in capsys.readouterr().err
+    assert script.main([*tiny, "--backbone-set", "pooling=sideways"]) == 2
+    assert "pooling" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as malformed:  # argparse's one line
+        script.main([*tiny, "--backbone-set", "pooling"])
+    assert malformed.value.code == 2 and "expected KEY=VALUE, got 'pooling'" in capsys.readouterr().err
     assert script.main([*tiny, "--backbone-set", "pooling=concat"]) == 0
     from engine.store.database import Store
 
