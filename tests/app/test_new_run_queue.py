@@ -19,9 +19,12 @@ def _start(view, qtbot, name: str) -> str:
 def test_a_second_start_waits_in_the_queue_until_the_first_run_ends(window, qtbot, home):
     view = window.new_run
     fill_tiny(view)
-    view.forms["train"].set_values({"epochs": 2})
+    # The first run is long enough to still be training when the second Start is read back,
+    # even on a loaded machine (at 2 epochs it sometimes ended in between).
+    view.forms["train"].set_values({"epochs": 40})
     view.pickers["method"].set_current("simclr")
     first = _start(view, qtbot, "first")
+    view.forms["train"].set_values({"epochs": 2})
     assert queue_runner.running()  # Start served by the queue's scheduler, not a worker of its own
     assert wait_status(home, first, ("running", "completed", "failed", "crashed"), 90) == "running"
     second = _start(view, qtbot, "second")
